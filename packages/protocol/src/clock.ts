@@ -1,0 +1,22 @@
+/** An opaque handle returned by `Clock.setTimeout`. */
+export type TimerHandle = unknown;
+
+/**
+ * Where every Heartline timer comes from. Inject one to drive time by hand;
+ * the default reads the globals at each call, so `@sinonjs/fake-timers`
+ * installed at any moment (or vitest's `vi.useFakeTimers()`) drives it too.
+ */
+export interface Clock {
+  /** Milliseconds since the epoch, as `Date.now()`. */
+  now(): number;
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export const systemClock: Clock = Object.freeze({
+  now: () => Date.now(),
+  setTimeout: (callback: () => void, ms: number): TimerHandle =>
+    globalThis.setTimeout(callback, ms),
+  clearTimeout: (handle: TimerHandle) =>
+    globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
+});

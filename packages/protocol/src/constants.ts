@@ -1,0 +1,60 @@
+/** The WebSocket subprotocol a Heartline v1 client offers and the server selects. */
+export const SUBPROTOCOL = "heartline.v1";
+
+/** The `protocol` number the server announces in `welcome`. */
+export const PROTOCOL_VERSION = 1;
+
+/** The largest `seq` a ping may carry: 2^53 − 1, the largest exact integer in JSON numbers. */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Every close code Heartline v1 uses, by name. The table in PROTOCOL.md is
+ * the source; `closeCodeInfo` below says what each one means to a client.
+ */
+export const CloseCode = {
+  /** Normal closure, by either side. */
+  Normal: 1000,
+  /** The server is shutting down; it sent `goodbye` first. */
+  GoingAway: 1001,
+  /** The client sent a binary frame. */
+  UnsupportedData: 1003,
+  /** No close frame arrived (never sent on the wire; reported by WebSocket APIs). */
+  Abnormal: 1006,
+  /** Invalid UTF-8 in a text frame. */
+  InvalidPayload: 1007,
+  /** A frame larger than the server's `maxPayload`. */
+  MessageTooBig: 1009,
+  /** The server closed a slow consumer whose outbound buffer passed its bound. */
+  TryAgainLater: 1013,
+  /** No data frame arrived for `timeoutMs`. */
+  HeartbeatTimeout: 4000,
+  /** Invalid JSON or an invalid envelope. */
+  BadMessage: 4400,
+  /** The client exceeded the server's rate limit. */
+  RateLimited: 4429,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Why the server says a connection ended. Each connection gets exactly one. */
+export const DisconnectReason = {
+  /** No data frame for `timeoutMs`. */
+  Timeout: "timeout",
+  /** The client sent a close frame (its code is reported). */
+  ClientClosed: "client_closed",
+  /** The socket ended or errored without a close frame. */
+  ConnectionLost: "connection_lost",
+  /** The server shut down, or the application closed the connection. */
+  ServerClosed: "server_closed",
+  /** Bad message, binary frame, invalid UTF-8, or oversized frame. */
+  ProtocolError: "protocol_error",
+  /** The client exceeded the rate limit. */
+  RateLimited: "rate_limited",
+} as const;
+export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
+
+/** Codes of the soft `error` message (the connection stays open). */
+export const ErrorCode = {
+  /** A `message` whose envelope is valid but whose `data` fails the application's schema. */
+  InvalidPayload: "invalid_payload",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,85 @@
+import type * as z from "zod/mini";
+import {
+  type ClientMessage,
+  clientMessageSchemas,
+  type ServerMessage,
+  serverMessageSchemas,
+} from "./schemas.js";
+
+/** What was wrong with a frame that did not decode. */
+export const DecodeErrorCode = {
+  /** A binary frame; the protocol is text only. */
+  BinaryFrame: "binary_frame",
+  /** Not parseable as JSON. */
+  InvalidJson: "invalid_json",
+  /** JSON, but not an object (an array, a string, null…). */
+  NotObject: "not_object",
+  /** An object without a string `type`, or with a `type` this direction does not have. */
+  UnknownType: "unknown_type",
+  /** A known `type` whose fields are missing or invalid. */
+  InvalidMessage: "invalid_message",
+} as const;
+export type DecodeErrorCode = (typeof DecodeErrorCode)[keyof typeof DecodeErrorCode];
+
+export interface DecodeError {
+  readonly code: DecodeErrorCode;
+  /** A short human-readable explanation, safe to log. */
+  readonly message: string;
+  /** The frame's `type`, when it had a string one. */
+  readonly type?: string;
+}
+
+export type DecodeResult<M> =
+  | { readonly ok: true; readonly message: M }
+  | { readonly ok: false; readonly error: DecodeError };
+
+type SchemaTable = Record<string, z.ZodMiniType>;
+
+function fail(code: DecodeErrorCode, message: string, type?: string): DecodeResult<never> {
+  return { ok: false, error: type === undefined ? { code, message } : { code, message, type } };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ` : "";
+  return `${path}${issue.message}`;
+}
+
+function decodeWith<M>(table: SchemaTable, frame: unknown): DecodeResult<M> {
+  if (typeof frame !== "string") {
+    return fail("binary_frame", "binary frames are not part of the protocol");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(frame);
+  } catch {
+    return fail("invalid_json", "frame is not valid JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return fail("not_object", "frame is not a JSON object");
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== "string") return fail("unknown_type", "frame has no string type");
+  // Own-property lookup, so "constructor" or "__proto__" are unknown types.
+  const schema = Object.hasOwn(table, type) ? table[type] : undefined;
+  if (schema === undefined) return fail("unknown_type", `unknown message type "${type}"`, type);
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const first = result.error.issues[0];
+    return fail("invalid_message", first ? describeIssue(first) : "invalid message", type);
+  }
+  return { ok: true, message: result.data as M };
+}
+
+/**
+ * Decodes a frame a server received from a client. Never throws: any input
+ * gives either the typed message or a `DecodeError`. `message.data` is not
+ * checked against an application schema here (see `validateData`).
+ */
+export function decodeClientFrame(frame: unknown): DecodeResult<ClientMessage> {
+  return decodeWith(clientMessageSchemas, frame);
+}
+
+/** Decodes a frame a client received from the server. Never throws. */
+export function decodeServerFrame(frame: unknown): DecodeResult<ServerMessage> {
+  return decodeWith(serverMessageSchemas, frame);
+}
