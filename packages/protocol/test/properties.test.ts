@@ -1,0 +1,129 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  type ClientMessage,
+  decodeClientFrame,
+  decodeServerFrame,
+  encodeClientMessage,
+  encodeServerMessage,
+  MAX_SEQ,
+  type ServerMessage,
+} from "../src/index.js";
+
+const seq = fc.integer({ min: 0, max: MAX_SEQ });
+const positive = fc.double({ min: Number.MIN_VALUE, max: 1e12, noNaN: true });
+const nonNegative = fc.double({ min: 0, max: 1e12, noNaN: true, noDefaultInfinity: true });
+// Any JSON value; -0 is excluded because JSON cannot carry it (it reads back as 0).
+const json = fc.jsonValue().filter((v) => !Object.is(v, -0));
+
+const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
+  seq.map((s) => ({ type: "ping" as const, seq: s })),
+  json.map((data) => ({ type: "message" as const, data })),
+);
+
+const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
+  fc.record({
+    type: fc.constant("welcome" as const),
+    protocol: fc.constant(1 as const),
+    sessionId: fc.string(),
+    heartbeat: fc.record({ intervalMs: positive, timeoutMs: positive }),
+  }),
+  seq.map((s) => ({ type: "pong" as const, seq: s })),
+  json.map((data) => ({ type: "message" as const, data })),
+  fc.record({ type: fc.constant("error" as const), code: fc.string(), message: fc.string() }),
+  fc.record({
+    type: fc.constant("goodbye" as const),
+    reconnect: fc.record({ minMs: nonNegative, maxMs: nonNegative }),
+  }),
+);
+
+// Frames an attacker could send: arbitrary text, JSON of any shape, near-miss
+// envelopes, and bytes.
+const hostileFrame = fc.oneof(
+  fc.string(),
+  fc.string({ unit: "binary" }),
+  fc.jsonValue().map((v) => JSON.stringify(v)),
+  fc
+    .record(
+      {
+        type: fc.oneof(
+          fc.constantFrom("ping", "message", "pong", "welcome", "__proto__"),
+          fc.anything(),
+        ),
+        seq: fc.anything(),
+        data: fc.anything(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((v) => {
+      try {
+        return JSON.stringify(v) ?? "";
+      } catch {
+        return "";
+      }
+    }),
+  fc.uint8Array(),
+  fc.anything(),
+);
+
+describe("decode", () => {
+  it("never throws, whatever the input", () => {
+    fc.assert(
+      fc.property(hostileFrame, (frame) => {
+        const client = decodeClientFrame(frame);
+        const server = decodeServerFrame(frame);
+        for (const result of [client, server]) {
+          expect(typeof result.ok).toBe("boolean");
+          if (!result.ok) expect(typeof result.error.message).toBe("string");
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("round-trips every valid client message: decode(encode(m)) = m", () => {
+    fc.assert(
+      fc.property(clientMessage, (m) => {
+        expect(decodeClientFrame(encodeClientMessage(m))).toEqual({ ok: true, message: m });
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("round-trips every valid server message: decode(encode(m)) = m", () => {
+    fc.assert(
+      fc.property(serverMessage, (m) => {
+        expect(decodeServerFrame(encodeServerMessage(m))).toEqual({ ok: true, message: m });
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("rejects every ping whose seq is not a safe non-negative integer", () => {
+    const badSeq = fc.oneof(
+      fc.integer({ max: -1 }),
+      fc.double({ noInteger: true }),
+      fc.constantFrom(MAX_SEQ + 1, 2 ** 60, Number.MAX_VALUE),
+      fc.string(),
+      fc.boolean(),
+      fc.constant(null),
+    );
+    fc.assert(
+      fc.property(badSeq, (s) => {
+        expect(decodeClientFrame(JSON.stringify({ type: "ping", seq: s })).ok).toBe(false);
+      }),
+    );
+  });
+});
+
+describe("encodeServerMessage's pong fast path", () => {
+  it("gives exactly JSON.stringify's text", () => {
+    fc.assert(
+      fc.property(seq, (s) => {
+        expect(encodeServerMessage({ type: "pong", seq: s })).toBe(
+          JSON.stringify({ type: "pong", seq: s }),
+        );
+      }),
+    );
+  });
+});
