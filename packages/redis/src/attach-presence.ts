@@ -1,0 +1,407 @@
+import { type Clock, systemClock, type TimerHandle } from "@heartline/protocol";
+import { PresenceError, PresenceErrorCode } from "./errors.js";
+import {
+  type PresenceConnectEvent,
+  type PresenceDisconnectEvent,
+  type PresenceEntry,
+  PresenceReason,
+} from "./events.js";
+import { presenceKeys } from "./keys.js";
+import { defaultNodeId } from "./node-id.js";
+import {
+  type AttachPresenceOptions,
+  type PresenceConnection,
+  type PresenceDisconnectReport,
+  type PresenceListeners,
+  type PresenceSource,
+  type PresenceStats,
+  presenceDefaults,
+} from "./options.js";
+import { PendingChanges, type PendingOp } from "./pending-changes.js";
+import { createPresenceReader, type PresenceReader } from "./reader.js";
+import { runScript } from "./redis-client.js";
+import {
+  connectScript,
+  disconnectScript,
+  leaveScript,
+  resyncScript,
+  tickScript,
+} from "./scripts.js";
+
+export interface Presence extends PresenceReader {
+  readonly nodeId: string;
+  stats(): PresenceStats;
+  on<K extends keyof PresenceListeners>(
+    event: K,
+    listener: NonNullable<PresenceListeners[K]>,
+  ): void;
+  /** Resolves true once every pending change is written, false after `timeoutMs`. */
+  flush(timeoutMs?: number): Promise<boolean>;
+  /**
+   * Stops the heartbeat and detaches from the server; writes what is pending
+   * (up to `timeoutMs`, default 2000) and then unregisters the node, reporting
+   * any connection it still held as `server_closed`. Close the Heartline server
+   * first, so each connection is reported with its own reason.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+type Emitters = { [K in keyof PresenceListeners]-?: Set<NonNullable<PresenceListeners[K]>> };
+
+function checkPositive(name: string, value: number): void {
+  if (!(value > 0)) {
+    throw new PresenceError(PresenceErrorCode.InvalidOption, `${name} must be > 0, got ${value}`);
+  }
+}
+
+/**
+ * Records every connection of a Heartline server in Redis, keeps this node's
+ * heartbeat, and reaps nodes whose heartbeat lapsed. Writes to Redis only on
+ * connect and disconnect, plus one script call per node per `nodeHeartbeatMs`;
+ * never per client heartbeat. Redis being down never throws into the server:
+ * changes are buffered (bounded) and the node resyncs when Redis is back.
+ */
+export async function attachPresence<TConn extends PresenceConnection>(
+  server: PresenceSource<TConn>,
+  options: AttachPresenceOptions<TConn>,
+): Promise<Presence> {
+  const redis = options.redis;
+  const identify = options.identify;
+  const clock: Clock = options.clock ?? systemClock;
+  const nodeId = options.nodeId ?? defaultNodeId();
+  const keyPrefix = options.keyPrefix ?? presenceDefaults.keyPrefix;
+  const nodeTtlMs = options.nodeTtlMs ?? presenceDefaults.nodeTtlMs;
+  const nodeHeartbeatMs = options.nodeHeartbeatMs ?? Math.max(1, Math.floor(nodeTtlMs / 3));
+  const maxBuffered = options.maxBuffered ?? presenceDefaults.maxBuffered;
+  checkPositive("nodeTtlMs", nodeTtlMs);
+  checkPositive("nodeHeartbeatMs", nodeHeartbeatMs);
+  checkPositive("maxBuffered", maxBuffered);
+  if (nodeHeartbeatMs >= nodeTtlMs) {
+    throw new PresenceError(
+      PresenceErrorCode.InvalidOption,
+      `nodeHeartbeatMs (${nodeHeartbeatMs}) must be below nodeTtlMs (${nodeTtlMs})`,
+    );
+  }
+
+  const keys = presenceKeys(keyPrefix);
+  const reader = createPresenceReader({
+    redis,
+    keyPrefix,
+    on: { error: (err) => emit("error", err) },
+  });
+  const local = new Map<string, PresenceEntry>();
+  const pending = new PendingChanges(maxBuffered);
+  const emitters: Emitters = {
+    error: new Set(),
+    overflow: new Set(),
+    resync: new Set(),
+    reap: new Set(),
+  };
+  for (const [k, fn] of Object.entries(options.on ?? {})) {
+    if (fn) (emitters[k as keyof Emitters] as Set<unknown>).add(fn);
+  }
+
+  let registered = false;
+  let pumping = false;
+  let ticking = false;
+  let detached = false;
+  let tickTimer: TimerHandle | undefined;
+  let retryTimer: TimerHandle | undefined;
+  let dropped = 0;
+  let droppedSinceResync = 0;
+  let overflowReported = false;
+  let resyncs = 0;
+  let writeErrors = 0;
+  let drainWaiters: Array<() => void> = [];
+
+  function emit<K extends keyof PresenceListeners>(
+    event: K,
+    arg: Parameters<NonNullable<PresenceListeners[K]>>[0],
+  ): void {
+    for (const fn of emitters[event]) {
+      try {
+        (fn as (a: typeof arg) => void)(arg);
+      } catch {
+        // A throwing listener must not stop presence.
+      }
+    }
+  }
+
+  function fail(message: string, cause: unknown): void {
+    writeErrors++;
+    emit("error", new PresenceError(PresenceErrorCode.RedisWrite, message, { cause }));
+  }
+
+  const ready = (): boolean => redis.status === "ready";
+
+  function requestResync(): void {
+    registered = false;
+    pending.pushResync([...local.values()]);
+    kick();
+  }
+
+  function enqueue(op: PendingOp & { kind: "connect" | "disconnect" }): void {
+    const lost = pending.push(op);
+    if (lost > 0) {
+      dropped += lost;
+      droppedSinceResync += lost;
+      if (!overflowReported) {
+        overflowReported = true;
+        emit("overflow", { dropped: droppedSinceResync, buffered: pending.size });
+        emit(
+          "error",
+          new PresenceError(
+            PresenceErrorCode.BufferOverflow,
+            `presence buffer full (${maxBuffered}): oldest changes dropped; a resync will follow`,
+          ),
+        );
+      }
+      // The set must be put right once Redis takes writes again.
+      pending.pushResync([...local.values()]);
+    }
+    kick();
+  }
+
+  async function write(op: PendingOp): Promise<void> {
+    const base = [keys.prefix, nodeId];
+    if (op.kind === "connect") {
+      const e = op.event;
+      const record = JSON.stringify({
+        nodeId: e.nodeId,
+        sessionId: e.sessionId,
+        identity: e.identity,
+        connectedAt: e.connectedAt,
+      });
+      const r = await runScript(
+        redis,
+        connectScript,
+        [keys.nodes],
+        [...base, e.sessionId, e.identity, record, JSON.stringify(e)],
+      );
+      if (r === -1) requestResync();
+    } else if (op.kind === "disconnect") {
+      const e = op.event;
+      const r = await runScript(
+        redis,
+        disconnectScript,
+        [keys.nodes],
+        [...base, e.sessionId, JSON.stringify(e)],
+      );
+      if (r === -1) requestResync();
+    } else {
+      const args: (string | number)[] = [...base, nodeTtlMs, PresenceReason.Resync];
+      for (const e of op.snapshot) {
+        args.push(
+          e.sessionId,
+          e.identity,
+          JSON.stringify({
+            nodeId: e.nodeId,
+            sessionId: e.sessionId,
+            identity: e.identity,
+            connectedAt: e.connectedAt,
+          }),
+        );
+      }
+      const r = (await runScript(redis, resyncScript, [keys.nodes], args)) as [number, number];
+      registered = true;
+      resyncs++;
+      const droppedBefore = droppedSinceResync;
+      droppedSinceResync = 0;
+      overflowReported = false;
+      emit("resync", { added: r[0], removed: r[1], droppedBefore });
+    }
+  }
+
+  function kick(): void {
+    if (!pumping) void pump();
+  }
+
+  async function pump(): Promise<void> {
+    pumping = true;
+    try {
+      while (!pending.empty && ready()) {
+        const op = pending.peek()!;
+        try {
+          await write(op);
+          pending.done(op);
+        } catch (err) {
+          fail(`presence write (${op.kind}) failed`, err);
+          // Still "ready" means the command itself failed (not the link): retry later.
+          if (ready() && retryTimer === undefined && !detached) {
+            retryTimer = clock.setTimeout(() => {
+              retryTimer = undefined;
+              kick();
+            }, nodeHeartbeatMs);
+          }
+          break;
+        }
+      }
+    } finally {
+      pumping = false;
+    }
+    if (pending.empty) {
+      const waiters = drainWaiters;
+      drainWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  async function tick(): Promise<void> {
+    if (ticking || !registered || !ready()) return;
+    ticking = true;
+    try {
+      const r = (await runScript(
+        redis,
+        tickScript,
+        [keys.nodes],
+        [keys.prefix, nodeId, nodeTtlMs, PresenceReason.NodeLost],
+      )) as Array<string | number>;
+      if (r[0] === -1) {
+        requestResync();
+      } else {
+        for (let i = 1; i + 1 < r.length; i += 2) {
+          emit("reap", { nodeId: String(r[i]), connections: Number(r[i + 1]) });
+        }
+      }
+    } catch (err) {
+      fail("presence heartbeat failed", err);
+    } finally {
+      ticking = false;
+    }
+  }
+
+  function scheduleTick(): void {
+    tickTimer = clock.setTimeout(() => {
+      if (detached) return;
+      scheduleTick();
+      void tick();
+    }, nodeHeartbeatMs);
+  }
+
+  const onConnection = (conn: TConn): void => {
+    if (detached) return;
+    let identity: string;
+    try {
+      identity = identify(conn);
+    } catch (err) {
+      emit(
+        "error",
+        new PresenceError(PresenceErrorCode.RedisWrite, "identify(conn) threw; not recorded", {
+          cause: err,
+        }),
+      );
+      return;
+    }
+    const entry: PresenceEntry = {
+      nodeId,
+      sessionId: conn.sessionId,
+      identity: String(identity),
+      connectedAt: conn.connectedAt,
+    };
+    local.set(entry.sessionId, entry);
+    const event: PresenceConnectEvent = { ...entry, type: "connect", at: entry.connectedAt };
+    enqueue({ kind: "connect", event });
+  };
+
+  const onDisconnect = (report: PresenceDisconnectReport): void => {
+    if (detached) return;
+    const entry = local.get(report.sessionId);
+    if (entry === undefined) return;
+    local.delete(report.sessionId);
+    const event: PresenceDisconnectEvent = {
+      ...entry,
+      type: "disconnect",
+      reason: report.reason as PresenceReason,
+      at: clock.now(),
+      ...(report.code !== undefined ? { code: report.code } : {}),
+      ...(report.lastSeenAt !== undefined ? { lastSeenAt: report.lastSeenAt } : {}),
+    };
+    enqueue({ kind: "disconnect", event });
+  };
+
+  // Every reconnection may follow a Redis restart that lost the data: resync.
+  const onRedisClose = (): void => {
+    if (!detached && registered) requestResync();
+  };
+  const onRedisReady = (): void => {
+    if (!detached) kick();
+  };
+  const onRedisError = (): void => {
+    // ioredis reports connection errors here and reconnects by itself; failed
+    // writes are reported through our own `error` event.
+  };
+  redis.on("close", onRedisClose);
+  redis.on("ready", onRedisReady);
+  redis.on("error", onRedisError);
+  server.on("connection", onConnection);
+  server.on("disconnect", onDisconnect);
+
+  function flush(timeoutMs?: number): Promise<boolean> {
+    if (pending.empty) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let timer: TimerHandle | undefined;
+      const done = (): void => {
+        if (timer !== undefined) clock.clearTimeout(timer);
+        resolve(true);
+      };
+      drainWaiters.push(done);
+      if (timeoutMs !== undefined) {
+        timer = clock.setTimeout(() => {
+          drainWaiters = drainWaiters.filter((w) => w !== done);
+          resolve(false);
+        }, timeoutMs);
+      }
+    });
+  }
+
+  const presence: Presence = {
+    ...reader,
+    nodeId,
+    stats: () => ({
+      nodeId,
+      local: local.size,
+      buffered: pending.size,
+      dropped,
+      resyncs,
+      writeErrors,
+      registered,
+    }),
+    on(event, listener) {
+      (emitters[event] as Set<unknown>).add(listener);
+    },
+    flush,
+    async close(opts) {
+      if (detached) return;
+      detached = true;
+      if (tickTimer !== undefined) clock.clearTimeout(tickTimer);
+      if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
+      server.off?.("connection", onConnection);
+      server.off?.("disconnect", onDisconnect);
+      if (ready()) {
+        kick();
+        await flush(opts?.timeoutMs ?? 2000);
+        try {
+          await runScript(
+            redis,
+            leaveScript,
+            [keys.nodes],
+            [keys.prefix, nodeId, PresenceReason.ServerClosed],
+          );
+        } catch (err) {
+          fail("presence leave failed; the node will be reaped as node_lost", err);
+        }
+      }
+      redis.off("close", onRedisClose);
+      redis.off("ready", onRedisReady);
+      redis.off("error", onRedisError);
+      await reader.close();
+    },
+  };
+
+  // Register (an empty or current snapshot) and start the node heartbeat.
+  pending.pushResync([...local.values()]);
+  scheduleTick();
+  if (ready()) await pump();
+  else kick();
+  return presence;
+}

@@ -1,0 +1,25 @@
+/** Stable codes of the errors this package reports. */
+export const PresenceErrorCode = {
+  /** A presence write or the node heartbeat failed (Redis unreachable, a script error). */
+  RedisWrite: "presence_redis_write",
+  /** Pending presence changes passed `maxBuffered` while Redis was unreachable; the oldest were dropped. */
+  BufferOverflow: "presence_buffer_overflow",
+  /** A message on the events channel could not be read. */
+  BadEvent: "presence_bad_event",
+  /** An option is out of range. */
+  InvalidOption: "presence_invalid_option",
+  /** The presence handle or reader was closed. */
+  Closed: "presence_closed",
+} as const;
+export type PresenceErrorCode = (typeof PresenceErrorCode)[keyof typeof PresenceErrorCode];
+
+/** Every error this package reports or throws carries a stable `code`. */
+export class PresenceError extends Error {
+  readonly code: PresenceErrorCode;
+
+  constructor(code: PresenceErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PresenceError";
+    this.code = code;
+  }
+}

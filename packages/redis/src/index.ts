@@ -1,0 +1,21 @@
+export { attachPresence, type Presence } from "./attach-presence.js";
+export { PresenceError, PresenceErrorCode } from "./errors.js";
+export {
+  type PresenceConnectEvent,
+  type PresenceDisconnectEvent,
+  type PresenceEntry,
+  type PresenceEvent,
+  PresenceReason,
+} from "./events.js";
+export {
+  type AttachPresenceOptions,
+  type PresenceConnection,
+  type PresenceDisconnectReport,
+  type PresenceListeners,
+  type PresenceReaderOptions,
+  type PresenceSource,
+  type PresenceStats,
+  presenceDefaults,
+} from "./options.js";
+export { createPresenceReader, type PresenceReader, type SubscribeOptions } from "./reader.js";
+export type { RedisClient } from "./redis-client.js";

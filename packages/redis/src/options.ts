@@ -1,0 +1,99 @@
+import type { Clock } from "@heartline/protocol";
+import type { PresenceError } from "./errors.js";
+import type { PresenceEntry } from "./events.js";
+import type { RedisClient } from "./redis-client.js";
+
+/**
+ * Defaults of `attachPresence` and `createPresenceReader`.
+ *
+ * - `keyPrefix` "{heartline}:": a Redis Cluster hash tag, so every presence key
+ *   hashes to one slot (the scripts touch several keys at once). Use your own
+ *   tag per application/environment, e.g. "{chat-prod}:".
+ * - `nodeTtlMs` 10 000: a node that has not refreshed its heartbeat key for this
+ *   long is lost; its connections are reported `node_lost`.
+ * - `nodeHeartbeatMs`: the refresh period, `nodeTtlMs / 3` when not given, so
+ *   two refreshes may fail before the key lapses.
+ * - `maxBuffered` 10 000: presence changes kept while Redis is unreachable;
+ *   past it the oldest are dropped (and reported). Infinity: no bound.
+ */
+export const presenceDefaults = Object.freeze({
+  keyPrefix: "{heartline}:",
+  nodeTtlMs: 10_000,
+  maxBuffered: 10_000,
+});
+
+/** Events of an attached presence, also given up front through `on`. */
+export interface PresenceListeners {
+  /** A write, heartbeat or reap failed; presence keeps buffering and retries. */
+  error?: (err: PresenceError) => void;
+  /** Changes were dropped from the full buffer; once per outage, then again only after a resync. */
+  overflow?: (info: { readonly dropped: number; readonly buffered: number }) => void;
+  /** The node's set was rewritten in Redis (at start, after an outage, an overflow or being reaped). */
+  resync?: (info: {
+    readonly added: number;
+    readonly removed: number;
+    readonly droppedBefore: number;
+  }) => void;
+  /** This node reaped a lost node and reported its connections `node_lost`. */
+  reap?: (info: { readonly nodeId: string; readonly connections: number }) => void;
+}
+
+/** What presence needs from a connection: the server's `connection` event argument. */
+export interface PresenceConnection {
+  readonly sessionId: string;
+  readonly connectedAt: number;
+}
+
+/** What presence needs from the server's `disconnect` report. */
+export interface PresenceDisconnectReport {
+  readonly sessionId: string;
+  readonly reason: string;
+  readonly code?: number | undefined;
+  readonly lastSeenAt?: number | undefined;
+}
+
+/** The slice of a Heartline server presence listens to (no `ws` here). */
+export interface PresenceSource<TConn extends PresenceConnection> {
+  on(event: "connection", listener: (conn: TConn) => void): unknown;
+  on(event: "disconnect", listener: (report: PresenceDisconnectReport) => void): unknown;
+  off?(event: "connection", listener: (conn: TConn) => void): unknown;
+  off?(event: "disconnect", listener: (report: PresenceDisconnectReport) => void): unknown;
+}
+
+export interface AttachPresenceOptions<TConn extends PresenceConnection> {
+  /** A connected ioredis client (Redis, Sentinel or Cluster). Presence never closes it. */
+  redis: RedisClient;
+  /** The application's identity for a connection, e.g. `(conn) => conn.auth.userId`. */
+  identify: (conn: TConn) => string;
+  /** This node's id, unique in the cluster. Default: hostname, pid and a random suffix. */
+  nodeId?: string;
+  nodeTtlMs?: number;
+  nodeHeartbeatMs?: number;
+  keyPrefix?: string;
+  maxBuffered?: number;
+  /** Timers for the node heartbeat and retries. Default `systemClock`. */
+  clock?: Clock;
+  on?: PresenceListeners;
+}
+
+export interface PresenceReaderOptions {
+  redis: RedisClient;
+  keyPrefix?: string;
+  on?: { error?: (err: PresenceError) => void };
+}
+
+export interface PresenceStats {
+  readonly nodeId: string;
+  /** Connections this node holds. */
+  readonly local: number;
+  /** Changes waiting to be written. */
+  readonly buffered: number;
+  /** Changes dropped from the full buffer since start. */
+  readonly dropped: number;
+  readonly resyncs: number;
+  readonly writeErrors: number;
+  /** Whether the node is registered in Redis as far as it knows. */
+  readonly registered: boolean;
+}
+
+export type { PresenceEntry };

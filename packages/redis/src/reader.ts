@@ -1,0 +1,175 @@
+import { PresenceError, PresenceErrorCode } from "./errors.js";
+import {
+  type PresenceEntry,
+  type PresenceEvent,
+  parseEntry,
+  parseEventsMessage,
+} from "./events.js";
+import { presenceKeys } from "./keys.js";
+import { type PresenceReaderOptions, presenceDefaults } from "./options.js";
+import type { RedisClient } from "./redis-client.js";
+
+export interface SubscribeOptions {
+  /**
+   * The subscription was interrupted (the subscriber connection to Redis dropped
+   * and came back): events may have been missed. Pub/Sub delivers each event at
+   * most once, to subscribers connected at the time, so read `list()` again.
+   * Called after the subscription is active again.
+   */
+  onGap?: () => void;
+}
+
+export interface PresenceReader {
+  /** Every live connection in the cluster, of nodes whose heartbeat has not lapsed. */
+  list(): Promise<PresenceEntry[]>;
+  /** The live connections of one identity (several tabs, devices or nodes). */
+  connectionsOf(identity: string): Promise<PresenceEntry[]>;
+  isOnline(identity: string): Promise<boolean>;
+  /** Registered nodes whose heartbeat has not lapsed. */
+  nodes(): Promise<string[]>;
+  /** Cluster-wide connect/disconnect events. Resolves, once subscribed, to an unsubscribe function. */
+  subscribe(
+    listener: (event: PresenceEvent) => void,
+    options?: SubscribeOptions,
+  ): Promise<() => Promise<void>>;
+  /** Ends the reader's own subscriber connection (never the client it was given). */
+  close(): Promise<void>;
+}
+
+interface Subscriber {
+  readonly listener: (event: PresenceEvent) => void;
+  readonly onGap: (() => void) | undefined;
+}
+
+/** A read-only view of cluster presence, usable from any process with a Redis client. */
+export function createPresenceReader(options: PresenceReaderOptions): PresenceReader {
+  const redis = options.redis;
+  const keys = presenceKeys(options.keyPrefix ?? presenceDefaults.keyPrefix);
+  const onError = options.on?.error;
+  const subscribers = new Set<Subscriber>();
+  let sub: RedisClient | undefined;
+  let subscribing: Promise<void> | undefined;
+  let interrupted = false;
+  let closed = false;
+
+  const report = (err: PresenceError): void => {
+    try {
+      onError?.(err);
+    } catch {
+      // a throwing error listener must not break delivery
+    }
+  };
+
+  async function liveNodes(candidates: readonly string[]): Promise<Set<string>> {
+    const alive = await Promise.all(candidates.map((n) => redis.exists(keys.heartbeat(n))));
+    return new Set(candidates.filter((_, i) => alive[i] === 1));
+  }
+
+  async function nodes(): Promise<string[]> {
+    const members = await redis.smembers(keys.nodes);
+    return [...(await liveNodes(members))].sort();
+  }
+
+  async function list(): Promise<PresenceEntry[]> {
+    const live = await nodes();
+    const hashes = await Promise.all(live.map((n) => redis.hvals(keys.conns(n))));
+    const out: PresenceEntry[] = [];
+    for (const values of hashes) {
+      for (const text of values) {
+        const entry = parseEntry(text);
+        if (entry) out.push(entry);
+      }
+    }
+    return out;
+  }
+
+  async function connectionsOf(identity: string): Promise<PresenceEntry[]> {
+    const values = await redis.hvals(keys.identity(identity));
+    const entries = values.map(parseEntry).filter((e): e is PresenceEntry => e !== undefined);
+    const live = await liveNodes([...new Set(entries.map((e) => e.nodeId))]);
+    return entries.filter((e) => live.has(e.nodeId));
+  }
+
+  function deliver(channel: string, message: string): void {
+    if (channel !== keys.events) return;
+    const events = parseEventsMessage(message);
+    if (events === undefined) {
+      report(new PresenceError(PresenceErrorCode.BadEvent, "unreadable presence event message"));
+      return;
+    }
+    for (const event of events) {
+      for (const s of subscribers) {
+        try {
+          s.listener(event);
+        } catch (err) {
+          report(
+            new PresenceError(PresenceErrorCode.BadEvent, "a presence listener threw", {
+              cause: err,
+            }),
+          );
+        }
+      }
+    }
+  }
+
+  function ensureSubscribed(): Promise<void> {
+    if (subscribing) return subscribing;
+    // Pub/Sub needs a connection of its own.
+    const s = (redis as { duplicate(): RedisClient }).duplicate();
+    sub = s;
+    s.on("message", deliver);
+    s.on("error", () => {
+      // ioredis reconnects by itself; "close"/"ready" below mark the gap.
+    });
+    s.on("close", () => {
+      interrupted = true;
+    });
+    s.on("ready", () => {
+      if (!interrupted || closed) return;
+      interrupted = false;
+      // Subscribe again ourselves, so the gap is announced only once events flow.
+      s.subscribe(keys.events).then(
+        () => {
+          for (const x of subscribers) {
+            try {
+              x.onGap?.();
+            } catch (err) {
+              report(new PresenceError(PresenceErrorCode.BadEvent, "onGap threw", { cause: err }));
+            }
+          }
+        },
+        () => {
+          interrupted = true;
+        },
+      );
+    });
+    subscribing = s.subscribe(keys.events).then(() => undefined);
+    return subscribing;
+  }
+
+  return {
+    list,
+    connectionsOf,
+    isOnline: async (identity) => (await connectionsOf(identity)).length > 0,
+    nodes,
+    async subscribe(listener, opts) {
+      if (closed)
+        throw new PresenceError(PresenceErrorCode.Closed, "the presence reader is closed");
+      const s: Subscriber = { listener, onGap: opts?.onGap };
+      subscribers.add(s);
+      await ensureSubscribed();
+      return async () => {
+        subscribers.delete(s);
+      };
+    },
+    async close() {
+      closed = true;
+      subscribers.clear();
+      if (sub) {
+        const s = sub;
+        sub = undefined;
+        await s.quit().catch(() => s.disconnect());
+      }
+    },
+  };
+}
