@@ -1,0 +1,29 @@
+/** Stable codes carried by every `HeartlineError` the server throws or reports. */
+export const ServerErrorCode = {
+  /** `send`/`broadcast` data failed the application's server schema; nothing was sent. */
+  InvalidPayload: "invalid_payload",
+  /** An option is out of range (a non-positive interval, a window with min > max…). */
+  InvalidOption: "invalid_option",
+  /** `conn.close(code, reason)` with a code an application may not send (1000 or 3000–4999) or a reason over 123 bytes. */
+  InvalidCloseCode: "invalid_close_code",
+  /** An application listener threw; the error is in `cause`. */
+  ListenerThrew: "listener_threw",
+  /** The `authenticate` hook threw or rejected; the upgrade was refused with 401. */
+  AuthenticateThrew: "authenticate_threw",
+  /** The transport reported an error (the connection's end is reported separately). */
+  TransportError: "transport_error",
+  /** The standalone HTTP server could not listen. */
+  ListenFailed: "listen_failed",
+} as const;
+export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
+
+/** An error with a stable string `code` to branch on, and the original error as `cause`. */
+export class HeartlineError extends Error {
+  readonly code: ServerErrorCode;
+
+  constructor(code: ServerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "HeartlineError";
+    this.code = code;
+  }
+}

@@ -1,0 +1,131 @@
+import { randomUUID } from "node:crypto";
+import {
+  type Clock,
+  type HeartlineProtocol,
+  type ReconnectWindow,
+  systemClock,
+} from "@heartline/protocol";
+import { HeartlineError, ServerErrorCode } from "./errors.js";
+import type { ServerListeners } from "./events.js";
+
+/** A token bucket: `burst` frames at once, refilled at `perSecond`. */
+export interface RateLimit {
+  readonly burst: number;
+  readonly perSecond: number;
+}
+
+/**
+ * Every default, in one frozen object (the README documents each).
+ * `timeoutMs` is 2 × `intervalMs` unless given: set only `intervalMs` and
+ * the timeout follows it.
+ */
+export const serverDefaults = Object.freeze({
+  path: "/ws",
+  intervalMs: 15_000,
+  /** 2 × intervalMs. */
+  timeoutMs: 30_000,
+  /** Transport-level pings off: the client's own pings already keep proxies busy. */
+  keepAliveIntervalMs: 0,
+  maxPayload: 64 * 1024,
+  /**
+   * 100 frames at once, 50 per second sustained. A client pinging every 15 s
+   * uses 0.07 per second; the bound is for runaway or hostile clients.
+   */
+  rateLimit: Object.freeze({ burst: 100, perSecond: 50 }) as RateLimit,
+  maxBufferedBytes: 1024 * 1024,
+  /** Wide enough that 10,000 clients come back at about 1,100 per second, not all at once. */
+  reconnectWindow: Object.freeze({ minMs: 1000, maxMs: 10_000 }) as ReconnectWindow,
+  closeTimeoutMs: 5000,
+});
+
+/** Options of the transport-free core (the `ws` adapter adds the HTTP side). */
+export interface ServerCoreOptions<TClient = unknown, TServer = unknown, TAuth = unknown> {
+  /** X: the ping interval announced in `welcome`. Default 15,000. */
+  intervalMs?: number;
+  /** Silence after which a client is closed with 4000 and reported `timeout`. Default 2 × intervalMs. */
+  timeoutMs?: number;
+  /** WebSocket ping frames to every connection every N ms, in one shared sweep; 0 disables. Default 0. */
+  keepAliveIntervalMs?: number;
+  /** The application's message schemas (`defineProtocol`). */
+  protocol?: HeartlineProtocol<TClient, TServer>;
+  /** Per-connection token bucket; `false`, or `perSecond` 0 or Infinity, disables. Default 100 burst, 50/s. */
+  rateLimit?: RateLimit | false;
+  /** Outbound bytes a connection may have queued; past it: close 1013, `server_closed`. Infinity disables. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** The `goodbye` window sent on shutdown. Default { minMs: 1000, maxMs: 10_000 }. */
+  reconnectWindow?: ReconnectWindow;
+  /** How long `close()` waits for clients to finish closing before destroying sockets. Default 5000. */
+  closeTimeoutMs?: number;
+  /** Where every timer and timestamp comes from. Default the real clock. */
+  clock?: Clock;
+  /** Session id per connection. Default `crypto.randomUUID()`. */
+  generateSessionId?: () => string;
+  /** Listeners registered before the first event can fire. */
+  on?: Partial<ServerListeners<TClient, TServer, TAuth>>;
+}
+
+/** The options with every default filled in, as the core reads them. */
+export interface ResolvedCoreOptions {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly keepAliveIntervalMs: number;
+  readonly rateLimit: RateLimit | undefined;
+  readonly maxBufferedBytes: number;
+  readonly reconnectWindow: ReconnectWindow;
+  readonly closeTimeoutMs: number;
+  readonly clock: Clock;
+  readonly generateSessionId: () => string;
+}
+
+function invalid(message: string): never {
+  throw new HeartlineError(ServerErrorCode.InvalidOption, message);
+}
+
+function positive(name: string, value: number): number {
+  if (!(value > 0) || !Number.isFinite(value)) invalid(`${name} must be a positive number`);
+  return value;
+}
+
+function positiveOrInfinity(name: string, value: number): number {
+  if (!(value > 0)) invalid(`${name} must be a positive number or Infinity`);
+  return value;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!(value >= 0) || Number.isNaN(value)) invalid(`${name} must be 0 or more`);
+  return value;
+}
+
+export function resolveCoreOptions<TClient, TServer, TAuth>(
+  options: ServerCoreOptions<TClient, TServer, TAuth>,
+): ResolvedCoreOptions {
+  const intervalMs = positive("intervalMs", options.intervalMs ?? serverDefaults.intervalMs);
+  const timeoutMs = positive("timeoutMs", options.timeoutMs ?? 2 * intervalMs);
+  const window = options.reconnectWindow ?? serverDefaults.reconnectWindow;
+  nonNegative("reconnectWindow.minMs", window.minMs);
+  if (!(window.maxMs >= window.minMs)) invalid("reconnectWindow.maxMs must be ≥ minMs");
+  const rateLimit = options.rateLimit ?? serverDefaults.rateLimit;
+  const rateOn =
+    rateLimit !== false && rateLimit.perSecond > 0 && Number.isFinite(rateLimit.perSecond);
+  if (rateOn) positive("rateLimit.burst", rateLimit.burst);
+  return {
+    intervalMs,
+    timeoutMs,
+    keepAliveIntervalMs: nonNegative(
+      "keepAliveIntervalMs",
+      options.keepAliveIntervalMs ?? serverDefaults.keepAliveIntervalMs,
+    ),
+    rateLimit: rateOn ? rateLimit : undefined,
+    maxBufferedBytes: positiveOrInfinity(
+      "maxBufferedBytes",
+      options.maxBufferedBytes ?? serverDefaults.maxBufferedBytes,
+    ),
+    reconnectWindow: Object.freeze({ minMs: window.minMs, maxMs: window.maxMs }),
+    closeTimeoutMs: nonNegative(
+      "closeTimeoutMs",
+      options.closeTimeoutMs ?? serverDefaults.closeTimeoutMs,
+    ),
+    clock: options.clock ?? systemClock,
+    generateSessionId: options.generateSessionId ?? randomUUID,
+  };
+}
