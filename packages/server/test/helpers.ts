@@ -73,7 +73,7 @@ export async function startServer<TClient = unknown, TServer = unknown, TAuth = 
   events: Recorded<TAuth>;
 }> {
   const hl = createServer<TClient, TServer, TAuth>({ ...options, port: 0, host: "127.0.0.1" });
-  const events = record(hl as unknown as HeartlineServer<unknown, unknown, TAuth>);
+  const events = record<TAuth>(hl as unknown as HeartlineServer<unknown, unknown, TAuth>);
   await hl.listening;
   const port = (hl.address() as AddressInfo).port;
   return { hl, url: `ws://127.0.0.1:${port}${options.path ?? "/ws"}`, port, events };
