@@ -1,0 +1,33 @@
+// The Heartline server under test runs from its TypeScript sources, bundled
+// once per run with esbuild (as an application would ship it), so it runs on
+// plain `node` like the other servers: no loader hooks in the measured process.
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+
+/** True when packages/server exports `createServer` (it may still be in the works). */
+export function heartlineAvailable() {
+  const index = here("../../packages/server/src/index.ts");
+  return existsSync(index) && /\bcreateServer\b/.test(readFileSync(index, "utf8"));
+}
+
+/** Bundles bench/servers/heartline.mjs with @heartline/* from source; returns the bundle's path. */
+export async function buildHeartline() {
+  const { build } = await import("esbuild");
+  const outfile = here("../.build/heartline-server.mjs");
+  await build({
+    entryPoints: [here("../servers/heartline.mjs")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    conditions: ["heartline-source"],
+    // `ws` stays a real dependency (resolved from bench/node_modules), as for the other servers.
+    external: ["ws"],
+    sourcemap: true,
+    logLevel: "warning",
+  });
+  return outfile;
+}

@@ -1,0 +1,98 @@
+// Child processes of a bench run: spawned pinned to one core, measured from
+// /proc, and all killed when the run ends, whatever way it ends.
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+
+/** Clock ticks per second of /proc/<pid>/stat utime and stime. */
+const USER_HZ = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+/** Bytes per page of /proc/<pid>/statm. */
+const PAGE_SIZE = Number(execFileSync("getconf", ["PAGESIZE"], { encoding: "utf8" }));
+
+const live = new Set();
+
+/**
+ * Spawns `node <script>` pinned to `core` with `taskset -c`, so every thread
+ * (main, libuv pool, GC helpers) inherits the affinity. The IPC channel
+ * survives the exec because Node finds it through NODE_CHANNEL_FD. `prefix`
+ * runs before taskset (prlimit, to raise the open-file limit); every wrapper
+ * execs, so the child's pid is the node process's pid.
+ */
+export function spawnPinned({
+  core,
+  script,
+  args = [],
+  env = {},
+  nodeArgs = [],
+  prefix = [],
+  name,
+}) {
+  const command = [...prefix, "taskset", "-c", String(core), process.execPath, ...nodeArgs, script];
+  const child = spawn(command[0], [...command.slice(1), ...args], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    env: { ...process.env, ...env },
+  });
+  child.benchName = name;
+  live.add(child);
+  child.once("exit", () => live.delete(child));
+  return child;
+}
+
+/** Waits for the first IPC message of `type` from `child`, or fails after `timeoutMs`. */
+export function waitForMessage(child, type, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`${child.benchName}: no "${type}" within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (message) => {
+      if (message?.type !== type) return;
+      cleanup();
+      resolve(message);
+    };
+    const onExit = (code, signal) => {
+      cleanup();
+      reject(
+        new Error(`${child.benchName} exited (${code ?? signal}) while waiting for "${type}"`),
+      );
+    };
+    function cleanup() {
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+    }
+    child.on("message", onMessage);
+    child.once("exit", onExit);
+  });
+}
+
+/** SIGKILLs `child` (if still alive) and waits for it to be gone, at most 5 s. */
+export async function kill(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGKILL");
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+}
+
+/** Kills every child this process has spawned. Safe to call more than once. */
+export async function killAll() {
+  await Promise.all([...live].map(kill));
+}
+
+/** User + system CPU time of `pid` in seconds, all threads included. */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The command name (field 2) may hold spaces; the fields after it start past ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return (utime + stime) / USER_HZ;
+}
+
+/** Resident set size of `pid` in bytes. */
+export function rssBytes(pid) {
+  const statm = readFileSync(`/proc/${pid}/statm`, "utf8").split(" ");
+  return Number(statm[1]) * PAGE_SIZE;
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

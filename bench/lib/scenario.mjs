@@ -1,0 +1,203 @@
+// One measurement: one server under test at N connections, from spawn to kill.
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { openFileLimits } from "./machine.mjs";
+import { cpuSeconds, kill, rssBytes, sleep, spawnPinned, waitForMessage } from "./procs.mjs";
+import { median, summarize } from "./stats.mjs";
+
+const SERVER_CORE = 0;
+const LOAD_CORE = 1;
+/** Connections per load generator process (one process holds at most ~20,000 open files). */
+const PER_GENERATOR = 5000;
+/** Every SILENT_EVERY-th connection goes silent: 5%. */
+const SILENT_EVERY = 20;
+
+const generatorScript = fileURLToPath(new URL("../load/generator.mjs", import.meta.url));
+
+/**
+ * When this process's soft open-file limit is below `needed`, runs the child
+ * under `prlimit` with a higher one (root may raise the hard limit too).
+ */
+function withFileLimit(needed) {
+  const { soft, hard } = openFileLimits();
+  if (soft >= needed) return [];
+  const limit = Math.max(needed, soft);
+  return ["prlimit", `--nofile=${limit}:${Math.max(limit, hard)}`, "--"];
+}
+
+function send(children, message) {
+  for (const child of children) child.send(message);
+}
+
+function allMessages(children, type, timeoutMs) {
+  return Promise.all(children.map((child) => waitForMessage(child, type, timeoutMs)));
+}
+
+/**
+ * Runs `server` (a { name, kind, script } entry) at `n` connections with the
+ * phase lengths in `timing`, and returns its raw figures. Every child it
+ * starts is killed before it returns or throws.
+ */
+export async function runScenario({ server, n, intervalMs, timing, log }) {
+  const children = [];
+  const started = performance.now();
+  try {
+    const prefix = withFileLimit(n + 1024);
+    const serverProc = spawnPinned({
+      core: SERVER_CORE,
+      script: server.script,
+      env: { BENCH_INTERVAL_MS: String(intervalMs) },
+      nodeArgs: server.nodeArgs ?? [],
+      prefix,
+      name: server.name,
+    });
+    children.push(serverProc);
+    const ready = await waitForMessage(serverProc, "ready", 20_000);
+    await sleep(timing.settleMs);
+    const idleRss = rssBytes(serverProc.pid);
+    const url =
+      server.kind === "socketio"
+        ? `http://127.0.0.1:${ready.port}`
+        : `ws://127.0.0.1:${ready.port}${ready.path}`;
+
+    const generatorCount = Math.ceil(n / PER_GENERATOR);
+    const generators = [];
+    for (let g = 0; g < generatorCount; g++) {
+      const child = spawnPinned({
+        core: LOAD_CORE,
+        script: generatorScript,
+        prefix: withFileLimit(PER_GENERATOR + 1024),
+        name: `load-${g}`,
+      });
+      children.push(child);
+      generators.push(child);
+    }
+    await allMessages(generators, "up", 20_000);
+
+    const connectStart = performance.now();
+    generators.forEach((child, g) => {
+      const first = Math.floor((n * g) / generatorCount);
+      const last = Math.floor((n * (g + 1)) / generatorCount);
+      child.send({
+        type: "start",
+        config: {
+          kind: server.kind,
+          url,
+          count: last - first,
+          firstIndex: first,
+          connectPerSecond: timing.connectPerSecond / generatorCount,
+          intervalMs,
+          silentEvery: SILENT_EVERY,
+        },
+      });
+    });
+    const connectBudget = (n / timing.connectPerSecond) * 1000 + 30_000;
+    const connected = await allMessages(generators, "connected", connectBudget);
+    const ready_ = connected.reduce((sum, m) => sum + m.ready, 0);
+    const failed = connected.reduce((sum, m) => sum + m.failed, 0);
+    const failures = {};
+    for (const m of connected) {
+      for (const [k, v] of Object.entries(m.failures)) failures[k] = (failures[k] ?? 0) + v;
+    }
+    const connectSeconds = (performance.now() - connectStart) / 1000;
+    log(`  ${ready_} connected, ${failed} failed in ${connectSeconds.toFixed(1)} s`);
+    if (ready_ === 0) throw new Error(`no connection succeeded: ${JSON.stringify(failures)}`);
+
+    // Let every client's ping phase start and the server settle into its rhythm.
+    await sleep(timing.warmupMs);
+
+    // Steady window: server CPU and RSS from /proc, RTTs and heartbeats from the load.
+    const loadPids = generators.map((child) => child.pid);
+    const cpu0 = cpuSeconds(serverProc.pid);
+    const loadCpu0 = loadPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const t0 = performance.now();
+    send(generators, { type: "window-start" });
+    const rssSamples = [];
+    const windowEnd = t0 + timing.windowMs;
+    while (performance.now() < windowEnd) {
+      await sleep(Math.min(1000, windowEnd - performance.now()));
+      rssSamples.push(rssBytes(serverProc.pid));
+    }
+    const windowReplies = allMessages(generators, "window", 30_000);
+    send(generators, { type: "window-end" });
+    const cpu1 = cpuSeconds(serverProc.pid);
+    const loadCpu1 = loadPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const t1 = performance.now();
+    const windows = await windowReplies;
+    const seconds = (t1 - t0) / 1000;
+    const heartbeats = windows.reduce((sum, w) => sum + w.pongs, 0);
+    const rtts = windows.flatMap((w) => w.rtts);
+    const openAtWindowEnd = windows.reduce((sum, w) => sum + w.open, 0);
+    const rss = median(rssSamples);
+    const statsReply = waitForMessage(serverProc, "stats", 10_000);
+    serverProc.send({ type: "stats" });
+    const statsBefore = (await statsReply).stats;
+
+    // Detection: 5% of the clients send one last ping and then only read.
+    const silenceBudget = 3 * intervalMs + timing.silenceGraceMs;
+    const silenceStart = performance.now();
+    send(generators, { type: "silence" });
+    let silenceTimedOut = false;
+    await allMessages(generators, "silence-done", silenceBudget).catch(() => {
+      silenceTimedOut = true;
+    });
+    const silenceSeconds = (performance.now() - silenceStart) / 1000;
+    const reports = await (() => {
+      const replies = allMessages(generators, "report", 10_000);
+      send(generators, { type: "report" });
+      return replies;
+    })();
+    const statsReply2 = waitForMessage(serverProc, "stats", 10_000);
+    serverProc.send({ type: "stats" });
+    const statsAfter = (await statsReply2).stats;
+    const detections = reports.flatMap((r) => r.detections);
+    const silentTotal = reports.reduce((sum, r) => sum + r.silentTotal, 0);
+    const unexpectedCloses = {};
+    for (const r of reports) {
+      for (const [k, v] of Object.entries(r.unexpectedCloses)) {
+        unexpectedCloses[k] = (unexpectedCloses[k] ?? 0) + v;
+      }
+    }
+    const lagP99Ms = Math.max(...windows.map((w) => w.lagP99Ms));
+
+    return {
+      server: server.name,
+      n,
+      intervalMs,
+      connected: ready_,
+      failed,
+      failures,
+      connectSeconds,
+      openAtWindowEnd,
+      window: { seconds, heartbeats },
+      cpu: {
+        share: (cpu1 - cpu0) / seconds,
+        msPer1kHeartbeats: heartbeats > 0 ? ((cpu1 - cpu0) * 1000) / (heartbeats / 1000) : null,
+      },
+      memory: {
+        idleRssBytes: idleRss,
+        rssBytes: rss,
+        rssSamples,
+        bytesPerConnection: (rss - idleRss) / ready_,
+      },
+      rttMs: summarize(rtts),
+      detectionErrorMs: {
+        ...summarize(detections),
+        silent: silentTotal,
+        undetected: silentTotal - detections.length,
+        timedOut: silenceTimedOut,
+        waitedSeconds: silenceSeconds,
+      },
+      unexpectedCloses,
+      load: {
+        processes: generatorCount,
+        cpuShare: (loadCpu1 - loadCpu0) / seconds,
+        eventLoopLagP99Ms: lagP99Ms,
+      },
+      serverStats: { beforeSilence: statsBefore, afterSilence: statsAfter },
+      elapsedSeconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await Promise.all(children.map(kill));
+  }
+}

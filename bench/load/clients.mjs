@@ -1,0 +1,105 @@
+// One connection of the load, per kind of server, speaking that server's
+// protocol at the least cost we can manage: template-string pings, one
+// JSON.parse per reply. Each driver wires a socket to the hooks of a client
+// state object (see generator.mjs) and gives it `sendPing()`.
+import { io } from "socket.io-client";
+import { WebSocket } from "ws";
+
+/**
+ * Heartline: offers `heartline.v1`, waits for `welcome`, pings every X,
+ * reads `pong`. Every ping is a data frame, so it is also the heartbeat.
+ */
+function heartline(client, url, hooks) {
+  const ws = new WebSocket(url, "heartline.v1", { perMessageDeflate: false });
+  let welcomed = false;
+  client.sendPing = () => {
+    hooks.sent(client);
+    ws.send(`{"type":"ping","seq":${client.seq}}`);
+  };
+  ws.on("message", (data) => {
+    const message = JSON.parse(data.toString());
+    if (!welcomed) {
+      if (message.type !== "welcome") return hooks.failed(client, "no welcome first");
+      welcomed = true;
+      return hooks.ready(client);
+    }
+    if (message.type === "pong") hooks.pong(client, message.seq);
+  });
+  ws.on("error", (error) => hooks.failed(client, error.code ?? error.message));
+  ws.on("close", (code) => hooks.closed(client, code));
+}
+
+/** The floor: like Heartline but with no welcome; pings start at open. */
+function floor(client, url, hooks) {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  client.sendPing = () => {
+    hooks.sent(client);
+    ws.send(`{"type":"ping","seq":${client.seq}}`);
+  };
+  ws.on("open", () => hooks.ready(client));
+  ws.on("message", (data) => {
+    const message = JSON.parse(data.toString());
+    if (message.type === "pong") hooks.pong(client, message.seq);
+  });
+  ws.on("error", (error) => hooks.failed(client, error.code ?? error.message));
+  ws.on("close", (code) => hooks.closed(client, code));
+}
+
+/**
+ * The ws recipe: the server's protocol pings are what keep the client alive,
+ * so the client answers them by hand (autoPong off) and stops answering
+ * when it goes silent. The app pings are only there for RTT and load parity.
+ */
+function wsRecipe(client, url, hooks) {
+  const ws = new WebSocket(url, { perMessageDeflate: false, autoPong: false });
+  client.sendPing = () => {
+    hooks.sent(client);
+    ws.send(`{"type":"ping","seq":${client.seq}}`);
+  };
+  ws.on("open", () => hooks.ready(client));
+  ws.on("ping", (payload) => {
+    if (client.silent) return;
+    hooks.sent(client);
+    ws.pong(payload);
+  });
+  ws.on("message", (data) => {
+    const message = JSON.parse(data.toString());
+    if (message.type === "pong") hooks.pong(client, message.seq);
+  });
+  ws.on("error", (error) => hooks.failed(client, error.code ?? error.message));
+  ws.on("close", (code) => hooks.closed(client, code));
+}
+
+/**
+ * socket.io: RTT by emit + ack. Its heartbeat is server-driven (engine.io
+ * ping, client pong), so a silent client must also stop its pongs: every
+ * frame leaves through the transport's `ws.send`, which we wrap to stamp
+ * the last sent frame and to drop everything once the client is silent.
+ */
+function socketio(client, url, hooks) {
+  const socket = io(url, {
+    path: "/socket.io",
+    transports: ["websocket"],
+    reconnection: false,
+    forceNew: true,
+    timeout: 20_000,
+  });
+  client.deferSilence = true;
+  client.sendPing = () => {
+    socket.emit("hb", client.seq, (seq) => hooks.pong(client, seq));
+  };
+  socket.on("connect", () => {
+    const raw = socket.io.engine.transport.ws;
+    const send = raw.send;
+    raw.send = function sendUnlessSilent(...args) {
+      if (client.silent) return;
+      hooks.sent(client);
+      send.apply(this, args);
+    };
+    hooks.ready(client);
+  });
+  socket.on("connect_error", (error) => hooks.failed(client, error.message));
+  socket.on("disconnect", (reason) => hooks.closed(client, reason));
+}
+
+export const drivers = { heartline, floor, "ws-recipe": wsRecipe, socketio };

@@ -1,0 +1,172 @@
+// A load generator process: holds its share of the connections, pings every X
+// at a random phase, times the replies, and on command makes every 20th client
+// go silent (stop sending, keep reading) and times the server's close of it.
+// Both timestamps of a detection come from this process's clock.
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { drivers } from "./clients.mjs";
+
+const now = () => performance.now();
+
+let config;
+const clients = [];
+let readyCount = 0;
+let failedCount = 0;
+const failures = {};
+let inWindow = false;
+let windowRtts = [];
+let windowPongs = 0;
+let silenceStarted = false;
+let silentTotal = 0;
+let silentClosed = 0;
+const detections = [];
+const unexpectedCloses = {};
+const lag = monitorEventLoopDelay({ resolution: 10 });
+
+function count(map, key) {
+  map[key] = (map[key] ?? 0) + 1;
+}
+
+const hooks = {
+  ready(client) {
+    client.state = "open";
+    readyCount++;
+    maybeConnected();
+    const tick = () => beat(client);
+    client.timer = setTimeout(() => {
+      client.timer = setInterval(tick, config.intervalMs);
+      tick();
+    }, Math.random() * config.intervalMs);
+  },
+  sent(client) {
+    client.lastSentAt = now();
+  },
+  pong(client, seq) {
+    if (seq !== client.seq || client.sentAt === 0) return;
+    if (inWindow) {
+      windowRtts.push(now() - client.sentAt);
+      windowPongs++;
+    }
+    client.sentAt = 0;
+  },
+  failed(client, reason) {
+    if (client.state !== "connecting") return;
+    client.state = "failed";
+    failedCount++;
+    count(failures, String(reason));
+    maybeConnected();
+  },
+  closed(client, code) {
+    const closedAt = now();
+    clearTimeout(client.timer);
+    clearInterval(client.timer);
+    if (client.state === "connecting") return hooks.failed(client, `closed ${code}`);
+    if (client.state !== "open") return;
+    client.state = "closed";
+    if (client.silent) {
+      detections.push(closedAt - client.lastSentAt - 2 * config.intervalMs);
+      silentClosed++;
+      if (silentClosed === silentTotal) process.send({ type: "silence-done" });
+    } else {
+      count(unexpectedCloses, String(code));
+    }
+  },
+};
+
+function beat(client) {
+  if (client.silent || client.state !== "open") return;
+  client.seq++;
+  client.sentAt = now();
+  client.sendPing();
+  if (client.goSilent) {
+    // This ping is the client's last frame: from here it only reads. A driver
+    // whose library may hold the frame until the next tick (socket.io buffers
+    // while its transport drains) goes silent once that tick has passed.
+    clearInterval(client.timer);
+    if (client.deferSilence) setImmediate(() => (client.silent = true));
+    else client.silent = true;
+  }
+}
+
+function maybeConnected() {
+  if (readyCount + failedCount === config.count) {
+    process.send({ type: "connected", ready: readyCount, failed: failedCount, failures });
+  }
+}
+
+function connectAll() {
+  const { kind, url, count, connectPerSecond } = config;
+  const driver = drivers[kind];
+  const stepMs = 20;
+  const perStep = Math.max(1, Math.round((connectPerSecond * stepMs) / 1000));
+  let next = 0;
+  const pacer = setInterval(() => {
+    for (let i = 0; i < perStep && next < count; i++, next++) {
+      const client = {
+        index: config.firstIndex + next,
+        state: "connecting",
+        seq: -1,
+        sentAt: 0,
+        lastSentAt: 0,
+        silent: false,
+        goSilent: false,
+        deferSilence: false,
+        timer: undefined,
+        sendPing: undefined,
+      };
+      clients.push(client);
+      driver(client, url, hooks);
+    }
+    if (next === count) clearInterval(pacer);
+  }, stepMs);
+}
+
+process.on("message", (message) => {
+  switch (message?.type) {
+    case "start":
+      config = message.config;
+      connectAll();
+      break;
+    case "window-start":
+      windowRtts = [];
+      windowPongs = 0;
+      lag.reset();
+      lag.enable();
+      inWindow = true;
+      break;
+    case "window-end":
+      inWindow = false;
+      lag.disable();
+      process.send({
+        type: "window",
+        rtts: windowRtts,
+        pongs: windowPongs,
+        lagP99Ms: lag.percentile(99) / 1e6,
+        open: clients.filter((c) => c.state === "open").length,
+      });
+      break;
+    case "silence":
+      silenceStarted = true;
+      for (const client of clients) {
+        if (client.state === "open" && client.index % config.silentEvery === 0) {
+          client.goSilent = true;
+          silentTotal++;
+        }
+      }
+      if (silentTotal === 0) process.send({ type: "silence-done" });
+      break;
+    case "report":
+      process.send({
+        type: "report",
+        silentTotal,
+        silentClosed,
+        detections,
+        unexpectedCloses,
+        silenceStarted,
+      });
+      break;
+  }
+});
+
+// The orchestrator going away (even by SIGKILL) closes the IPC channel: follow it.
+process.on("disconnect", () => process.exit(0));
+process.send({ type: "up" });
