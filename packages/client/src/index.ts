@@ -1,1 +1,15 @@
-export {};
+export { type Backoff, fullJitterBackoff, goodbyeDelay } from "./backoff.js";
+export { createClient } from "./client.js";
+export { ClientErrorCode, HeartlineClientError } from "./errors.js";
+export { type ClientOptions, clientDefaults, type ReconnectOptions } from "./options.js";
+export type { PageEvent } from "./page-life.js";
+export type {
+  ClientEvents,
+  ClientState,
+  ClientStats,
+  DisconnectEvent,
+  HeartbeatControl,
+  HeartlineClient,
+  RoundTripTime,
+} from "./types.js";
+export type { WebSocketConstructor, WebSocketLike } from "./websocket.js";

@@ -1,0 +1,42 @@
+type Listener<T> = (payload: T) => void;
+
+export interface Emitter<E> {
+  on<K extends keyof E>(event: K, listener: Listener<E[K]>): () => void;
+  emit<K extends keyof E>(event: K, payload: E[K]): void;
+}
+
+/**
+ * A tiny typed event emitter. A listener that throws must not break the
+ * client's state machine, so its error is rethrown on a microtask, where the
+ * host reports it as uncaught (the same as a throwing DOM event listener).
+ */
+export function createEmitter<E>(): Emitter<E> {
+  const listeners = new Map<keyof E, Set<Listener<never>>>();
+  return {
+    on(event, listener) {
+      let set = listeners.get(event);
+      if (!set) {
+        set = new Set();
+        listeners.set(event, set);
+      }
+      set.add(listener as Listener<never>);
+      return () => {
+        set.delete(listener as Listener<never>);
+      };
+    },
+    emit(event, payload) {
+      const set = listeners.get(event);
+      if (!set) return;
+      // A copy: a listener may unsubscribe itself or add others while we loop.
+      for (const listener of [...set]) {
+        try {
+          (listener as Listener<typeof payload>)(payload);
+        } catch (error) {
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
+      }
+    },
+  };
+}

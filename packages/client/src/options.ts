@@ -1,0 +1,55 @@
+import type { Clock, HeartlineProtocol } from "@heartline/protocol";
+import type { Backoff } from "./backoff.js";
+import type { ClientEvents } from "./types.js";
+import type { WebSocketConstructor } from "./websocket.js";
+
+/**
+ * The defaults of every numeric option. `Infinity` means "no limit" where an
+ * option says so; 0 always means 0 (defaults are applied with `??`).
+ */
+export const clientDefaults = Object.freeze({
+  /** Time from opening a socket until the server's `welcome`; then the attempt counts as failed. `Infinity`: wait forever. */
+  connectTimeoutMs: 10_000,
+  reconnect: Object.freeze({
+    /** First backoff ceiling: attempt n waits uniformly in [0, min(capMs, baseMs · 2^n)). */
+    baseMs: 500,
+    /** The largest backoff ceiling. */
+    capMs: 30_000,
+    /** Reconnect attempts in a row before giving up (state `closed`). 0: never reconnect; `Infinity`: never give up. */
+    maxAttempts: Number.POSITIVE_INFINITY,
+    /** A connection must stay open this long after `welcome` before the attempt counter resets to 0. */
+    stableAfterMs: 10_000,
+  }),
+  outbox: Object.freeze({
+    /** Messages queued while not open. When full, `send` refuses the new message (returns false, `error` outbox_overflow). 0: queue nothing. */
+    maxMessages: 100,
+  }),
+});
+
+export interface ReconnectOptions {
+  /** Replaces the default full-jitter schedule (then baseMs and capMs are unused). */
+  backoff?: Backoff;
+  baseMs?: number;
+  capMs?: number;
+  maxAttempts?: number;
+  stableAfterMs?: number;
+}
+
+export interface ClientOptions<TClientData = unknown, TServerData = unknown> {
+  /** The server's WebSocket URL, e.g. `wss://example.com/ws`. */
+  url: string;
+  /** `data` of inbound messages is validated against `protocol.server`, outbound against `protocol.client`. */
+  protocol?: HeartlineProtocol<TClientData, TServerData>;
+  /** The WebSocket constructor. Default: the browser's native one; `ws` (through isomorphic-ws) in Node. */
+  WebSocket?: WebSocketConstructor;
+  connectTimeoutMs?: number;
+  /** `false` disables reconnecting. Default: on, with `clientDefaults.reconnect`. */
+  reconnect?: false | ReconnectOptions;
+  outbox?: { maxMessages?: number };
+  /** Where every timer comes from. Default: `systemClock`. */
+  clock?: Clock;
+  /** Uniform in [0, 1); used for backoff jitter and the goodbye window. Default: `Math.random`. */
+  random?: () => number;
+  /** Listeners registered before anything can happen. */
+  on?: { [K in keyof ClientEvents<TServerData>]?: (payload: ClientEvents<TServerData>[K]) => void };
+}

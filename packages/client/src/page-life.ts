@@ -1,0 +1,46 @@
+/**
+ * The page events after which timers cannot be trusted, with the target each
+ * fires on. Each of them triggers an immediate liveness check:
+ * - `visibilitychange`: a hidden tab's timers are throttled (once a minute
+ *   after five minutes hidden in Chrome), so coming back may be long overdue;
+ * - `freeze` / `resume` (Page Lifecycle API): a frozen tab runs no timer at
+ *   all; `freeze` gets one last ping out, `resume` checks on waking;
+ * - `pageshow`: a page restored from the back/forward cache;
+ * - `online` / `offline`: the network changed under an open socket, which
+ *   may be dead without a close event for minutes.
+ */
+const pageEvents = [
+  ["document", "visibilitychange"],
+  ["document", "freeze"],
+  ["document", "resume"],
+  ["window", "pageshow"],
+  ["window", "online"],
+  ["window", "offline"],
+] as const;
+
+export type PageEvent = (typeof pageEvents)[number][1];
+
+interface Target {
+  addEventListener(type: string, listener: (event: { type: string }) => void): void;
+  removeEventListener(type: string, listener: (event: { type: string }) => void): void;
+}
+
+/**
+ * Listens to the page's life where there is a page (`document`/`window`
+ * globals, read now so tests can provide them), and returns the function that
+ * stops listening. Outside a browser it does nothing.
+ */
+export function watchPage(onEvent: (type: PageEvent) => void): () => void {
+  const globals = globalThis as { document?: Target; window?: Target };
+  const listener = (event: { type: string }) => onEvent(event.type as PageEvent);
+  const added: [Target, string][] = [];
+  for (const [where, type] of pageEvents) {
+    const target = globals[where];
+    if (typeof target?.addEventListener !== "function") continue;
+    target.addEventListener(type, listener);
+    added.push([target, type]);
+  }
+  return () => {
+    for (const [target, type] of added) target.removeEventListener(type, listener);
+  };
+}

@@ -1,0 +1,89 @@
+import type { DisconnectReason, HeartbeatTerms } from "@heartline/protocol";
+import type { HeartlineClientError } from "./errors.js";
+
+/**
+ * - `closed`: before `connect()`, after `close()`, or after giving up.
+ * - `connecting`: the first connection since `connect()`, until `welcome`.
+ * - `open`: `welcome` received; heartbeat running; `send` goes straight out.
+ * - `reconnecting`: a connection ended (or failed) and another is on its way,
+ *   from the backoff wait until the next `welcome`.
+ */
+export type ClientState = "connecting" | "open" | "reconnecting" | "closed";
+
+export interface DisconnectEvent {
+  /** Why the connection (or connection attempt) ended; see the README table. */
+  reason: DisconnectReason;
+  /** The close code, when there was one (the server's, or the one the client closed with). */
+  code?: number;
+  willReconnect: boolean;
+  /** The wait before the next attempt, when `willReconnect`. */
+  delayMs?: number;
+}
+
+export interface ClientEvents<TServerData = unknown> {
+  state: { state: ClientState; previous: ClientState };
+  open: { sessionId: string; heartbeat: HeartbeatTerms };
+  message: TServerData;
+  pong: { seq: number; rttMs: number };
+  error: HeartlineClientError;
+  disconnect: DisconnectEvent;
+  reconnecting: { attempt: number; delayMs: number };
+}
+
+export interface RoundTripTime {
+  /** The last measured ping → pong time, or undefined before the first pong. */
+  latestMs: number | undefined;
+  /** Smoothed as TCP's SRTT (EWMA, α = 1/8); undefined before the first pong. */
+  smoothedMs: number | undefined;
+}
+
+export interface ClientStats {
+  pingsSent: number;
+  pongsReceived: number;
+  /** Clock time of the last frame from the server, if any. */
+  lastHeardAt: number | undefined;
+  /** Clock time of the last ping sent, if any. */
+  lastPingAt: number | undefined;
+  /** Reconnect attempts since the connection was last stable. */
+  reconnectAttempt: number;
+  /** Messages waiting in the outbox. */
+  queued: number;
+}
+
+export interface HeartbeatControl {
+  /** The server's terms for the current (or last) connection. */
+  readonly terms: HeartbeatTerms | undefined;
+  readonly paused: boolean;
+  /**
+   * Stops sending pings (and stops the client's own silence check, so the
+   * server's verdict, close 4000, is what you see). Lasts across reconnects
+   * until `resume()`. For demos and tests.
+   */
+  pause(): void;
+  /** Starts pinging again, with a ping now and a fresh silence deadline. */
+  resume(): void;
+}
+
+export interface HeartlineClient<TClientData = unknown, TServerData = unknown> {
+  readonly state: ClientState;
+  /** The current (or last) session id from `welcome`. */
+  readonly sessionId: string | undefined;
+  readonly rtt: RoundTripTime;
+  readonly stats: ClientStats;
+  readonly heartbeat: HeartbeatControl;
+  /** Opens the connection. Does nothing unless the state is `closed`. */
+  connect(): void;
+  /**
+   * Sends an application message: straight out when `open`, otherwise queued
+   * in the outbox until the next `welcome`. Returns false (and emits `error`)
+   * when the data is refused: invalid, outbox full, or client closed.
+   */
+  send(data: TClientData): boolean;
+  /** Closes for good (no reconnect); default code 1000. `connect()` may start again later. */
+  close(code?: number, reason?: string): void;
+  /** Adds a listener; returns the function that removes it. */
+  on<K extends keyof ClientEvents<TServerData>>(
+    event: K,
+    listener: (payload: ClientEvents<TServerData>[K]) => void,
+  ): () => void;
+}
