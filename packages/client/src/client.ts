@@ -60,7 +60,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
   const WebSocketImpl = options.WebSocket ?? (DefaultWebSocket as unknown as WebSocketConstructor);
   const connectTimeoutMs = options.connectTimeoutMs ?? clientDefaults.connectTimeoutMs;
   const maxQueued = options.outbox?.maxMessages ?? clientDefaults.outbox.maxMessages;
-  const retry = options.reconnect === false ? undefined : options.reconnect;
+  const retry = options.reconnect === false ? undefined : (options.reconnect ?? {});
   const defaults = clientDefaults.reconnect;
   const maxAttempts = retry === undefined ? 0 : (retry.maxAttempts ?? defaults.maxAttempts);
   const stableAfterMs = retry?.stableAfterMs ?? defaults.stableAfterMs;
