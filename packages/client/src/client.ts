@@ -231,12 +231,14 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
   }
 
   function armPing(delayMs: number): void {
-    clear(pingTimer);
+    pingTimer = clear(pingTimer);
     pingTimer = clock.setTimeout(ping, Math.max(0, delayMs));
   }
 
   function ping(): void {
-    pingTimer = undefined;
+    // Called by the ping timer, or early by a liveness check: either way the
+    // next beat is counted from this one.
+    pingTimer = clear(pingTimer);
     if (state !== "open" || paused || !alive() || !socket) return;
     const now = clock.now();
     pending.set(seq, now);

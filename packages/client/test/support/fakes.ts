@@ -51,7 +51,9 @@ export class FakeSocket implements WebSocketLike {
   }
   /** Sends a frame to the client: objects as JSON, strings as they are, anything else as binary. */
   receive(frame: unknown): void {
-    const data = typeof frame === "object" && frame !== null ? JSON.stringify(frame) : frame;
+    const binary = frame instanceof ArrayBuffer || ArrayBuffer.isView(frame);
+    const data =
+      typeof frame === "object" && frame !== null && !binary ? JSON.stringify(frame) : frame;
     this.onmessage?.({ data });
   }
   welcome(heartbeat = { intervalMs: 1000, timeoutMs: 2000 }, sessionId = "s_1"): void {
