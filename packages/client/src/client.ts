@@ -179,9 +179,11 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
         ? { reason, willReconnect, delayMs }
         : { reason, code, willReconnect, delayMs },
     );
-    setState("reconnecting");
-    events.emit("reconnecting", { attempt, delayMs });
+    // A disconnect or state listener may close() the client: then no retry.
+    if (state === "closed") return;
     retryTimer = clock.setTimeout(reconnectNow, delayMs);
+    setState("reconnecting");
+    if (retryTimer !== undefined) events.emit("reconnecting", { attempt, delayMs });
   }
 
   function reconnectNow(): void {

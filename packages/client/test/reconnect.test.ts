@@ -220,6 +220,21 @@ describe("when not to come back", () => {
   });
 
   it.each([
+    ["disconnect", "disconnect"],
+    ["reconnecting", "reconnecting"],
+    ["state", "state"],
+  ] as const)("never when a %s listener calls close()", async (_name, event) => {
+    const t = setup();
+    t.client.connect();
+    t.socket.welcome(terms);
+    t.client.on(event, () => t.client.close());
+    t.socket.drop();
+    expect(t.client.state).toBe("closed");
+    await t.fc.tickAsync(120_000);
+    expect(t.sockets).toHaveLength(1);
+  });
+
+  it.each([
     [1000, "server_closed"],
     [1003, "protocol_error"],
     [1007, "protocol_error"],
