@@ -3,6 +3,7 @@
 // load on core 1. See bench/README.md for what is measured and how.
 //
 //   node bench/run.mjs [--quick] [--n=1000,5000] [--servers=floor,heartline] [--window=20]
+//                      [--profile=heartline]   (node --cpu-prof into bench/results/profiles/)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -21,6 +22,7 @@ const { values: args } = parseArgs({
     n: { type: "string" },
     servers: { type: "string" },
     window: { type: "string" },
+    profile: { type: "string" },
   },
 });
 
@@ -38,7 +40,13 @@ const servers = [
   { name: "ws-recipe", kind: "ws-recipe", script: here("./servers/ws-recipe.mjs") },
   { name: "socket.io", kind: "socketio", script: here("./servers/socketio.mjs") },
   { name: "heartline", kind: "heartline", script: null },
-].filter((s) => !args.servers || args.servers.split(",").includes(s.name));
+]
+  .filter((s) => !args.servers || args.servers.split(",").includes(s.name))
+  .map((s) =>
+    args.profile?.split(",").includes(s.name)
+      ? { ...s, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${here("./results/profiles")}`] }
+      : s,
+  );
 
 const log = (line) => process.stderr.write(`${line}\n`);
 

@@ -66,17 +66,27 @@ export function waitForMessage(child, type, timeoutMs) {
   });
 }
 
-/** SIGKILLs `child` (if still alive) and waits for it to be gone, at most 5 s. */
-export async function kill(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+const gone = (child) => child.exitCode !== null || child.signalCode !== null;
+
+/**
+ * Ends `child`: SIGTERM first (the bench's own scripts exit on it, which lets
+ * `--cpu-prof` write its profile), SIGKILL after `graceMs`, and waits for it
+ * to be gone, at most 5 s more.
+ */
+export async function kill(child, graceMs = 2000) {
+  if (gone(child)) return;
   const exited = once(child, "exit");
+  const wait = (ms) => Promise.race([exited, new Promise((r) => setTimeout(r, ms))]);
+  child.kill("SIGTERM");
+  await wait(graceMs);
+  if (gone(child)) return;
   child.kill("SIGKILL");
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  await wait(5000);
 }
 
 /** Kills every child this process has spawned. Safe to call more than once. */
 export async function killAll() {
-  await Promise.all([...live].map(kill));
+  await Promise.all([...live].map((child) => kill(child, 0)));
 }
 
 /** User + system CPU time of `pid` in seconds, all threads included. */

@@ -25,6 +25,25 @@ function withFileLimit(needed) {
   return ["prlimit", `--nofile=${limit}:${Math.max(limit, hard)}`, "--"];
 }
 
+/** Server stats as JSON-worthy figures: a server's own lateness samples become p50/p99/max. */
+function summarizeStats(stats) {
+  if (!Array.isArray(stats.lateness)) return stats;
+  return { ...stats, lateness: summarize(stats.lateness) };
+}
+
+/**
+ * The server's memory right after a full GC: RSS (a moment later, so V8 can
+ * give pages back) and V8's own heapUsed + external, which malloc
+ * fragmentation and GC timing do not blur.
+ */
+async function rssAfterGc(serverProc) {
+  const done = waitForMessage(serverProc, "gc-done", 10_000);
+  serverProc.send({ type: "gc" });
+  const { heapUsed, external } = await done;
+  await sleep(300);
+  return { rss: rssBytes(serverProc.pid), heapUsed, external };
+}
+
 function send(children, message) {
   for (const child of children) child.send(message);
 }
@@ -47,7 +66,7 @@ export async function runScenario({ server, n, intervalMs, timing, log }) {
       core: SERVER_CORE,
       script: server.script,
       env: { BENCH_INTERVAL_MS: String(intervalMs) },
-      nodeArgs: server.nodeArgs ?? [],
+      nodeArgs: ["--expose-gc", ...(server.nodeArgs ?? [])],
       prefix,
       name: server.name,
     });
@@ -55,6 +74,7 @@ export async function runScenario({ server, n, intervalMs, timing, log }) {
     const ready = await waitForMessage(serverProc, "ready", 20_000);
     await sleep(timing.settleMs);
     const idleRss = rssBytes(serverProc.pid);
+    const idleAfterGc = await rssAfterGc(serverProc);
     const url =
       server.kind === "socketio"
         ? `http://127.0.0.1:${ready.port}`
@@ -129,6 +149,7 @@ export async function runScenario({ server, n, intervalMs, timing, log }) {
     const rtts = windows.flatMap((w) => w.rtts);
     const openAtWindowEnd = windows.reduce((sum, w) => sum + w.open, 0);
     const rss = median(rssSamples);
+    const loadedAfterGc = await rssAfterGc(serverProc);
     const statsReply = waitForMessage(serverProc, "stats", 10_000);
     serverProc.send({ type: "stats" });
     const statsBefore = (await statsReply).stats;
@@ -179,6 +200,15 @@ export async function runScenario({ server, n, intervalMs, timing, log }) {
         rssBytes: rss,
         rssSamples,
         bytesPerConnection: (rss - idleRss) / ready_,
+        idleAfterGc,
+        loadedAfterGc,
+        bytesPerConnectionAfterGc: (loadedAfterGc.rss - idleAfterGc.rss) / ready_,
+        jsBytesPerConnectionAfterGc:
+          (loadedAfterGc.heapUsed +
+            loadedAfterGc.external -
+            idleAfterGc.heapUsed -
+            idleAfterGc.external) /
+          ready_,
       },
       rttMs: summarize(rtts),
       detectionErrorMs: {
@@ -187,6 +217,7 @@ export async function runScenario({ server, n, intervalMs, timing, log }) {
         undetected: silentTotal - detections.length,
         timedOut: silenceTimedOut,
         waitedSeconds: silenceSeconds,
+        loadEventLoopLagMaxMs: Math.max(...reports.map((r) => r.lagMaxMs)),
       },
       unexpectedCloses,
       load: {
@@ -194,10 +225,11 @@ export async function runScenario({ server, n, intervalMs, timing, log }) {
         cpuShare: (loadCpu1 - loadCpu0) / seconds,
         eventLoopLagP99Ms: lagP99Ms,
       },
-      serverStats: { beforeSilence: statsBefore, afterSilence: statsAfter },
+      serverStats: { beforeSilence: statsBefore, afterSilence: summarizeStats(statsAfter) },
       elapsedSeconds: (performance.now() - started) / 1000,
     };
   } finally {
-    await Promise.all(children.map(kill));
+    // A profiled server needs time to write its profile; the rest can go at once.
+    await Promise.all(children.map((child) => kill(child, child === children[0] ? 15_000 : 0)));
   }
 }

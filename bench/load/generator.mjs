@@ -146,6 +146,8 @@ process.on("message", (message) => {
       break;
     case "silence":
       silenceStarted = true;
+      lag.reset();
+      lag.enable();
       for (const client of clients) {
         if (client.state === "open" && client.index % config.silentEvery === 0) {
           client.goSilent = true;
@@ -162,6 +164,8 @@ process.on("message", (message) => {
         detections,
         unexpectedCloses,
         silenceStarted,
+        // A stall here delays the observed closes: it reads as detection error.
+        lagMaxMs: lag.max / 1e6,
       });
       break;
   }
