@@ -69,6 +69,37 @@ describe("core: one connection", () => {
     expect(core.stats()).toMatchObject({ open: 1, framesIn: 1, framesOut: 2 });
   });
 
+  it.each([
+    ['{"type":"ping","seq":0}', 0],
+    ['{"type":"ping","seq":9007199254740991,"extra":[1]}', 9007199254740991],
+    ['{"seq":5,"type":"ping"}', 5],
+    [' {"type":"ping","seq":6}', 6],
+  ])("answers ping %s with pong %d", (frame, seq) => {
+    const { open, disconnects } = setup();
+    const { transport, sink } = open();
+    sink.receive(frame);
+    expect(transport.sent[1]).toEqual({ type: "pong", seq });
+    expect(disconnects).toEqual([]);
+  });
+
+  it.each([
+    '{"type":"ping","seq":-1}',
+    '{"type":"ping","seq":1.5}',
+    '{"type":"ping","seq":9007199254740992}',
+    '{"type":"ping","seq":"1"}',
+    '{"type":"ping"}',
+    '{"type":"ping","seq":1',
+    '{"type":"ping","seq":1,"type":"pong"}',
+  ])("closes 4400 on the bad ping %s", (frame) => {
+    const { open, disconnects } = setup();
+    const { transport, sink } = open();
+    sink.receive(frame);
+    expect(transport.log.at(-1)).toBe("close:4400:protocol_error");
+    expect(disconnects).toEqual([
+      expect.objectContaining({ reason: "protocol_error", code: 4400 }),
+    ]);
+  });
+
   it("times out at exactly timeoutMs: close 4000 written before the socket is dropped", () => {
     const { open, fc, disconnects } = setup({ timeoutMs: 5000 });
     const { transport } = open();
