@@ -111,6 +111,7 @@ export async function attachPresence<TConn extends PresenceConnection>(
   let droppedSinceResync = 0;
   let overflowReported = false;
   let resyncs = 0;
+  let heartbeats = 0;
   let writeErrors = 0;
   let drainWaiters: Array<() => void> = [];
 
@@ -259,6 +260,7 @@ export async function attachPresence<TConn extends PresenceConnection>(
       if (r[0] === -1) {
         requestResync();
       } else {
+        heartbeats++;
         for (let i = 1; i + 1 < r.length; i += 2) {
           emit("reap", { nodeId: String(r[i]), connections: Number(r[i + 1]) });
         }
@@ -363,6 +365,7 @@ export async function attachPresence<TConn extends PresenceConnection>(
       buffered: pending.size,
       dropped,
       resyncs,
+      heartbeats,
       writeErrors,
       registered,
     }),

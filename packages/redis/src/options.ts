@@ -91,6 +91,8 @@ export interface PresenceStats {
   /** Changes dropped from the full buffer since start. */
   readonly dropped: number;
   readonly resyncs: number;
+  /** Node heartbeats (refresh and reap) that succeeded. */
+  readonly heartbeats: number;
   readonly writeErrors: number;
   /** Whether the node is registered in Redis as far as it knows. */
   readonly registered: boolean;
