@@ -7,6 +7,7 @@ import {
   encodeClientMessage,
   encodeServerMessage,
   MAX_SEQ,
+  pingSchema,
   type ServerMessage,
 } from "../src/index.js";
 
@@ -124,6 +125,28 @@ describe("encodeServerMessage's pong fast path", () => {
           JSON.stringify({ type: "pong", seq: s }),
         );
       }),
+    );
+  });
+});
+
+describe("decodeClientFrame's ping fast path", () => {
+  it("agrees with pingSchema on every ping-shaped frame", () => {
+    const anySeq = fc.oneof(
+      seq,
+      fc.integer(),
+      fc.double(),
+      fc.constantFrom(MAX_SEQ + 1, -0, null, "1", true),
+      fc.anything(),
+    );
+    fc.assert(
+      fc.property(anySeq, fc.dictionary(fc.string(), fc.jsonValue()), (s, extra) => {
+        const frame = JSON.stringify({ ...extra, type: "ping", seq: s });
+        const parsed = pingSchema.safeParse(JSON.parse(frame));
+        const decoded = decodeClientFrame(frame);
+        expect(decoded.ok).toBe(parsed.success);
+        if (decoded.ok && parsed.success) expect(decoded.message).toEqual(parsed.data);
+      }),
+      { numRuns: 2000 },
     );
   });
 });

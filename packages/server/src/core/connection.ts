@@ -12,27 +12,6 @@ import type { Connection } from "./events.js";
 import type { ServerCoreImpl } from "./server-core.js";
 import type { ServerTransport, TransportSink } from "./transport.js";
 
-/** How `encodeClientMessage` writes every ping. */
-const PING_PREFIX = '{"type":"ping",';
-
-/**
- * `seq` of a ping frame when it is valid by the protocol's ping schema (an
- * integer, 0 ≤ seq ≤ 2^53 − 1; other fields ignored), else undefined and the
- * frame takes the full decode path (which names the error).
- */
-function pingSeq(text: string): number | undefined {
-  let value: { type?: unknown; seq?: unknown };
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const seq = value.seq;
-  return value.type === "ping" && Number.isSafeInteger(seq) && (seq as number) >= 0
-    ? (seq as number)
-    : undefined;
-}
-
 /**
  * One client connection: the state machine between a transport and the
  * core. A class (not closures) so that tens of thousands of them share one
@@ -103,15 +82,6 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     if (core.options.rateLimit !== undefined && !this.#takeToken()) {
       this.#closeWith(CloseCode.RateLimited, DisconnectReason.RateLimited);
       return;
-    }
-    // Pings are nearly all the traffic: answer the exact shape clients send
-    // without the schema pass (same rule as the protocol's ping schema).
-    if (text.startsWith(PING_PREFIX)) {
-      const seq = pingSeq(text);
-      if (seq !== undefined) {
-        this.#write(encodeServerMessage({ type: "pong", seq }));
-        return;
-      }
     }
     const decoded = decodeClientFrame(text);
     if (!decoded.ok) {
