@@ -280,26 +280,31 @@ export async function attachPresence<TConn extends PresenceConnection>(
     }, nodeHeartbeatMs);
   }
 
-  const onConnection = (conn: TConn): void => {
-    if (detached) return;
+  function toEntry(conn: TConn): PresenceEntry | undefined {
     let identity: string;
     try {
       identity = identify(conn);
     } catch (err) {
       emit(
         "error",
-        new PresenceError(PresenceErrorCode.RedisWrite, "identify(conn) threw; not recorded", {
+        new PresenceError(PresenceErrorCode.Identify, "identify(conn) threw; not recorded", {
           cause: err,
         }),
       );
-      return;
+      return undefined;
     }
-    const entry: PresenceEntry = {
+    return {
       nodeId,
       sessionId: conn.sessionId,
       identity: String(identity),
       connectedAt: conn.connectedAt,
     };
+  }
+
+  const onConnection = (conn: TConn): void => {
+    if (detached) return;
+    const entry = toEntry(conn);
+    if (entry === undefined) return;
     local.set(entry.sessionId, entry);
     const event: PresenceConnectEvent = { ...entry, type: "connect", at: entry.connectedAt };
     enqueue({ kind: "connect", event });
@@ -335,8 +340,15 @@ export async function attachPresence<TConn extends PresenceConnection>(
   redis.on("close", onRedisClose);
   redis.on("ready", onRedisReady);
   redis.on("error", onRedisError);
-  server.on("connection", onConnection);
-  server.on("disconnect", onDisconnect);
+  const unsubscribe = [
+    server.on("connection", onConnection),
+    server.on("disconnect", onDisconnect),
+  ];
+  // Connections accepted before presence was attached: the first resync records them.
+  for (const conn of server.connections?.() ?? []) {
+    const entry = toEntry(conn);
+    if (entry) local.set(entry.sessionId, entry);
+  }
 
   function flush(timeoutMs?: number): Promise<boolean> {
     if (pending.empty) return Promise.resolve(true);
@@ -378,8 +390,7 @@ export async function attachPresence<TConn extends PresenceConnection>(
       detached = true;
       if (tickTimer !== undefined) clock.clearTimeout(tickTimer);
       if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
-      server.off?.("connection", onConnection);
-      server.off?.("disconnect", onDisconnect);
+      for (const off of unsubscribe) if (typeof off === "function") off();
       if (ready()) {
         kick();
         await flush(opts?.timeoutMs ?? 2000);
@@ -401,7 +412,7 @@ export async function attachPresence<TConn extends PresenceConnection>(
     },
   };
 
-  // Register (an empty or current snapshot) and start the node heartbeat.
+  // Register (with the connections already there, queued above) and start the node heartbeat.
   pending.pushResync([...local.values()]);
   scheduleTick();
   if (ready()) await pump();

@@ -4,6 +4,8 @@ export const PresenceErrorCode = {
   RedisWrite: "presence_redis_write",
   /** Pending presence changes passed `maxBuffered` while Redis was unreachable; the oldest were dropped. */
   BufferOverflow: "presence_buffer_overflow",
+  /** `identify(conn)` threw; that connection is not recorded. */
+  Identify: "presence_identify_failed",
   /** A message on the events channel could not be read. */
   BadEvent: "presence_bad_event",
   /** An option is out of range. */

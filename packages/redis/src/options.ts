@@ -52,12 +52,15 @@ export interface PresenceDisconnectReport {
   readonly lastSeenAt?: number | undefined;
 }
 
-/** The slice of a Heartline server presence listens to (no `ws` here). */
+/**
+ * The slice of a Heartline server presence listens to (no `ws` here). `on` may
+ * return an unsubscribe function (the Heartline server's does); `connections()`,
+ * when there, lets presence record connections accepted before it was attached.
+ */
 export interface PresenceSource<TConn extends PresenceConnection> {
   on(event: "connection", listener: (conn: TConn) => void): unknown;
   on(event: "disconnect", listener: (report: PresenceDisconnectReport) => void): unknown;
-  off?(event: "connection", listener: (conn: TConn) => void): unknown;
-  off?(event: "disconnect", listener: (report: PresenceDisconnectReport) => void): unknown;
+  connections?(): Iterable<TConn>;
 }
 
 export interface AttachPresenceOptions<TConn extends PresenceConnection> {
