@@ -1,0 +1,160 @@
+// The echo demo's server: one node:http server that serves the page and its
+// bundle, with @heartline/server attached to it for /ws. Every application
+// message is echoed to its sender; every connect and disconnect is reported
+// through `on`, which the command-line entry (server.ts) prints as JSON lines.
+import { readFile } from "node:fs/promises";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import type { DisconnectReason, ReconnectWindow } from "@heartline/protocol";
+import { createServer, type HeartlineServer } from "@heartline/server";
+import { pageBundlePath } from "./build-page.js";
+import { echoDefaults } from "./settings.js";
+
+export type EchoEvent =
+  | { event: "connect"; sessionId: string; at: string }
+  | {
+      event: "disconnect";
+      sessionId: string;
+      reason: DisconnectReason;
+      /** The close code, or null when the socket ended without one (`connection_lost`). */
+      code: number | null;
+      at: string;
+    };
+
+export interface EchoServerOptions {
+  /** Default 5000; 0 picks a free port (read it from the result). */
+  port?: number;
+  /** Default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** X; the server closes a client silent for 2X. Default `echoDefaults.intervalMs`. */
+  intervalMs?: number;
+  /** `undefined`: every origin may connect. */
+  allowedOrigins?: readonly string[] | undefined;
+  /** The `goodbye` window on shutdown; `undefined`: the server's default. */
+  reconnectWindow?: ReconnectWindow | undefined;
+  on?: {
+    connect?: (event: Extract<EchoEvent, { event: "connect" }>) => void;
+    disconnect?: (event: Extract<EchoEvent, { event: "disconnect" }>) => void;
+  };
+}
+
+export interface EchoServer {
+  /** The page, at the bound address, e.g. `http://127.0.0.1:5000/`. */
+  readonly url: string;
+  readonly port: number;
+  readonly heartline: HeartlineServer;
+  /** Sends every client `goodbye` and close 1001, then stops listening. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The only files served: a fixed table, so no request path ever reaches the file system. */
+const routes: Readonly<Record<string, { file: string; type: string }>> = {
+  "/": { file: fileURLToPath(new URL("./page/index.html", import.meta.url)), type: "text/html" },
+  "/style.css": {
+    file: fileURLToPath(new URL("./page/style.css", import.meta.url)),
+    type: "text/css",
+  },
+  "/page.js": { file: pageBundlePath, type: "text/javascript" },
+  "/page.js.map": { file: `${pageBundlePath}.map`, type: "application/json" },
+};
+
+const securityHeaders = {
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+  // The URL field is editable, so the page may connect to any ws:/wss: server.
+  "content-security-policy":
+    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
+};
+
+async function servePage(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = new URL(request.url ?? "/", "http://localhost").pathname;
+  if (path === "/ws") {
+    // Only WebSocket upgrades belong here; @heartline/server takes those.
+    response.writeHead(426, { "content-type": "text/plain", upgrade: "websocket" });
+    response.end("This is the WebSocket endpoint: connect with a WebSocket client.\n");
+    return;
+  }
+  const route = routes[path === "/index.html" ? "/" : path];
+  if (route === undefined || (request.method !== "GET" && request.method !== "HEAD")) {
+    response.writeHead(route === undefined ? 404 : 405, { "content-type": "text/plain" });
+    response.end(route === undefined ? "Not found\n" : "Method not allowed\n");
+    return;
+  }
+  let body: Buffer;
+  try {
+    body = await readFile(route.file);
+  } catch {
+    response.writeHead(503, { "content-type": "text/plain" });
+    response.end(`${path} is missing: \`pnpm demo\` builds the page bundle before it starts.\n`);
+    return;
+  }
+  response.writeHead(200, {
+    "content-type": `${route.type}; charset=utf-8`,
+    "content-length": body.length,
+    ...securityHeaders,
+  });
+  response.end(request.method === "HEAD" ? undefined : body);
+}
+
+export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
+  const http = createHttpServer((request, response) => {
+    servePage(request, response).catch(() => response.destroy());
+  });
+  const heartline = createServer({
+    server: http,
+    intervalMs: options.intervalMs ?? echoDefaults.intervalMs,
+    ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
+    ...(options.reconnectWindow === undefined ? {} : { reconnectWindow: options.reconnectWindow }),
+    on: {
+      connection: (conn) =>
+        options.on?.connect?.({
+          event: "connect",
+          sessionId: conn.sessionId,
+          at: new Date().toISOString(),
+        }),
+      // The echo itself: every message goes back to the one who sent it.
+      message: (conn, data) => void conn.send(data),
+      disconnect: (info) =>
+        options.on?.disconnect?.({
+          event: "disconnect",
+          sessionId: info.sessionId,
+          reason: info.reason,
+          code: info.code ?? null,
+          at: new Date().toISOString(),
+        }),
+    },
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(options.port ?? echoDefaults.port, options.host ?? echoDefaults.host, () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}/`,
+    port: address.port,
+    heartline,
+    close() {
+      closing ??= (async () => {
+        await heartline.close();
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          // Idle keep-alive connections from the page would hold close() open.
+          http.closeAllConnections();
+        });
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,62 @@
+// The demo's settings, read from the environment. Kept apart from the server
+// so the tests can check the parsing and start the server with plain options.
+import type { ReconnectWindow } from "@heartline/protocol";
+
+/** Every default of the demo, documented in examples/echo/README.md. */
+export const echoDefaults = Object.freeze({
+  port: 5000,
+  /** Loopback: the demo is not reachable from other machines unless HOST says so. */
+  host: "127.0.0.1",
+  /** X, the client's ping interval; the server's timeout is 2X. */
+  intervalMs: 5000,
+});
+
+export interface EchoSettings {
+  port: number;
+  host: string;
+  intervalMs: number;
+  /** `undefined`: every origin may connect. */
+  allowedOrigins: string[] | undefined;
+  /** The `goodbye` window on shutdown; `undefined`: the server's default. */
+  reconnectWindow: ReconnectWindow | undefined;
+}
+
+export class EchoSettingsError extends Error {
+  readonly code = "invalid_setting";
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new EchoSettingsError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/**
+ * PORT, HOST, HEARTBEAT_INTERVAL_MS, ALLOWED_ORIGINS (comma-separated; unset
+ * means all), and RECONNECT_WINDOW_MIN_MS / RECONNECT_WINDOW_MAX_MS (the
+ * `goodbye` window, both or neither). Throws `EchoSettingsError` on a bad value.
+ */
+export function settingsFromEnv(env: NodeJS.ProcessEnv): EchoSettings {
+  const host = env.HOST?.trim();
+  const origins = env.ALLOWED_ORIGINS?.split(",")
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== "");
+  const windowSet =
+    env.RECONNECT_WINDOW_MIN_MS !== undefined || env.RECONNECT_WINDOW_MAX_MS !== undefined;
+  return {
+    port: integer(env, "PORT", echoDefaults.port, 0),
+    host: host === undefined || host === "" ? echoDefaults.host : host,
+    intervalMs: integer(env, "HEARTBEAT_INTERVAL_MS", echoDefaults.intervalMs, 1),
+    allowedOrigins: origins === undefined || origins.length === 0 ? undefined : origins,
+    reconnectWindow: windowSet
+      ? {
+          minMs: integer(env, "RECONNECT_WINDOW_MIN_MS", 0, 0),
+          maxMs: integer(env, "RECONNECT_WINDOW_MAX_MS", 0, 0),
+        }
+      : undefined,
+  };
+}
