@@ -17,6 +17,8 @@ const INTERVAL_MS = 1000;
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
 const { values: args } = parseArgs({
+  // `pnpm bench -- --quick` passes a bare "--" along: tolerate it.
+  args: process.argv.slice(2).filter((arg) => arg !== "--"),
   options: {
     quick: { type: "boolean", default: false },
     n: { type: "string" },
