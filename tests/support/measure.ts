@@ -8,13 +8,13 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
 }
 
-/** The most events that fell in any one-second window starting at an event. */
-export function peakPerSecond(times: readonly number[]): number {
+/** The most events that fell in any window of `windowMs` (default one second). */
+export function peakPerWindow(times: readonly number[], windowMs = 1000): number {
   const sorted = [...times].sort((a, b) => a - b);
   let peak = 0;
   let start = 0;
   for (let end = 0; end < sorted.length; end++) {
-    while (sorted[end]! - sorted[start]! >= 1000) start++;
+    while (sorted[end]! - sorted[start]! >= windowMs) start++;
     peak = Math.max(peak, end - start + 1);
   }
   return peak;
