@@ -3,7 +3,7 @@
 // load on core 1. See bench/README.md for what is measured and how.
 //
 //   node bench/run.mjs [--quick] [--n=1000,5000] [--servers=floor,heartline] [--window=20]
-//                      [--profile=heartline]   (node --cpu-prof into bench/results/profiles/)
+//                      [--profile=floor,heartline]   (steady-window CPU profiles in bench/results/profiles/)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -44,11 +44,7 @@ const servers = [
   { name: "heartline", kind: "heartline", script: null },
 ]
   .filter((s) => !args.servers || args.servers.split(",").includes(s.name))
-  .map((s) =>
-    args.profile?.split(",").includes(s.name)
-      ? { ...s, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${here("./results/profiles")}`] }
-      : s,
-  );
+  .map((s) => ({ ...s, profile: args.profile?.split(",").includes(s.name) ?? false }));
 
 const log = (line) => process.stderr.write(`${line}\n`);
 
@@ -92,7 +88,14 @@ async function main() {
     for (const server of servers) {
       log(`bench: ${server.name} at N = ${n.toLocaleString("en-US")}`);
       try {
-        const result = await runScenario({ server, n, intervalMs: INTERVAL_MS, timing, log });
+        const result = await runScenario({
+          server,
+          n,
+          intervalMs: INTERVAL_MS,
+          timing,
+          log,
+          profileDir: server.profile ? here("./results/profiles") : undefined,
+        });
         log(
           `  CPU ${(result.cpu.share * 100).toFixed(1)}%, ` +
             `RSS/conn ${(result.memory.bytesPerConnection / 1024).toFixed(2)} KiB, ` +

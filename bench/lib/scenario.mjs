@@ -1,4 +1,5 @@
 // One measurement: one server under test at N connections, from spawn to kill.
+import { mkdirSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { openFileLimits } from "./machine.mjs";
@@ -57,7 +58,7 @@ function allMessages(children, type, timeoutMs) {
  * phase lengths in `timing`, and returns its raw figures. Every child it
  * starts is killed before it returns or throws.
  */
-export async function runScenario({ server, n, intervalMs, timing, log }) {
+export async function runScenario({ server, n, intervalMs, timing, log, profileDir }) {
   const children = [];
   const started = performance.now();
   try {
@@ -132,6 +133,7 @@ export async function runScenario({ server, n, intervalMs, timing, log }) {
     const loadCpu0 = loadPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const t0 = performance.now();
     send(generators, { type: "window-start" });
+    if (profileDir) serverProc.send({ type: "profile-start" });
     const rssSamples = [];
     const windowEnd = t0 + timing.windowMs;
     while (performance.now() < windowEnd) {
@@ -144,6 +146,16 @@ export async function runScenario({ server, n, intervalMs, timing, log }) {
     const loadCpu1 = loadPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const t1 = performance.now();
     const windows = await windowReplies;
+    let profile = null;
+    if (profileDir) {
+      mkdirSync(profileDir, { recursive: true });
+      const written = waitForMessage(serverProc, "profile-written", 30_000);
+      serverProc.send({
+        type: "profile-stop",
+        path: `${profileDir}/${server.name}-${n}-${Date.now()}.cpuprofile`,
+      });
+      profile = (await written).path;
+    }
     const seconds = (t1 - t0) / 1000;
     const heartbeats = windows.reduce((sum, w) => sum + w.pongs, 0);
     const rtts = windows.flatMap((w) => w.rtts);
@@ -227,9 +239,9 @@ export async function runScenario({ server, n, intervalMs, timing, log }) {
       },
       serverStats: { beforeSilence: statsBefore, afterSilence: summarizeStats(statsAfter) },
       elapsedSeconds: (performance.now() - started) / 1000,
+      profile,
     };
   } finally {
-    // A profiled server needs time to write its profile; the rest can go at once.
-    await Promise.all(children.map((child) => kill(child, child === children[0] ? 15_000 : 0)));
+    await Promise.all(children.map((child) => kill(child, 0)));
   }
 }
