@@ -134,11 +134,11 @@ describe("refused upgrades get their HTTP status and one upgradeRejected report"
 
   it("an allowed origin passes", async () => {
     const ws = new WebSocket(server.url, SUBPROTOCOL, { headers: { origin: allowedOrigin } });
-    const [data] = (await within(
-      new Promise((resolve) => ws.once("message", (...args) => resolve(args))),
+    const data = await within(
+      new Promise<Buffer>((resolve) => ws.once("message", (frame: Buffer) => resolve(frame))),
       5000,
       "the welcome",
-    )) as [Buffer];
+    );
     const welcome = JSON.parse(data.toString()) as { type: string; sessionId: string };
     expect(welcome.type).toBe("welcome");
     ws.terminate();
