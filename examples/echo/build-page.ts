@@ -3,10 +3,9 @@
 // runs this before starting the server; the browser tests call buildPage().
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { pageBundlePath } from "./page-bundle.js";
 
 export const pageEntry = fileURLToPath(new URL("./page/main.ts", import.meta.url));
-/** Where the bundle goes; the server serves it as /page.js. */
-export const pageBundlePath = fileURLToPath(new URL("./dist/page.js", import.meta.url));
 
 export async function buildPage(): Promise<string> {
   await build({

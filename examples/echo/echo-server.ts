@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { DisconnectReason, ReconnectWindow } from "@heartline/protocol";
 import { createServer, type HeartlineServer } from "@heartline/server";
-import { pageBundlePath } from "./build-page.js";
+import { pageBundlePath } from "./page-bundle.js";
 import { echoDefaults } from "./settings.js";
 
 export type EchoEvent =
