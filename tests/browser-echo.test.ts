@@ -361,9 +361,8 @@ describe.skipIf(skipBrowserTests)("the echo demo in Chromium", () => {
     // Resume: pings flow again on the new socket and get answered.
     await page.uncheck("#pause-heartbeats");
     await waitForLog(page, "heartbeat", "resumed");
-    const current = sockets.at(-1)!;
     await expect
-      .poll(() => typesOf(current.received).filter((t) => t === "pong").length, {
+      .poll(() => typesOf(sockets.at(-1)!.received).filter((t) => t === "pong").length, {
         timeout: WAIT_MS,
       })
       .toBeGreaterThanOrEqual(2);
@@ -446,8 +445,8 @@ describe.skipIf(skipBrowserTests)("the echo demo in Chromium", () => {
     expect(frozenFor).toBeGreaterThan(TIMEOUT_MS);
     const sentBeforeResume = sockets[0]!.sent.length;
 
-    await cdp.send("Page.setWebLifecycleState", { state: "active" });
     const resumedAt = Date.now();
+    await cdp.send("Page.setWebLifecycleState", { state: "active" });
     // Send at once, as a user would on coming back…
     await page.evaluate(() => document.getElementById("send")?.click());
     // …and show the tab again (a frozen page is hidden; hidden pages' timers
