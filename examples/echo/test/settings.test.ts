@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { EchoSettingsError, echoDefaults, settingsFromEnv } from "../settings.js";
+
+describe("settingsFromEnv", () => {
+  it("uses the documented defaults when nothing is set", () => {
+    expect(settingsFromEnv({})).toEqual({
+      port: echoDefaults.port,
+      host: echoDefaults.host,
+      intervalMs: echoDefaults.intervalMs,
+      allowedOrigins: undefined,
+      reconnectWindow: undefined,
+    });
+    expect(echoDefaults).toMatchObject({ port: 5000, host: "127.0.0.1" });
+    expect(Object.isFrozen(echoDefaults)).toBe(true);
+  });
+
+  it("reads every variable", () => {
+    expect(
+      settingsFromEnv({
+        PORT: "0",
+        HOST: "0.0.0.0",
+        HEARTBEAT_INTERVAL_MS: "250",
+        ALLOWED_ORIGINS: " http://localhost:5000 , http://127.0.0.1:5000,",
+        RECONNECT_WINDOW_MIN_MS: "0",
+        RECONNECT_WINDOW_MAX_MS: "100",
+      }),
+    ).toEqual({
+      port: 0,
+      host: "0.0.0.0",
+      intervalMs: 250,
+      allowedOrigins: ["http://localhost:5000", "http://127.0.0.1:5000"],
+      reconnectWindow: { minMs: 0, maxMs: 100 },
+    });
+  });
+
+  it("treats an empty ALLOWED_ORIGINS as unset (all origins)", () => {
+    expect(settingsFromEnv({ ALLOWED_ORIGINS: " , " }).allowedOrigins).toBeUndefined();
+  });
+
+  it.each([
+    ["PORT", "http"],
+    ["PORT", "-1"],
+    ["PORT", "80.5"],
+    ["HEARTBEAT_INTERVAL_MS", "0"],
+    ["HEARTBEAT_INTERVAL_MS", "5s"],
+    ["RECONNECT_WINDOW_MIN_MS", "-5"],
+  ])("refuses %s=%s with code invalid_setting", (name, value) => {
+    expect(() => settingsFromEnv({ [name]: value })).toThrow(EchoSettingsError);
+    try {
+      settingsFromEnv({ [name]: value });
+    } catch (error) {
+      expect((error as EchoSettingsError).code).toBe("invalid_setting");
+      expect((error as Error).message).toContain(name);
+    }
+  });
+});
