@@ -1,7 +1,7 @@
 // The in-memory harness: delivery semantics, every link fault and page-life
 // event, at their exact fake-time boundaries.
 import { CloseCode, DisconnectReason } from "@heartline/protocol";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createHarness, type Harness, HarnessErrorCode } from "../src/index.js";
 
 const X = 1000;
@@ -315,5 +315,27 @@ describe("assertions", () => {
     await expect(h.waitFor.clientState(c, "closed", { within: 100 })).rejects.toMatchObject({
       code: HarnessErrorCode.WaitTimedOut,
     });
+  });
+});
+
+describe("alongside vitest's fake timers", () => {
+  it("runs exactly the same with vi.useFakeTimers() installed, and leaves the globals to vitest", async () => {
+    vi.useFakeTimers();
+    try {
+      let appTimerFired = false;
+      setTimeout(() => {
+        appTimerFired = true;
+      }, 10);
+      const c = await open();
+      c.heartbeat.pause();
+      const gone = await h.waitFor.disconnect({ client: c });
+      expect(gone.at).toBe(2 * X);
+      expect(appTimerFired).toBe(false); // the harness never moved vitest's clock
+      vi.advanceTimersByTime(10);
+      expect(appTimerFired).toBe(true);
+      expect(h.now).toBe(2 * X); // nor vitest the harness's
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
