@@ -58,7 +58,10 @@ export interface PresenceDisconnectReport {
  * when there, lets presence record connections accepted before it was attached.
  */
 export interface PresenceSource<TConn extends PresenceConnection> {
-  on(event: "connection", listener: (conn: TConn) => void): unknown;
+  // NoInfer: the connection type is read from `connections()`, so that
+  // `identify: (conn) => conn.auth.userId` is typed by the server's own
+  // `authenticate` result; the server's generic `on` would infer nothing.
+  on(event: "connection", listener: (conn: NoInfer<TConn>) => void): unknown;
   on(event: "disconnect", listener: (report: PresenceDisconnectReport) => void): unknown;
   connections?(): Iterable<TConn>;
 }
