@@ -92,7 +92,8 @@ export async function spawnJsonLinesChild(
   const waiters = new Set<Waiter>();
   let exited = false;
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once("exit", (code, signal) => {
+    // "close", not "exit": it comes after stdout is drained, so no line is lost.
+    child.once("close", (code, signal) => {
       exited = true;
       children.delete(child);
       resolve({ code, signal });

@@ -14,6 +14,7 @@
 //   close  → graceful shutdown (goodbye + 1001), then exit 0
 // It exits when stdin closes, so a test process that dies takes it along.
 import { createInterface } from "node:readline";
+import v8 from "node:v8";
 import { defineProtocol, type StandardSchemaV1 } from "@heartline/protocol";
 import { createServer } from "@heartline/server";
 
@@ -121,6 +122,9 @@ for await (const text of createInterface({ input: process.stdin })) {
       re: id,
       resources: resources(),
       heapUsed: process.memoryUsage().heapUsed,
+      spaces: Object.fromEntries(
+        v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size]),
+      ),
       gc: gc !== undefined,
     });
   } else if (cmd === "close") {
