@@ -50,7 +50,8 @@ describe(`${count} clients, ${silent.length} go silent`, () => {
       const mark = swarm.lines.length;
       for (const l of swarm.lines)
         if (l.type === "open") sessionOf.set(l.i as number, l.sessionId as string);
-      const [states, open] = await Promise.all([swarm.request("states"), server.open()]);
+      const [answer, open] = await Promise.all([swarm.request("states"), server.open()]);
+      const states = answer as unknown as { states: Record<string, number> };
       const current = new Set(sessionOf.values());
       if (
         states.states.open === count &&
