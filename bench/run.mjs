@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildHeartline, heartlineAvailable } from "./lib/build-heartline.mjs";
 import { describeMachine } from "./lib/machine.mjs";
-import { killAll } from "./lib/procs.mjs";
+import { killAll, sleep } from "./lib/procs.mjs";
 import { runScenario } from "./lib/scenario.mjs";
 import { checkTargets, renderTable } from "./lib/table.mjs";
 
@@ -35,6 +35,7 @@ const timing = {
   warmupMs: args.quick ? 2 * INTERVAL_MS : 3 * INTERVAL_MS,
   windowMs: Number(args.window ?? (args.quick ? 5 : 20)) * 1000,
   silenceGraceMs: 5000,
+  cooldownMs: 3000,
 };
 
 const servers = [
@@ -44,6 +45,12 @@ const servers = [
   { name: "heartline", kind: "heartline", script: null },
 ]
   .filter((s) => !args.servers || args.servers.split(",").includes(s.name))
+  // --servers also sets the order (the first server at each N runs right after the previous N).
+  .sort((a, b) =>
+    args.servers
+      ? args.servers.split(",").indexOf(a.name) - args.servers.split(",").indexOf(b.name)
+      : 0,
+  )
   .map((s) => ({ ...s, profile: args.profile?.split(",").includes(s.name) ?? false }));
 
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -56,6 +63,7 @@ const perScenarioMs = (n) =>
   timing.windowMs +
   3 * INTERVAL_MS +
   timing.silenceGraceMs +
+  timing.cooldownMs +
   60_000;
 const deadlineMs = ns.reduce((sum, n) => sum + perScenarioMs(n) * servers.length, 60_000);
 const deadline = setTimeout(() => {
@@ -86,6 +94,8 @@ async function main() {
   const results = [];
   for (const n of ns) {
     for (const server of servers) {
+      // Let the kernel finish tearing down the previous scenario's sockets.
+      if (results.length > 0) await sleep(timing.cooldownMs);
       log(`bench: ${server.name} at N = ${n.toLocaleString("en-US")}`);
       try {
         const result = await runScenario({
