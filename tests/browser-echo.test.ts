@@ -230,16 +230,29 @@ async function launchFreezableChromium(): Promise<BrowserContext> {
       "--remote-debugging-port=0",
       "about:blank",
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    // Its own process group, so the cleanup reaches Chromium's helper processes too.
+    { stdio: ["ignore", "ignore", "pipe"], detached: true },
   );
   const exited = once(child, "exit");
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // The group is already gone.
+    }
+  };
   cleanups.push(async () => {
-    // SIGKILL would leave Chromium's helper processes writing into the profile.
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), WAIT_MS);
+    // SIGTERM first: SIGKILL would leave helpers writing into the profile.
+    signalGroup("SIGTERM");
+    const timer = setTimeout(() => signalGroup("SIGKILL"), WAIT_MS);
     await exited;
     clearTimeout(timer);
-    rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch (error) {
+      // A leftover temporary profile is untidy, not a failed test.
+      console.warn(`could not remove ${profile}: ${String(error)}`);
+    }
   });
   const endpoint = await new Promise<string>((resolve, reject) => {
     let stderr = "";
