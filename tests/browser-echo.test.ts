@@ -17,7 +17,12 @@ import { type Browser, type BrowserContext, chromium, type Page } from "playwrig
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildPage } from "../examples/echo/build-page.js";
 import { type EchoEvent, type EchoServer, startEchoServer } from "../examples/echo/echo-server.js";
-import { chromiumPath, launchChromium, skipBrowserTests } from "./support/chromium.js";
+import {
+  chromiumArgs,
+  chromiumPath,
+  launchChromium,
+  skipBrowserTests,
+} from "./support/chromium.js";
 
 /** X: short, so the whole file runs in seconds. The server's timeout is 2X. */
 const INTERVAL_MS = 250;
@@ -218,14 +223,7 @@ async function launchFreezableChromium(): Promise<BrowserContext> {
     chromiumPath,
     [
       "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
+      ...chromiumArgs,
       `--user-data-dir=${profile}`,
       "--remote-debugging-port=0",
       "about:blank",
