@@ -40,9 +40,9 @@ function summarizeStats(stats) {
 async function rssAfterGc(serverProc) {
   const done = waitForMessage(serverProc, "gc-done", 10_000);
   serverProc.send({ type: "gc" });
-  const { heapUsed, external } = await done;
+  const { heapUsed, external, spaces } = await done;
   await sleep(300);
-  return { rss: rssBytes(serverProc.pid), heapUsed, external };
+  return { rss: rssBytes(serverProc.pid), heapUsed, external, spaces };
 }
 
 function send(children, message) {
@@ -161,6 +161,8 @@ export async function runScenario({ server, n, intervalMs, timing, log, profileD
     const rtts = windows.flatMap((w) => w.rtts);
     const openAtWindowEnd = windows.reduce((sum, w) => sum + w.open, 0);
     const rss = median(rssSamples);
+    // Memory is per connection the server still holds (a server may have dropped some).
+    const held = openAtWindowEnd > 0 ? openAtWindowEnd : ready_;
     const loadedAfterGc = await rssAfterGc(serverProc);
     const statsReply = waitForMessage(serverProc, "stats", 10_000);
     serverProc.send({ type: "stats" });
@@ -211,16 +213,16 @@ export async function runScenario({ server, n, intervalMs, timing, log, profileD
         idleRssBytes: idleRss,
         rssBytes: rss,
         rssSamples,
-        bytesPerConnection: (rss - idleRss) / ready_,
+        bytesPerConnection: (rss - idleRss) / held,
         idleAfterGc,
         loadedAfterGc,
-        bytesPerConnectionAfterGc: (loadedAfterGc.rss - idleAfterGc.rss) / ready_,
+        bytesPerConnectionAfterGc: (loadedAfterGc.rss - idleAfterGc.rss) / held,
         jsBytesPerConnectionAfterGc:
           (loadedAfterGc.heapUsed +
             loadedAfterGc.external -
             idleAfterGc.heapUsed -
             idleAfterGc.external) /
-          ready_,
+          held,
       },
       rttMs: summarize(rtts),
       detectionErrorMs: {

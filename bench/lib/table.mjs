@@ -51,10 +51,14 @@ function ratio(mine, theirs) {
   return `${(mine / theirs).toFixed(2)}×`;
 }
 
+/** A server that did not hold N connections through the window: its figures are not for N. */
+const short = (result) => result.openAtWindowEnd < 0.99 * result.n;
+
 function cell(result, figure) {
   if (!result) return "—";
   if (result.error) return "error";
-  return format(figure.get(result), figure.digits);
+  const text = format(figure.get(result), figure.digits);
+  return short(result) ? `${text} *` : text;
 }
 
 export function renderTable(results, ns) {
@@ -71,7 +75,7 @@ export function renderTable(results, ns) {
     for (const figure of FIGURES) {
       const get = (server) => {
         const r = find(server, n);
-        return r && !r.error ? figure.get(r) : null;
+        return r && !r.error && !short(r) ? figure.get(r) : null;
       };
       const row = [
         n.toLocaleString("en-US"),
@@ -82,6 +86,13 @@ export function renderTable(results, ns) {
       ];
       lines.push(`| ${row.join(" | ")} |`);
     }
+  }
+  if (results.some((r) => !r.error && short(r))) {
+    lines.push(
+      "",
+      "\\* held fewer than N connections through the steady window (see the JSON's " +
+        "`unexpectedCloses`): its figures are for the connections it kept, and no ratio is taken.",
+    );
   }
   return lines.join("\n");
 }
