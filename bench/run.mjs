@@ -126,7 +126,9 @@ async function main() {
   const table = renderTable(results, ns);
   const targets = checkTargets(results, maxN);
   const date = new Date().toISOString().slice(0, 10);
-  const name = `${date}-${machine.commit}${args.quick ? "-quick" : ""}`;
+  // Only a full default run is a result to commit; the rest are marked (and git-ignored).
+  const partial = args.n || args.servers || args.window || args.profile;
+  const name = `${date}-${machine.commit}${args.quick ? "-quick" : partial ? "-partial" : ""}`;
   const markdown = [
     `# Heartline bench, ${date} (${machine.commit}${machine.dirty ? ", uncommitted changes" : ""})`,
     "",
