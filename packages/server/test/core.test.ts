@@ -110,7 +110,7 @@ describe("core: one connection", () => {
     expect(disconnects).toMatchObject([{ reason: "timeout", code: 4000, lastSeenAt: 1_000_000 }]);
   });
 
-  it("each data frame moves the deadline; the one timer re-arms instead of resetting per frame", () => {
+  it("each data frame moves the deadline; one clock timer per server, however many connections and frames", () => {
     const { open, fc, disconnects } = setup({ rateLimit: false });
     const { sink } = open();
     for (let i = 0; i < 99; i++) open();
@@ -119,8 +119,8 @@ describe("core: one connection", () => {
       for (let i = 0; i < 5; i++) sink.receive('{"type":"ping","seq":1}');
     }
     fc.tick(9); // 1999 ms
-    // One silence timer per connection, however many frames arrived.
-    expect(fc.countTimers()).toBe(100);
+    // One clock timer for the whole server's silence watch, however many frames arrived.
+    expect(fc.countTimers()).toBe(1);
     expect(disconnects).toHaveLength(0);
     fc.tick(1);
     expect(disconnects).toHaveLength(99);
@@ -130,6 +130,26 @@ describe("core: one connection", () => {
     fc.tick(1);
     expect(disconnects).toHaveLength(100);
     expect(fc.countTimers()).toBe(0);
+  });
+
+  it("a connection that ends leaves nothing queued: the others still time out on time, then no timer is left", () => {
+    const { open, fc, disconnects, core } = setup({ timeoutMs: 5000 });
+    const first = open();
+    fc.tick(10);
+    const second = open();
+    fc.tick(10);
+    const third = open();
+    first.sink.closed(1000, true); // the earliest deadline goes
+    third.sink.receiveBinary(); // and one from the end
+    expect(disconnects.map((d) => d.reason)).toEqual(["client_closed", "protocol_error"]);
+    expect(fc.countTimers()).toBe(1);
+    fc.tick(4989);
+    expect(disconnects).toHaveLength(2);
+    fc.tick(1);
+    expect(disconnects.at(-1)).toMatchObject({ reason: "timeout", lastSeenAt: 1_000_010 });
+    expect(second.transport.log.slice(1)).toEqual(["close:4000:timeout", "terminate"]);
+    expect(fc.countTimers()).toBe(0);
+    expect(core.stats().open).toBe(0);
   });
 
   it("lastSeenAt is the time of the last data frame", () => {
@@ -354,7 +374,8 @@ describe("core: keep-alive sweep and broadcast", () => {
   it("pings every connection from one shared timer", () => {
     const { open, fc } = setup({ keepAliveIntervalMs: 400, timeoutMs: 10_000 });
     const conns = Array.from({ length: 10 }, () => open());
-    expect(fc.countTimers()).toBe(10 + 1);
+    // The shared silence watch and the shared keep-alive sweep.
+    expect(fc.countTimers()).toBe(1 + 1);
     fc.tick(399);
     expect(conns.map((c) => c.transport.pings)).toEqual(Array(10).fill(0));
     fc.tick(1);

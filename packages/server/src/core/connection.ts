@@ -4,9 +4,9 @@ import {
   decodeClientFrame,
   ErrorCode,
   encodeServerMessage,
-  SilenceTimer,
   validateData,
 } from "@heartline/protocol";
+import type { Deadlined } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
 import type { Connection } from "./events.js";
 import type { ServerCoreImpl } from "./server-core.js";
@@ -17,10 +17,11 @@ import type { ServerTransport, TransportSink } from "./transport.js";
  * core. A class (not closures) so that tens of thousands of them share one
  * shape and cost a few fields each. Per inbound frame the work is O(1) and
  * allocates nothing beyond what decoding needs: no timer is touched (the
- * silence timer only records the time) and no Date is made.
+ * frame's time is recorded in `lastHeardAt`, which the core's one deadline
+ * queue checks when the earliest deadline comes) and no Date is made.
  */
 export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unknown>
-  implements Connection<TServer, TAuth>, TransportSink
+  implements Connection<TServer, TAuth>, TransportSink, Deadlined
 {
   readonly sessionId: string;
   readonly remoteAddress: string | undefined;
@@ -28,14 +29,20 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   readonly connectedAt: number;
   readonly #core: ServerCoreImpl<TClient, TServer, TAuth>;
   readonly #transport: ServerTransport;
-  readonly #silence: SilenceTimer;
+  /**
+   * When the last data frame arrived (or the connection opened), in clock
+   * time. Also when the rate limiter's bucket was last refilled: it refills
+   * on every data frame, so one field serves both.
+   */
+  lastHeardAt: number;
+  /** The slot in the core's deadline queue (-1 when not queued); the queue's to write. */
+  queueSlot = -1;
   /** The end was decided and reported: the single guard behind "exactly one disconnect". */
   #ended = false;
   /** The transport reported the socket gone (or was destroyed at the shutdown deadline). */
   #gone = false;
   /** Token bucket for the rate limit, refilled lazily from the clock on each frame. */
   #tokens: number;
-  #refilledAt: number;
 
   constructor(
     core: ServerCoreImpl<TClient, TServer, TAuth>,
@@ -51,13 +58,12 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     this.remoteAddress = remoteAddress;
     this.auth = auth;
     this.connectedAt = options.clock.now();
+    this.lastHeardAt = this.connectedAt;
     this.#tokens = options.rateLimit?.burst ?? 0;
-    this.#refilledAt = this.connectedAt;
-    this.#silence = new SilenceTimer(options.clock, options.timeoutMs, () => this.#onSilence());
   }
 
   get lastSeenAt(): number {
-    return Math.max(this.#silence.lastHeardAt, this.connectedAt);
+    return this.lastHeardAt;
   }
 
   get isOpen(): boolean {
@@ -68,7 +74,8 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   start(welcome: string): void {
     this.#transport.send(welcome);
     this.#core.framesOut++;
-    this.#silence.start();
+    // Silence counts from `connectedAt`, the start of `lastHeardAt`.
+    this.#core.deadlines.add(this);
   }
 
   // ---- the adapter's side (TransportSink) ----
@@ -78,8 +85,10 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     const core = this.#core;
     core.framesIn++;
     // Every data frame counts as a sign of life, valid or not.
-    this.#silence.touch();
-    if (core.options.rateLimit !== undefined && !this.#takeToken()) {
+    const now = core.options.clock.now();
+    const previous = this.lastHeardAt;
+    this.lastHeardAt = now;
+    if (core.options.rateLimit !== undefined && !this.#takeToken(now - previous)) {
       this.#closeWith(CloseCode.RateLimited, DisconnectReason.RateLimited);
       return;
     }
@@ -164,7 +173,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     }
     if (this.#ended) return;
     this.#ended = true;
-    this.#silence.stop();
+    this.#core.deadlines.remove(this);
     this.#transport.close(code, reason);
     this.#core.connectionEnded(this, DisconnectReason.ServerClosed, code);
   }
@@ -212,12 +221,11 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     return true;
   }
 
-  #takeToken(): boolean {
+  /** Refills the bucket for the `elapsedMs` since the previous data frame, then takes a token. */
+  #takeToken(elapsedMs: number): boolean {
     const limit = this.#core.options.rateLimit!;
-    const now = this.#core.options.clock.now();
-    let tokens = this.#tokens + ((now - this.#refilledAt) * limit.perSecond) / 1000;
+    let tokens = this.#tokens + (elapsedMs * limit.perSecond) / 1000;
     if (tokens > limit.burst) tokens = limit.burst;
-    this.#refilledAt = now;
     if (tokens < 1) {
       this.#tokens = tokens;
       return false;
@@ -226,7 +234,8 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     return true;
   }
 
-  #onSilence(): void {
+  /** The deadline queue found `timeoutMs` of silence (it has already dequeued us). */
+  deadlinePassed(): void {
     if (this.#ended) return;
     this.#ended = true;
     const transport = this.#transport;
@@ -239,14 +248,14 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   #closeWith(code: CloseCode, reason: DisconnectReason): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#silence.stop();
+    this.#core.deadlines.remove(this);
     this.#transport.close(code, reason);
     this.#core.connectionEnded(this, reason, code);
   }
 
   #end(reason: DisconnectReason, code: number | undefined): void {
     this.#ended = true;
-    this.#silence.stop();
+    this.#core.deadlines.remove(this);
     this.#core.connectionEnded(this, reason, code);
   }
 }

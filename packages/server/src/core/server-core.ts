@@ -8,6 +8,7 @@ import {
   validateData,
 } from "@heartline/protocol";
 import { ServerConnection } from "./connection.js";
+import { DeadlineQueue } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
 import type {
   Connection,
@@ -78,6 +79,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth>
   framesOut = 0;
   messagesIn = 0;
   messagesOut = 0;
+  /** The silence watch of every open connection, under one clock timer. */
+  readonly deadlines: DeadlineQueue<ServerConnection<TClient, TServer, TAuth>>;
   #accepted = 0;
   #open = 0;
   readonly #disconnects = emptyDisconnectCounts();
@@ -99,6 +102,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth>
 
   constructor(options: ServerCoreOptions<TClient, TServer, TAuth>) {
     this.options = resolveCoreOptions(options);
+    this.deadlines = new DeadlineQueue(this.options.clock, this.options.timeoutMs);
     this.clientSchema = options.protocol?.client;
     this.serverSchema = options.protocol?.server;
     this.#terms = Object.freeze({
