@@ -238,6 +238,8 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   deadlinePassed(): void {
     if (this.#ended) return;
     this.#ended = true;
+    // A no-op from the queue; keeps the queue clean should anything else call this.
+    this.#core.deadlines.remove(this);
     const transport = this.#transport;
     // Best effort: a client still reading gets 4000; a dead one costs no handshake wait.
     transport.close(CloseCode.HeartbeatTimeout, DisconnectReason.Timeout);

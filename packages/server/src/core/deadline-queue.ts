@@ -35,11 +35,17 @@ export class DeadlineQueue<T extends Deadlined> {
   #armedFor = 0;
   readonly #fire = (): void => {
     this.#handle = undefined;
-    const now = this.#clock.now();
+    const clock = this.#clock;
+    let now = clock.now();
     const deadlines = this.#deadlines;
     const entries = this.#entries;
     // Re-read the top each turn: a handler may add or remove entries.
-    while (entries.length > 0 && deadlines[0]! <= now) {
+    while (entries.length > 0) {
+      if (deadlines[0]! > now) {
+        // A long batch may have run into the next deadlines: take them now rather than a loop turn later.
+        now = clock.now();
+        if (deadlines[0]! > now) break;
+      }
       const entry = entries[0]!;
       const due = entry.lastHeardAt + this.#timeoutMs;
       if (due > now) {
