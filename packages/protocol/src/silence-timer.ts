@@ -1,7 +1,8 @@
 import type { Clock, TimerHandle } from "./clock.js";
 
 /**
- * The heartbeat core both sides share: "nothing heard for `timeoutMs`".
+ * "Nothing heard for `timeoutMs`" for one connection (the client's watch;
+ * the server watches all of its connections with one shared deadline queue).
  *
  * `touch()` only records the time; it never resets a timer. The one timer
  * fires at the earliest possible deadline and, if something arrived since,
