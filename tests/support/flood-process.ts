@@ -35,7 +35,10 @@ let total = 0;
 function flood(): void {
   if (Date.now() >= endsAt || connections >= config.maxConnections) {
     out({ type: "done", connections, sent: total });
-    process.exit(0);
+    // Exit once the answer is flushed: a pipe the parent reads slowly can make
+    // stdout asynchronous, and process.exit() would drop the line.
+    process.stdout.write("", () => process.exit(0));
+    return;
   }
   connections++;
   const ws = new WebSocket(config.url, SUBPROTOCOL);

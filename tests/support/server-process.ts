@@ -130,7 +130,9 @@ for await (const text of createInterface({ input: process.stdin })) {
   } else if (cmd === "close") {
     await hl.close();
     out({ type: "closed", re: id });
-    process.exit(0);
+    // Exit once the answer is flushed: a pipe the parent reads slowly can make
+    // stdout asynchronous, and process.exit() would drop the line.
+    process.stdout.write("", () => process.exit(0));
   }
 }
 // stdin closed: the test process is gone.

@@ -107,7 +107,9 @@ for await (const text of createInterface({ input: process.stdin })) {
   } else if (command.cmd === "close") {
     for (const client of clients) client.close();
     out({ type: "closed", re });
-    process.exit(0);
+    // Exit once the answer is flushed: a pipe the parent reads slowly can make
+    // stdout asynchronous, and process.exit() would drop the line.
+    process.stdout.write("", () => process.exit(0));
   }
 }
 process.exit(0);
