@@ -33,6 +33,19 @@ local function publish(p, events)
   end
 end
 
+-- Removes a stored record from its identity's hash and appends its
+-- disconnect event (an unreadable record is dropped without an event).
+local function forget(p, node, sid, rec, reason, at, events)
+  local ok, r = pcall(cjson.decode, rec)
+  if ok and type(r) == "table" then
+    redis.call("HDEL", p .. "ident:" .. tostring(r.identity), node .. "\\n" .. sid)
+    r.type = "disconnect"
+    r.reason = reason
+    r.at = at
+    events[#events + 1] = cjson.encode(r)
+  end
+end
+
 -- Removes every connection of a node and the node itself; reports each
 -- connection as disconnected with the given reason. Returns the count.
 local function drop_node(p, nodes_key, node, reason)
@@ -41,15 +54,7 @@ local function drop_node(p, nodes_key, node, reason)
   local at = now_ms()
   local events = {}
   for i = 1, #flat, 2 do
-    local sid, rec = flat[i], flat[i + 1]
-    local ok, r = pcall(cjson.decode, rec)
-    if ok and type(r) == "table" then
-      redis.call("HDEL", p .. "ident:" .. tostring(r.identity), node .. "\\n" .. sid)
-      r.type = "disconnect"
-      r.reason = reason
-      r.at = at
-      events[#events + 1] = cjson.encode(r)
-    end
+    forget(p, node, flat[i], flat[i + 1], reason, at, events)
   end
   redis.call("DEL", conns_key, p .. "hb:" .. node)
   redis.call("SREM", nodes_key, node)
@@ -147,14 +152,7 @@ for i = 1, #flat, 2 do
   if not want[sid] then
     redis.call("HDEL", conns_key, sid)
     removed = removed + 1
-    local ok, r = pcall(cjson.decode, rec)
-    if ok and type(r) == "table" then
-      redis.call("HDEL", p .. "ident:" .. tostring(r.identity), node .. "\\n" .. sid)
-      r.type = "disconnect"
-      r.reason = reason
-      r.at = at
-      events[#events + 1] = cjson.encode(r)
-    end
+    forget(p, node, sid, rec, reason, at, events)
   end
 end
 local added = 0
