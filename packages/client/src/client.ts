@@ -1,6 +1,8 @@
 import {
   CloseCode,
+  DecodeErrorCode,
   DisconnectReason,
+  disconnectReasonFor,
   encodeClientMessage,
   type HeartbeatTerms,
   MAX_SEQ,
@@ -26,25 +28,6 @@ import { OPEN, type WebSocketConstructor, type WebSocketLike } from "./websocket
 const RTT_GAIN = 1 / 8;
 /** Unanswered pings remembered for RTT; a server that never pongs must not grow this. */
 const MAX_PENDING_PINGS = 32;
-
-/** What the client reports when the server closed with `code`. */
-function reasonForCode(code: number): DisconnectReason {
-  switch (code) {
-    case CloseCode.HeartbeatTimeout:
-      return DisconnectReason.Timeout;
-    case CloseCode.RateLimited:
-      return DisconnectReason.RateLimited;
-    case CloseCode.BadMessage:
-    case CloseCode.UnsupportedData:
-    case CloseCode.InvalidPayload:
-    case CloseCode.MessageTooBig:
-      return DisconnectReason.ProtocolError;
-    case CloseCode.Abnormal:
-      return DisconnectReason.ConnectionLost;
-    default:
-      return DisconnectReason.ServerClosed;
-  }
-}
 
 const noop = (): void => {};
 
@@ -132,7 +115,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     };
     s.onclose = (event) => {
       const code: number = event.code ?? CloseCode.Abnormal;
-      if (socket === s) end(reasonForCode(code), code);
+      if (socket === s) end(disconnectReasonFor(code), code);
     };
     if (Number.isFinite(connectTimeoutMs)) {
       connectTimer = clock.setTimeout(() => {
@@ -261,7 +244,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     const decoded = decodeServerFrame(raw);
     if (!decoded.ok) {
       // The contract: a client ignores types it does not know (forward compatibility).
-      if (decoded.error.code !== "unknown_type") {
+      if (decoded.error.code !== DecodeErrorCode.UnknownType) {
         fail(ClientErrorCode.InvalidMessage, decoded.error.message, { cause: decoded.error });
       }
       return;

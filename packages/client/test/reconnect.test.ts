@@ -239,7 +239,8 @@ describe("when not to come back", () => {
     [1003, "protocol_error"],
     [1007, "protocol_error"],
     [4400, "protocol_error"],
-    [1008, "server_closed"],
+    [1002, "protocol_error"],
+    [1008, "protocol_error"],
     [4403, "server_closed"],
   ])("not after close code %i (reported as %s)", async (code, reason) => {
     const t = setup();
