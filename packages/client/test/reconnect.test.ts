@@ -297,3 +297,21 @@ describe("the connect timeout", () => {
     expect(t.client.state).toBe("open");
   });
 });
+
+describe("one report per attempt", () => {
+  it("an error listener that closes the client on connect_timeout gets one disconnect, not two", async () => {
+    const t = setup({ connectTimeoutMs: 3000 });
+    t.client.on("error", (e) => {
+      if (e.code === "connect_timeout") t.client.close();
+    });
+    t.client.connect();
+    t.socket.open();
+    await t.fc.tickAsync(3000);
+    expect(t.events.disconnect).toEqual([
+      { reason: "client_closed", code: 1000, willReconnect: false },
+    ]);
+    expect(t.client.state).toBe("closed");
+    await t.fc.tickAsync(60_000);
+    expect(t.sockets).toHaveLength(1);
+  });
+});
