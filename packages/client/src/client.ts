@@ -105,7 +105,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     pong(seq, rttMs) {
       events.emit("pong", { seq, rttMs });
     },
-    ended({ reason, code, goodbye }) {
+    ended({ reason, code, goodbye, detectedAfterMs }) {
       link = undefined;
       reconnect.closed();
       const delayMs =
@@ -113,6 +113,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       const willReconnect = delayMs !== undefined;
       const event: DisconnectEvent =
         code === undefined ? { reason, willReconnect } : { reason, code, willReconnect };
+      if (detectedAfterMs !== undefined) event.detectedAfterMs = detectedAfterMs;
       if (delayMs === undefined) {
         events.emit("disconnect", event);
         stopForGood();
@@ -179,7 +180,9 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
         pongsReceived: figures.pongsReceived,
         lastHeardAt: figures.lastHeardAt,
         lastPingAt: figures.lastPingAt,
+        missedBeats: figures.missedBeats,
         reconnectAttempt: reconnect.attempt,
+        reconnectAttemptsTotal: reconnect.total,
         queued: session.queued,
       };
     },

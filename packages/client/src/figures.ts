@@ -11,6 +11,8 @@ const RTT_GAIN = 1 / 8;
 export interface Figures {
   pingsSent: number;
   pongsReceived: number;
+  /** Pings that got no pong before the next ping or the end of their connection. */
+  missedBeats: number;
   lastHeardAt: number | undefined;
   lastPingAt: number | undefined;
   readonly rtt: RoundTripTime;
@@ -20,6 +22,7 @@ export function createFigures(): Figures {
   return {
     pingsSent: 0,
     pongsReceived: 0,
+    missedBeats: 0,
     lastHeardAt: undefined,
     lastPingAt: undefined,
     rtt: { latestMs: undefined, smoothedMs: undefined },

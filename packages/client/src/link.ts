@@ -28,6 +28,8 @@ export interface LinkEnd {
   code: number | undefined;
   /** The window from the server's `goodbye` on this link, if it sent one. */
   goodbye: ReconnectWindow | undefined;
+  /** For the link's own silence verdict: from the last frame heard to the verdict. */
+  detectedAfterMs?: number;
 }
 
 /** What a link needs from the client that made it. */
@@ -78,6 +80,8 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
   let pingTimer: TimerHandle | undefined;
   let seq = 0;
   let lastPingAt: number | undefined;
+  /** The seq of the latest ping while it waits for its pong. */
+  let unanswered: number | undefined;
   const pending = new Map<number, number>();
 
   const clear = (handle: TimerHandle | undefined): undefined => {
@@ -109,15 +113,23 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
    * The one way a link ends: stop its timers, close the socket if we are the
    * ones ending it (`closeWith`, hard: the peer may be dead), report once.
    */
-  function endAttempt(reason: DisconnectReason, code: number | undefined, closeWith?: number) {
+  function endAttempt(
+    reason: DisconnectReason,
+    code: number | undefined,
+    closeWith?: number,
+    detectedAfterMs?: number,
+  ) {
     if (ended) return;
     ended = true;
     connectTimer = clear(connectTimer);
     pingTimer = clear(pingTimer);
     silence?.stop();
     pending.clear();
+    if (unanswered !== undefined) figures.missedBeats++;
     if (closeWith !== undefined) closeSocket(closeWith, undefined, true);
-    host.ended({ reason, code, goodbye });
+    const end: LinkEnd = { reason, code, goodbye };
+    if (detectedAfterMs !== undefined) end.detectedAfterMs = detectedAfterMs;
+    host.ended(end);
   }
 
   /**
@@ -137,7 +149,12 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
   }
 
   const endSilent = (): void =>
-    endAttempt(DisconnectReason.Timeout, CloseCode.HeartbeatTimeout, CloseCode.HeartbeatTimeout);
+    endAttempt(
+      DisconnectReason.Timeout,
+      CloseCode.HeartbeatTimeout,
+      CloseCode.HeartbeatTimeout,
+      clock.now() - silence!.lastHeardAt,
+    );
 
   /**
    * The wall-clock deadline, checked before any send and on every wake-up: a
@@ -164,6 +181,8 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     pending.set(seq, now);
     if (pending.size > MAX_PENDING_PINGS) pending.delete(pending.keys().next().value as number);
     socket.send(encodeClientMessage({ type: "ping", seq }));
+    if (unanswered !== undefined) figures.missedBeats++;
+    unanswered = seq;
     seq = seq === MAX_SEQ ? 0 : seq + 1;
     figures.pingsSent++;
     figures.lastPingAt = lastPingAt = now;
@@ -223,6 +242,8 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     const sentAt = pending.get(pongSeq);
     if (sentAt === undefined) return;
     for (const key of pending.keys()) if (key <= pongSeq) pending.delete(key);
+    // Only the latest ping's pong is in time; an older one's came after the next ping.
+    if (pongSeq === unanswered) unanswered = undefined;
     const rttMs = clock.now() - sentAt;
     recordRtt(figures.rtt, rttMs);
     // Re-arm the next ping from this network callback: a timer armed here

@@ -109,7 +109,9 @@ describe("the client's silence timeout", () => {
     expect(t.client.state).toBe("open");
     expect(t.events.disconnect).toEqual([]);
     await t.fc.tickAsync(1);
-    expect(t.events.disconnect).toEqual([{ reason: "timeout", code: 4000, willReconnect: false }]);
+    expect(t.events.disconnect).toEqual([
+      { reason: "timeout", code: 4000, willReconnect: false, detectedAfterMs: 2000 },
+    ]);
     expect(socket.closedWith?.code).toBe(4000);
     expect(socket.terminated).toBe(true);
     expect(t.client.state).toBe("closed");
@@ -139,7 +141,7 @@ describe("the client's silence timeout", () => {
     t.socket.welcome(terms);
     await t.fc.tickAsync(2000);
     expect(t.events.disconnect).toEqual([
-      { reason: "timeout", code: 4000, willReconnect: true, delayMs: 250 },
+      { reason: "timeout", code: 4000, willReconnect: true, delayMs: 250, detectedAfterMs: 2000 },
     ]);
     expect(t.client.state).toBe("reconnecting");
     await t.fc.tickAsync(250);
