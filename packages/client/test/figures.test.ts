@@ -2,17 +2,11 @@
 // attempts (streak and total), and how long detecting a dead server took.
 // All on fake time, at their exact boundaries.
 import { describe, expect, it } from "vitest";
-import { setup } from "./support/fakes.js";
+import { opened as openedOn, setup } from "./support/fakes.js";
 
 // A long timeout, so unanswered pings do not end the connection first.
 const terms = { intervalMs: 1000, timeoutMs: 5000 };
-
-function opened(options = {}) {
-  const t = setup({ reconnect: false, ...options });
-  t.client.connect();
-  t.socket.welcome(terms);
-  return t;
-}
+const opened = () => openedOn(terms);
 
 describe("missed beats", () => {
   it("are 0 while every ping gets its pong", async () => {

@@ -1,16 +1,10 @@
 // The heartbeat at its exact boundaries: ping cadence from welcome, RTT, and
 // the client's own verdict after timeoutMs of silence.
 import { describe, expect, it } from "vitest";
-import { setup } from "./support/fakes.js";
+import { opened as openedOn, setup } from "./support/fakes.js";
 
 const terms = { intervalMs: 1000, timeoutMs: 2000 };
-
-function opened(options = {}) {
-  const t = setup({ reconnect: false, ...options });
-  t.client.connect();
-  t.socket.welcome(terms);
-  return t;
-}
+const opened = () => openedOn(terms);
 
 describe("ping cadence", () => {
   it("offers the heartline.v1 subprotocol and sends nothing before welcome", async () => {
