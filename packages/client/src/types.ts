@@ -18,6 +18,14 @@ export interface DisconnectEvent {
   willReconnect: boolean;
   /** The wait before the next attempt, when `willReconnect`. */
   delayMs?: number;
+  /**
+   * How long detecting a dead server took, when the client itself ended the
+   * connection for silence (`timeout`, code 4000 closed by the client): from
+   * the last frame heard (or the heartbeat's `resume()`) to the verdict.
+   * `timeoutMs` when the timer ran on time; more when a throttled or frozen
+   * page checked late. Absent for every other disconnect.
+   */
+  detectedAfterMs?: number;
 }
 
 export interface ClientEvents<TServerData = unknown> {
@@ -44,8 +52,16 @@ export interface ClientStats {
   lastHeardAt: number | undefined;
   /** Clock time of the last ping sent, if any. */
   lastPingAt: number | undefined;
-  /** Reconnect attempts since the connection was last stable. */
+  /**
+   * Pings that got no pong before the next ping or the end of their
+   * connection (a late pong still gives an RTT sample). An early ping from a
+   * page-life check closes the previous beat's window too.
+   */
+  missedBeats: number;
+  /** Reconnect attempts since the connection was last stable (or `connect()`): the current streak. */
   reconnectAttempt: number;
+  /** Every reconnect attempt since the client was created. */
+  reconnectAttemptsTotal: number;
   /** Messages waiting in the outbox. */
   queued: number;
 }

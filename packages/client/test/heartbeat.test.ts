@@ -1,16 +1,10 @@
 // The heartbeat at its exact boundaries: ping cadence from welcome, RTT, and
 // the client's own verdict after timeoutMs of silence.
 import { describe, expect, it } from "vitest";
-import { setup } from "./support/fakes.js";
+import { opened as openedOn, setup } from "./support/fakes.js";
 
 const terms = { intervalMs: 1000, timeoutMs: 2000 };
-
-function opened(options = {}) {
-  const t = setup({ reconnect: false, ...options });
-  t.client.connect();
-  t.socket.welcome(terms);
-  return t;
-}
+const opened = () => openedOn(terms);
 
 describe("ping cadence", () => {
   it("offers the heartline.v1 subprotocol and sends nothing before welcome", async () => {
@@ -109,7 +103,9 @@ describe("the client's silence timeout", () => {
     expect(t.client.state).toBe("open");
     expect(t.events.disconnect).toEqual([]);
     await t.fc.tickAsync(1);
-    expect(t.events.disconnect).toEqual([{ reason: "timeout", code: 4000, willReconnect: false }]);
+    expect(t.events.disconnect).toEqual([
+      { reason: "timeout", code: 4000, willReconnect: false, detectedAfterMs: 2000 },
+    ]);
     expect(socket.closedWith?.code).toBe(4000);
     expect(socket.terminated).toBe(true);
     expect(t.client.state).toBe("closed");
@@ -139,7 +135,7 @@ describe("the client's silence timeout", () => {
     t.socket.welcome(terms);
     await t.fc.tickAsync(2000);
     expect(t.events.disconnect).toEqual([
-      { reason: "timeout", code: 4000, willReconnect: true, delayMs: 250 },
+      { reason: "timeout", code: 4000, willReconnect: true, delayMs: 250, detectedAfterMs: 2000 },
     ]);
     expect(t.client.state).toBe("reconnecting");
     await t.fc.tickAsync(250);

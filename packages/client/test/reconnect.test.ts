@@ -239,7 +239,8 @@ describe("when not to come back", () => {
     [1003, "protocol_error"],
     [1007, "protocol_error"],
     [4400, "protocol_error"],
-    [1008, "server_closed"],
+    [1002, "protocol_error"],
+    [1008, "protocol_error"],
     [4403, "server_closed"],
   ])("not after close code %i (reported as %s)", async (code, reason) => {
     const t = setup();
@@ -294,5 +295,23 @@ describe("the connect timeout", () => {
     await t.fc.tickAsync(10_000);
     expect(t.events.error).toEqual([]);
     expect(t.client.state).toBe("open");
+  });
+});
+
+describe("one report per attempt", () => {
+  it("an error listener that closes the client on connect_timeout gets one disconnect, not two", async () => {
+    const t = setup({ connectTimeoutMs: 3000 });
+    t.client.on("error", (e) => {
+      if (e.code === "connect_timeout") t.client.close();
+    });
+    t.client.connect();
+    t.socket.open();
+    await t.fc.tickAsync(3000);
+    expect(t.events.disconnect).toEqual([
+      { reason: "client_closed", code: 1000, willReconnect: false },
+    ]);
+    expect(t.client.state).toBe("closed");
+    await t.fc.tickAsync(60_000);
+    expect(t.sockets).toHaveLength(1);
   });
 });

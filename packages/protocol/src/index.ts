@@ -7,7 +7,12 @@ export {
   validateData,
 } from "./app-protocol.js";
 export { type Clock, systemClock, type TimerHandle } from "./clock.js";
-export { type CloseCodeInfo, closeCodeInfo, shouldReconnect } from "./close-codes.js";
+export {
+  type CloseCodeInfo,
+  closeCodeInfo,
+  disconnectReasonFor,
+  shouldReconnect,
+} from "./close-codes.js";
 export {
   CloseCode,
   DisconnectReason,

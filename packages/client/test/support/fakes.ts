@@ -139,3 +139,14 @@ export function setup<TC = unknown, TS = unknown>(options: Partial<ClientOptions
     },
   };
 }
+
+/** A client without reconnects (unless `options` says otherwise), connected and welcomed on `terms`. */
+export function opened<TC = unknown, TS = unknown>(
+  terms: { intervalMs: number; timeoutMs: number },
+  options: Partial<ClientOptions<TC, TS>> = {},
+) {
+  const t = setup<TC, TS>({ reconnect: false, ...options });
+  t.client.connect();
+  t.socket.welcome(terms);
+  return t;
+}

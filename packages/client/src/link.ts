@@ -1,0 +1,285 @@
+import {
+  type Clock,
+  CloseCode,
+  DecodeErrorCode,
+  DisconnectReason,
+  disconnectReasonFor,
+  encodeClientMessage,
+  type HeartbeatTerms,
+  MAX_SEQ,
+  type ReconnectWindow,
+  SilenceTimer,
+  type TimerHandle,
+} from "@heartline/protocol";
+import { decodeServerFrame } from "./decode-server-frame.js";
+import { ClientErrorCode } from "./errors.js";
+import { type Figures, recordRtt } from "./figures.js";
+import { OPEN, type WebSocketLike } from "./websocket.js";
+
+/** Unanswered pings remembered for RTT; a server that never pongs must not grow this. */
+const MAX_PENDING_PINGS = 32;
+
+const noop = (): void => {};
+
+/** How a link ended, for the session to report and decide on a retry. */
+export interface LinkEnd {
+  reason: DisconnectReason;
+  /** The close code, when there was one. */
+  code: number | undefined;
+  /** The window from the server's `goodbye` on this link, if it sent one. */
+  goodbye: ReconnectWindow | undefined;
+  /** For the link's own silence verdict: from the last frame heard to the verdict. */
+  detectedAfterMs?: number;
+}
+
+/** What a link needs from the client that made it. */
+export interface LinkHost {
+  readonly clock: Clock;
+  readonly figures: Figures;
+  /** The session's heartbeat switch, read at every beat. */
+  readonly paused: boolean;
+  reportError(code: string, message: string, extra?: { data?: unknown; cause?: unknown }): void;
+  /** The server's `welcome`, once per link; the link's heartbeat is already running. */
+  welcomed(sessionId: string, terms: HeartbeatTerms): void;
+  /** The `data` of a server `message`, not yet validated. */
+  message(data: unknown): void;
+  pong(seq: number, rttMs: number): void;
+  /** Once per link, after its socket and timers are gone. */
+  ended(end: LinkEnd): void;
+}
+
+/**
+ * One connection attempt: its socket and everything that dies with it (the
+ * connect timeout, the silence watch, the ping schedule and its pending pings,
+ * the `goodbye` window). Made for each attempt and dropped when it ends, so
+ * nothing of one socket can leak into the next.
+ */
+export interface Link {
+  /** Sends now if welcomed and alive; false otherwise (and the link may just have ended: silent). */
+  send(text: string): boolean;
+  /** Writes without a check: the outbox going out right after the `welcome`. */
+  write(text: string): void;
+  /** A page-life event: ends the link if its deadline passed, else pings now. */
+  checkNow(): void;
+  pauseHeartbeat(): void;
+  /** A ping now and a fresh silence deadline (when welcomed). */
+  resumeHeartbeat(): void;
+  /** The app's `close()`: a normal close handshake, reported `client_closed` with `code`. */
+  close(code: number, reason?: string): void;
+}
+
+/** Takes over `socket` (just constructed) for one attempt. */
+export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs: number): Link {
+  const { clock, figures } = host;
+  let ended = false;
+  /** Set by the `welcome`: the link is open. */
+  let terms: HeartbeatTerms | undefined;
+  let silence: SilenceTimer | undefined;
+  let goodbye: ReconnectWindow | undefined;
+  let connectTimer: TimerHandle | undefined;
+  let pingTimer: TimerHandle | undefined;
+  let seq = 0;
+  let lastPingAt: number | undefined;
+  /** The seq of the latest ping while it waits for its pong. */
+  let unanswered: number | undefined;
+  const pending = new Map<number, number>();
+
+  const clear = (handle: TimerHandle | undefined): undefined => {
+    if (handle !== undefined) clock.clearTimeout(handle);
+    return undefined;
+  };
+
+  socket.onopen = noop;
+  socket.onmessage = (event) => {
+    if (!ended) onFrame(event.data);
+  };
+  socket.onerror = (event) => {
+    if (!ended) host.reportError(ClientErrorCode.SocketError, "WebSocket error", { cause: event });
+  };
+  socket.onclose = (event) => {
+    const code: number = event.code ?? CloseCode.Abnormal;
+    endAttempt(disconnectReasonFor(code), code);
+  };
+  if (Number.isFinite(connectTimeoutMs)) {
+    connectTimer = clock.setTimeout(() => {
+      connectTimer = undefined;
+      host.reportError(ClientErrorCode.ConnectTimeout, `no welcome within ${connectTimeoutMs} ms`);
+      // An `error` listener may have closed the client meanwhile: then this is a no-op.
+      endAttempt(DisconnectReason.Timeout, undefined, CloseCode.Normal);
+    }, connectTimeoutMs);
+  }
+
+  /**
+   * The one way a link ends: stop its timers, close the socket if we are the
+   * ones ending it (`closeWith`, hard: the peer may be dead), report once.
+   */
+  function endAttempt(
+    reason: DisconnectReason,
+    code: number | undefined,
+    closeWith?: number,
+    detectedAfterMs?: number,
+  ) {
+    if (ended) return;
+    ended = true;
+    connectTimer = clear(connectTimer);
+    pingTimer = clear(pingTimer);
+    silence?.stop();
+    pending.clear();
+    if (unanswered !== undefined) figures.missedBeats++;
+    if (closeWith !== undefined) closeSocket(closeWith, undefined, true);
+    const end: LinkEnd = { reason, code, goodbye };
+    if (detectedAfterMs !== undefined) end.detectedAfterMs = detectedAfterMs;
+    host.ended(end);
+  }
+
+  /**
+   * Closes the socket, ignoring anything it says afterwards. `hard` for a peer
+   * we believe dead: `ws` in Node would otherwise keep the TCP socket for its
+   * 30 s close handshake.
+   */
+  function closeSocket(code: number, reason?: string, hard = false): void {
+    // No-ops, not null: `ws` throws an 'error' event that has no listener.
+    socket.onopen = socket.onmessage = socket.onerror = socket.onclose = noop;
+    try {
+      socket.close(code, reason);
+    } catch {
+      // Already closing, or a code the implementation refuses: it is gone either way.
+    }
+    if (hard) (socket as { terminate?: () => void }).terminate?.();
+  }
+
+  const endSilent = (): void =>
+    endAttempt(
+      DisconnectReason.Timeout,
+      CloseCode.HeartbeatTimeout,
+      CloseCode.HeartbeatTimeout,
+      clock.now() - silence!.lastHeardAt,
+    );
+
+  /**
+   * The wall-clock deadline, checked before any send and on every wake-up: a
+   * throttled or frozen page may run this long after the silence timer should
+   * have fired. Ends the link (true) when it has passed.
+   */
+  function endIfSilent(): boolean {
+    if (!silence?.expired) return false;
+    endSilent();
+    return true;
+  }
+
+  function armPing(delayMs: number): void {
+    pingTimer = clear(pingTimer);
+    pingTimer = clock.setTimeout(ping, Math.max(0, delayMs));
+  }
+
+  function ping(): void {
+    // Called by the ping timer, or early by a liveness check: either way the
+    // next beat is counted from this one.
+    pingTimer = clear(pingTimer);
+    if (ended || !terms || host.paused || endIfSilent()) return;
+    const now = clock.now();
+    pending.set(seq, now);
+    if (pending.size > MAX_PENDING_PINGS) pending.delete(pending.keys().next().value as number);
+    socket.send(encodeClientMessage({ type: "ping", seq }));
+    if (unanswered !== undefined) figures.missedBeats++;
+    unanswered = seq;
+    seq = seq === MAX_SEQ ? 0 : seq + 1;
+    figures.pingsSent++;
+    figures.lastPingAt = lastPingAt = now;
+    armPing(terms.intervalMs);
+  }
+
+  function onFrame(raw: unknown): void {
+    // A frame that waited out a frozen page's deadline in a buffer does not
+    // prove the server alive now.
+    if (endIfSilent()) return;
+    silence?.touch();
+    figures.lastHeardAt = clock.now();
+    const decoded = decodeServerFrame(raw);
+    if (!decoded.ok) {
+      // The contract: a client ignores types it does not know (forward compatibility).
+      if (decoded.error.code !== DecodeErrorCode.UnknownType) {
+        host.reportError(ClientErrorCode.InvalidMessage, decoded.error.message, {
+          cause: decoded.error,
+        });
+      }
+      return;
+    }
+    const message = decoded.message;
+    switch (message.type) {
+      case "welcome":
+        if (!terms) onWelcome(message.sessionId, message.heartbeat);
+        return;
+      case "pong":
+        onPong(message.seq);
+        return;
+      case "message":
+        host.message(message.data);
+        return;
+      case "error":
+        host.reportError(message.code, message.message);
+        return;
+      case "goodbye":
+        goodbye = message.reconnect;
+        return;
+    }
+  }
+
+  function onWelcome(sessionId: string, heartbeat: HeartbeatTerms): void {
+    connectTimer = clear(connectTimer);
+    terms = heartbeat;
+    figures.rtt.latestMs = figures.rtt.smoothedMs = undefined;
+    silence = new SilenceTimer(clock, heartbeat.timeoutMs, endSilent);
+    if (!host.paused) {
+      silence.start();
+      armPing(heartbeat.intervalMs);
+    }
+    host.welcomed(sessionId, heartbeat);
+  }
+
+  function onPong(pongSeq: number): void {
+    figures.pongsReceived++;
+    const sentAt = pending.get(pongSeq);
+    if (sentAt === undefined) return;
+    for (const key of pending.keys()) if (key <= pongSeq) pending.delete(key);
+    // Only the latest ping's pong is in time; an older one's came after the next ping.
+    if (pongSeq === unanswered) unanswered = undefined;
+    const rttMs = clock.now() - sentAt;
+    recordRtt(figures.rtt, rttMs);
+    // Re-arm the next ping from this network callback: a timer armed here
+    // starts a fresh chain and escapes Chrome's intensive throttling. The
+    // cadence stays intervalMs from the previous ping.
+    if (!host.paused && lastPingAt !== undefined) {
+      armPing(lastPingAt + terms!.intervalMs - clock.now());
+    }
+    host.pong(pongSeq, rttMs);
+  }
+
+  return {
+    send(text) {
+      if (ended || !terms || endIfSilent() || socket.readyState !== OPEN) return false;
+      socket.send(text);
+      return true;
+    },
+    write: (text) => socket.send(text),
+    checkNow() {
+      // A ping now; its answer must come before the silence deadline, which
+      // is never later than timeoutMs from now.
+      if (!ended && terms && !host.paused && !endIfSilent()) ping();
+    },
+    pauseHeartbeat() {
+      pingTimer = clear(pingTimer);
+      silence?.stop();
+    },
+    resumeHeartbeat() {
+      if (ended || !terms) return;
+      silence!.start();
+      ping();
+    },
+    close(code, reason) {
+      closeSocket(code, reason);
+      // Reports client_closed with the code, and never reconnects.
+      endAttempt(DisconnectReason.ClientClosed, code);
+    },
+  };
+}
