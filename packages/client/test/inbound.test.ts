@@ -2,7 +2,16 @@
 import { defineProtocol } from "@heartline/protocol";
 import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
-import { setup } from "./support/fakes.js";
+import { createClient } from "../src/index.js";
+import { FakeSocket, fakeClock, setup } from "./support/fakes.js";
+
+/** Collects uncaught exceptions (the only ones of this test) until `stop()`. */
+function catchUncaught(): { errors: unknown[]; stop(): void } {
+  const errors: unknown[] = [];
+  const onUncaught = (error: unknown) => errors.push(error);
+  process.on("uncaughtException", onUncaught);
+  return { errors, stop: () => process.off("uncaughtException", onUncaught) };
+}
 
 const terms = { intervalMs: 1000, timeoutMs: 2000 };
 const protocol = defineProtocol({
@@ -101,23 +110,82 @@ describe("listeners", () => {
     expect(seen).toEqual([1]);
   });
 
-  it("a throwing listener does not break the client or the other listeners", async () => {
+  it("a throwing listener does not break the client or the other listeners: error gets listener_threw", async () => {
     const t = setup();
-    const errors: unknown[] = [];
-    const onUncaught = (error: unknown) => errors.push(error);
-    process.on("uncaughtException", onUncaught);
+    const bug = new Error("listener bug");
+    const uncaught = catchUncaught();
     try {
       t.client.on("open", () => {
-        throw new Error("listener bug");
+        throw bug;
       });
       t.client.connect();
       t.socket.welcome(terms);
       expect(t.events.open).toHaveLength(1);
       expect(t.client.state).toBe("open");
+      expect(t.events.error).toHaveLength(1);
+      expect(t.events.error[0]).toMatchObject({ code: "listener_threw", cause: bug });
+      expect(t.events.error[0]!.message).toMatch(/"open" listener threw/);
       await new Promise((resolve) => setTimeout(resolve, 0));
     } finally {
-      process.off("uncaughtException", onUncaught);
+      uncaught.stop();
     }
-    expect(errors).toHaveLength(1);
+    expect(uncaught.errors).toEqual([]);
+  });
+
+  it("with no error listener, a listener's throw is rethrown on a microtask (uncaught), once", async () => {
+    const sockets: FakeSocket[] = [];
+    const client = createClient({
+      url: "ws://test/ws",
+      WebSocket: class extends FakeSocket {
+        constructor(url: string, protocols?: string | string[]) {
+          super(url, protocols);
+          sockets.push(this);
+        }
+      },
+      clock: fakeClock().clock,
+    });
+    const bug = new Error("listener bug");
+    const opened: unknown[] = [];
+    client.on("open", () => {
+      throw bug;
+    });
+    client.on("open", (e) => opened.push(e));
+    const uncaught = catchUncaught();
+    try {
+      client.connect();
+      sockets[0]!.welcome(terms);
+      expect(opened).toHaveLength(1);
+      expect(client.state).toBe("open");
+      expect(uncaught.errors).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    } finally {
+      uncaught.stop();
+    }
+    expect(uncaught.errors).toEqual([bug]);
+  });
+
+  it("an error listener that throws: the original error is rethrown on a microtask", async () => {
+    const t = setup();
+    const bug = new Error("listener bug");
+    const uncaught = catchUncaught();
+    try {
+      t.client.on("open", () => {
+        throw bug;
+      });
+      t.client.on("error", () => {
+        throw new Error("error listener bug");
+      });
+      t.client.connect();
+      t.socket.welcome(terms);
+      expect(t.client.state).toBe("open");
+      // The recording error listener still got the report.
+      expect(t.events.error).toMatchObject([{ code: "listener_threw", cause: bug }]);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    } finally {
+      uncaught.stop();
+    }
+    expect(uncaught.errors).toHaveLength(2);
+    expect(uncaught.errors).toContain(bug);
+    expect(uncaught.errors).toContainEqual(new Error("error listener bug"));
   });
 });
