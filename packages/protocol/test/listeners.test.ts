@@ -44,7 +44,12 @@ describe("listenerThrew: the one policy for a throwing listener", () => {
   it("passes the extra arguments after the error", () => {
     captureMicrotasks();
     const seen: unknown[][] = [];
-    listenerThrew(new Error("bug"), [(e: TestError, conn: string) => seen.push([e.code, conn])], wrap, "conn-1");
+    listenerThrew(
+      new Error("bug"),
+      [(e: TestError, conn: string) => seen.push([e.code, conn])],
+      wrap,
+      "conn-1",
+    );
     expect(seen).toEqual([["listener_threw", "conn-1"]]);
   });
 
