@@ -6,6 +6,13 @@ export { harnessDefaults } from "./defaults.js";
 export type { FrameInfo, FramePredicate, HarnessServer, LinkControls } from "./driver.js";
 export { HarnessError, HarnessErrorCode } from "./errors.js";
 export { createHarness } from "./harness.js";
+export {
+  type LoopbackProxy,
+  type LoopbackProxyOptions,
+  loopbackProxyDefaults,
+  startLoopbackProxy,
+  type WhileBlackholed,
+} from "./loopback/proxy.js";
 export type {
   ClientEntry,
   ControlEntry,
