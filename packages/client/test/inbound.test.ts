@@ -5,12 +5,18 @@ import * as z from "zod/mini";
 import { createClient } from "../src/index.js";
 import { FakeSocket, fakeClock, setup } from "./support/fakes.js";
 
-/** Collects uncaught exceptions (the only ones of this test) until `stop()`. */
-function catchUncaught(): { errors: unknown[]; stop(): void } {
+/** Runs `run`, lets microtasks and one macrotask pass, and returns what went uncaught meanwhile. */
+async function uncaughtDuring(run: () => void): Promise<unknown[]> {
   const errors: unknown[] = [];
   const onUncaught = (error: unknown) => errors.push(error);
   process.on("uncaughtException", onUncaught);
-  return { errors, stop: () => process.off("uncaughtException", onUncaught) };
+  try {
+    run();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  } finally {
+    process.off("uncaughtException", onUncaught);
+  }
+  return errors;
 }
 
 const terms = { intervalMs: 1000, timeoutMs: 2000 };
@@ -113,8 +119,7 @@ describe("listeners", () => {
   it("a throwing listener does not break the client or the other listeners: error gets listener_threw", async () => {
     const t = setup();
     const bug = new Error("listener bug");
-    const uncaught = catchUncaught();
-    try {
+    const uncaught = await uncaughtDuring(() => {
       t.client.on("open", () => {
         throw bug;
       });
@@ -122,14 +127,11 @@ describe("listeners", () => {
       t.socket.welcome(terms);
       expect(t.events.open).toHaveLength(1);
       expect(t.client.state).toBe("open");
-      expect(t.events.error).toHaveLength(1);
-      expect(t.events.error[0]).toMatchObject({ code: "listener_threw", cause: bug });
-      expect(t.events.error[0]!.message).toMatch(/"open" listener threw/);
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    } finally {
-      uncaught.stop();
-    }
-    expect(uncaught.errors).toEqual([]);
+    });
+    expect(t.events.error).toHaveLength(1);
+    expect(t.events.error[0]).toMatchObject({ code: "listener_threw", cause: bug });
+    expect(t.events.error[0]!.message).toMatch(/"open" listener threw/);
+    expect(uncaught).toEqual([]);
   });
 
   it("with no error listener, a listener's throw is rethrown on a microtask (uncaught), once", async () => {
@@ -146,29 +148,23 @@ describe("listeners", () => {
     });
     const bug = new Error("listener bug");
     const opened: unknown[] = [];
-    client.on("open", () => {
-      throw bug;
-    });
-    client.on("open", (e) => opened.push(e));
-    const uncaught = catchUncaught();
-    try {
+    const uncaught = await uncaughtDuring(() => {
+      client.on("open", () => {
+        throw bug;
+      });
+      client.on("open", (e) => opened.push(e));
       client.connect();
       sockets[0]!.welcome(terms);
       expect(opened).toHaveLength(1);
       expect(client.state).toBe("open");
-      expect(uncaught.errors).toEqual([]);
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    } finally {
-      uncaught.stop();
-    }
-    expect(uncaught.errors).toEqual([bug]);
+    });
+    expect(uncaught).toEqual([bug]);
   });
 
   it("an error listener that throws: the original error is rethrown on a microtask", async () => {
     const t = setup();
     const bug = new Error("listener bug");
-    const uncaught = catchUncaught();
-    try {
+    const uncaught = await uncaughtDuring(() => {
       t.client.on("open", () => {
         throw bug;
       });
@@ -178,14 +174,11 @@ describe("listeners", () => {
       t.client.connect();
       t.socket.welcome(terms);
       expect(t.client.state).toBe("open");
-      // The recording error listener still got the report.
-      expect(t.events.error).toMatchObject([{ code: "listener_threw", cause: bug }]);
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    } finally {
-      uncaught.stop();
-    }
-    expect(uncaught.errors).toHaveLength(2);
-    expect(uncaught.errors).toContain(bug);
-    expect(uncaught.errors).toContainEqual(new Error("error listener bug"));
+    });
+    // The recording error listener still got the report.
+    expect(t.events.error).toMatchObject([{ code: "listener_threw", cause: bug }]);
+    expect(uncaught).toHaveLength(2);
+    expect(uncaught).toContain(bug);
+    expect(uncaught).toContainEqual(new Error("error listener bug"));
   });
 });
