@@ -1,3 +1,6 @@
+import { listenerThrew } from "@heartline/protocol";
+import { ClientErrorCode, HeartlineClientError } from "./errors.js";
+
 type Listener<T> = (payload: T) => void;
 
 export interface Emitter<E> {
@@ -7,10 +10,11 @@ export interface Emitter<E> {
 
 /**
  * A tiny typed event emitter. A listener that throws must not break the
- * client's state machine, so its error is rethrown on a microtask, where the
- * host reports it as uncaught (the same as a throwing DOM event listener).
+ * client's state machine nor the other listeners: Heartline's one policy
+ * (`listenerThrew` in @heartline/protocol) reports it on `error` as
+ * `listener_threw`, or rethrows it on a microtask when nobody takes it.
  */
-export function createEmitter<E>(): Emitter<E> {
+export function createEmitter<E extends { error: HeartlineClientError }>(): Emitter<E> {
   const listeners = new Map<keyof E, Set<Listener<never>>>();
   return {
     on(event, listener) {
@@ -31,10 +35,17 @@ export function createEmitter<E>(): Emitter<E> {
       for (const listener of [...set]) {
         try {
           (listener as Listener<typeof payload>)(payload);
-        } catch (error) {
-          queueMicrotask(() => {
-            throw error;
-          });
+        } catch (cause) {
+          listenerThrew(
+            cause,
+            event === "error" ? undefined : (listeners.get("error") as Set<Listener<E["error"]>>),
+            () =>
+              new HeartlineClientError(
+                ClientErrorCode.ListenerThrew,
+                `a "${String(event)}" listener threw`,
+                { cause },
+              ),
+          );
         }
       }
     },

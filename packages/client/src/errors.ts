@@ -1,4 +1,4 @@
-import type { ErrorCode } from "@heartline/protocol";
+import { type ErrorCode, LISTENER_THREW } from "@heartline/protocol";
 
 /** Stable codes of the client's `error` events; branch on these, not on messages. */
 export const ClientErrorCode = {
@@ -18,6 +18,8 @@ export const ClientErrorCode = {
   ConnectTimeout: "connect_timeout",
   /** The WebSocket reported an error (a close event follows). */
   SocketError: "socket_error",
+  /** An application listener threw; the error is in `cause` (see "A listener that throws"). */
+  ListenerThrew: LISTENER_THREW,
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 

@@ -2,7 +2,22 @@
 import { defineProtocol } from "@heartline/protocol";
 import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
-import { setup } from "./support/fakes.js";
+import { createClient } from "../src/index.js";
+import { FakeSocket, fakeClock, setup } from "./support/fakes.js";
+
+/** Runs `run`, lets microtasks and one macrotask pass, and returns what went uncaught meanwhile. */
+async function uncaughtDuring(run: () => void): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  const onUncaught = (error: unknown) => errors.push(error);
+  process.on("uncaughtException", onUncaught);
+  try {
+    run();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  } finally {
+    process.off("uncaughtException", onUncaught);
+  }
+  return errors;
+}
 
 const terms = { intervalMs: 1000, timeoutMs: 2000 };
 const protocol = defineProtocol({
@@ -101,23 +116,69 @@ describe("listeners", () => {
     expect(seen).toEqual([1]);
   });
 
-  it("a throwing listener does not break the client or the other listeners", async () => {
+  it("a throwing listener does not break the client or the other listeners: error gets listener_threw", async () => {
     const t = setup();
-    const errors: unknown[] = [];
-    const onUncaught = (error: unknown) => errors.push(error);
-    process.on("uncaughtException", onUncaught);
-    try {
+    const bug = new Error("listener bug");
+    const uncaught = await uncaughtDuring(() => {
       t.client.on("open", () => {
-        throw new Error("listener bug");
+        throw bug;
       });
       t.client.connect();
       t.socket.welcome(terms);
       expect(t.events.open).toHaveLength(1);
       expect(t.client.state).toBe("open");
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    } finally {
-      process.off("uncaughtException", onUncaught);
-    }
-    expect(errors).toHaveLength(1);
+    });
+    expect(t.events.error).toHaveLength(1);
+    expect(t.events.error[0]).toMatchObject({ code: "listener_threw", cause: bug });
+    expect(t.events.error[0]!.message).toMatch(/"open" listener threw/);
+    expect(uncaught).toEqual([]);
+  });
+
+  it("with no error listener, a listener's throw is rethrown on a microtask (uncaught), once", async () => {
+    const sockets: FakeSocket[] = [];
+    const client = createClient({
+      url: "ws://test/ws",
+      WebSocket: class extends FakeSocket {
+        constructor(url: string, protocols?: string | string[]) {
+          super(url, protocols);
+          sockets.push(this);
+        }
+      },
+      clock: fakeClock().clock,
+    });
+    const bug = new Error("listener bug");
+    const opened: unknown[] = [];
+    const uncaught = await uncaughtDuring(() => {
+      client.on("open", () => {
+        throw bug;
+      });
+      client.on("open", (e) => opened.push(e));
+      client.connect();
+      sockets[0]!.welcome(terms);
+      expect(opened).toHaveLength(1);
+      expect(client.state).toBe("open");
+    });
+    expect(uncaught).toEqual([bug]);
+  });
+
+  it("an error listener that throws: the original error is rethrown on a microtask", async () => {
+    const t = setup();
+    const bug = new Error("listener bug");
+    const uncaught = await uncaughtDuring(() => {
+      t.client.on("open", () => {
+        throw bug;
+      });
+      t.client.on("error", () => {
+        throw new Error("error listener bug");
+      });
+      t.client.connect();
+      t.socket.welcome(terms);
+      expect(t.client.state).toBe("open");
+    });
+    // The recording error listener still got the report.
+    expect(t.events.error).toMatchObject([{ code: "listener_threw", cause: bug }]);
+    expect(uncaught).toHaveLength(2);
+    expect(uncaught).toContain(bug);
+    expect(uncaught).toContainEqual(new Error("error listener bug"));
   });
 });

@@ -20,3 +20,27 @@ export const systemClock: Clock = Object.freeze({
   clearTimeout: (handle: TimerHandle) =>
     globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
 });
+
+/**
+ * What `clockOf` needs of a timer source: an un-installed
+ * `@sinonjs/fake-timers` clock (`FakeTimers.createClock()`) fits as it is.
+ * Structural, so this package depends on no fake-timers types.
+ */
+export interface TimerSource<H = unknown> {
+  readonly now: number;
+  setTimeout(callback: () => void, ms: number): H;
+  clearTimeout(handle: H): void;
+}
+
+/**
+ * A Heartline `Clock` over a fake-timers clock (or any `TimerSource`): the one
+ * adapter every test and the testing kit use, so the clock a test advances is
+ * the clock Heartline's timers run on, with nothing global patched.
+ */
+export function clockOf<H>(timers: TimerSource<H>): Clock {
+  return {
+    now: () => timers.now,
+    setTimeout: (callback, ms) => timers.setTimeout(callback, ms),
+    clearTimeout: (handle) => timers.clearTimeout(handle as H),
+  };
+}

@@ -6,7 +6,7 @@ export {
   type ValidateResult,
   validateData,
 } from "./app-protocol.js";
-export { type Clock, systemClock, type TimerHandle } from "./clock.js";
+export { type Clock, clockOf, systemClock, type TimerHandle, type TimerSource } from "./clock.js";
 export {
   type CloseCodeInfo,
   closeCodeInfo,
@@ -29,6 +29,7 @@ export {
   decodeServerFrame,
 } from "./decode.js";
 export { encodeClientMessage, encodeServerMessage } from "./encode.js";
+export { LISTENER_THREW, listenerThrew, rethrowLater } from "./listeners.js";
 export * from "./schemas.js";
 export { SilenceTimer } from "./silence-timer.js";
 export type { StandardSchemaV1 } from "./standard-schema.js";

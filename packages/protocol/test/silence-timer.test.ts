@@ -1,14 +1,10 @@
 import FakeTimers from "@sinonjs/fake-timers";
 import { describe, expect, it } from "vitest";
-import { type Clock, SilenceTimer } from "../src/index.js";
+import { clockOf, SilenceTimer } from "../src/index.js";
 
 function setup(timeoutMs: number) {
   const fake = FakeTimers.createClock(1_000_000);
-  const clock: Clock = {
-    now: () => fake.now,
-    setTimeout: (cb, ms) => fake.setTimeout(cb, ms),
-    clearTimeout: (h) => fake.clearTimeout(h as FakeTimers.TimerId),
-  };
+  const clock = clockOf(fake);
   let silences = 0;
   const timer = new SilenceTimer(clock, timeoutMs, () => silences++);
   return { fake, timer, silences: () => silences };

@@ -1,4 +1,4 @@
-import { type Clock, systemClock, type TimerHandle } from "@heartline/protocol";
+import { type Clock, listenerThrew, systemClock, type TimerHandle } from "@heartline/protocol";
 import { PresenceError, PresenceErrorCode } from "./errors.js";
 import {
   type PresenceConnectEvent,
@@ -18,7 +18,7 @@ import {
   presenceDefaults,
 } from "./options.js";
 import { PendingChanges, type PendingOp } from "./pending-changes.js";
-import { createPresenceReader, type PresenceReader } from "./reader.js";
+import { openPresenceReader, type PresenceReader } from "./reader.js";
 import { runScript } from "./redis-client.js";
 import {
   connectScript,
@@ -84,19 +84,16 @@ export async function attachPresence<TConn extends PresenceConnection>(
   }
 
   const keys = presenceKeys(keyPrefix);
-  const reader = createPresenceReader({
-    redis,
-    keyPrefix,
-    on: { error: (err) => emit("error", err) },
-  });
-  const local = new Map<string, PresenceEntry>();
-  const pending = new PendingChanges(maxBuffered);
   const emitters: Emitters = {
     error: new Set(),
     overflow: new Set(),
     resync: new Set(),
     reap: new Set(),
   };
+  // The reader reports to this handle's own `error` listeners (and so applies the same policy).
+  const reader = openPresenceReader({ redis, keyPrefix }, emitters.error);
+  const local = new Map<string, PresenceEntry>();
+  const pending = new PendingChanges(maxBuffered);
   for (const [k, fn] of Object.entries(options.on ?? {})) {
     if (fn) (emitters[k as keyof Emitters] as Set<unknown>).add(fn);
   }
@@ -119,11 +116,20 @@ export async function attachPresence<TConn extends PresenceConnection>(
     event: K,
     arg: Parameters<NonNullable<PresenceListeners[K]>>[0],
   ): void {
-    for (const fn of emitters[event]) {
+    // A copy: a listener may add others while we loop.
+    for (const fn of [...emitters[event]]) {
       try {
         (fn as (a: typeof arg) => void)(arg);
-      } catch {
-        // A throwing listener must not stop presence.
+      } catch (cause) {
+        // A throwing listener must not stop presence: Heartline's one policy.
+        listenerThrew(
+          cause,
+          event === "error" ? undefined : emitters.error,
+          () =>
+            new PresenceError(PresenceErrorCode.ListenerThrew, `a "${event}" listener threw`, {
+              cause,
+            }),
+        );
       }
     }
   }

@@ -1,3 +1,5 @@
+import { LISTENER_THREW } from "@heartline/protocol";
+
 /** Stable codes of the errors this package reports. */
 export const PresenceErrorCode = {
   /** A presence write or the node heartbeat failed (Redis unreachable, a script error). */
@@ -12,6 +14,11 @@ export const PresenceErrorCode = {
   InvalidOption: "presence_invalid_option",
   /** The presence handle or reader was closed. */
   Closed: "presence_closed",
+  /**
+   * An application listener (`on`, `subscribe`, `onGap`) threw; the throw is in
+   * `cause`. The same code in every Heartline package (hence no `presence_` prefix).
+   */
+  ListenerThrew: LISTENER_THREW,
 } as const;
 export type PresenceErrorCode = (typeof PresenceErrorCode)[keyof typeof PresenceErrorCode];
 

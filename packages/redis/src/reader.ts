@@ -1,3 +1,4 @@
+import { listenerThrew, rethrowLater } from "@heartline/protocol";
 import { PresenceError, PresenceErrorCode } from "./errors.js";
 import {
   type PresenceEntry,
@@ -41,24 +42,47 @@ interface Subscriber {
   readonly onGap: (() => void) | undefined;
 }
 
+type ErrorListener = (err: PresenceError) => void;
+
 /** A read-only view of cluster presence, usable from any process with a Redis client. */
 export function createPresenceReader(options: PresenceReaderOptions): PresenceReader {
+  const onError = options.on?.error;
+  return openPresenceReader(options, onError === undefined ? [] : [onError]);
+}
+
+/**
+ * The reader, reporting to `errorListeners` (read at each report: a live set,
+ * so `attachPresence` hands over its own `error` listeners, added later too).
+ */
+export function openPresenceReader(
+  options: Omit<PresenceReaderOptions, "on">,
+  errorListeners: Iterable<ErrorListener>,
+): PresenceReader {
   const redis = options.redis;
   const keys = presenceKeys(options.keyPrefix ?? presenceDefaults.keyPrefix);
-  const onError = options.on?.error;
   const subscribers = new Set<Subscriber>();
   let sub: RedisClient | undefined;
   let subscribing: Promise<void> | undefined;
   let interrupted = false;
   let closed = false;
 
+  /** Reports one of the reader's own errors; an `error` listener that throws is rethrown on a microtask. */
   const report = (err: PresenceError): void => {
-    try {
-      onError?.(err);
-    } catch {
-      // a throwing error listener must not break delivery
+    for (const listener of [...errorListeners]) {
+      try {
+        listener(err);
+      } catch (thrown) {
+        rethrowLater(thrown);
+      }
     }
   };
+  /** The shared policy for a subscriber's listener (or `onGap`) that threw. */
+  const threw = (what: string, cause: unknown): void =>
+    listenerThrew(
+      cause,
+      errorListeners,
+      () => new PresenceError(PresenceErrorCode.ListenerThrew, `${what} threw`, { cause }),
+    );
 
   async function liveNodes(candidates: readonly string[]): Promise<Set<string>> {
     const alive = await Promise.all(candidates.map((n) => redis.exists(keys.heartbeat(n))));
@@ -101,12 +125,8 @@ export function createPresenceReader(options: PresenceReaderOptions): PresenceRe
       for (const s of subscribers) {
         try {
           s.listener(event);
-        } catch (err) {
-          report(
-            new PresenceError(PresenceErrorCode.BadEvent, "a presence listener threw", {
-              cause: err,
-            }),
-          );
+        } catch (cause) {
+          threw("a presence subscribe listener", cause);
         }
       }
     }
@@ -133,8 +153,8 @@ export function createPresenceReader(options: PresenceReaderOptions): PresenceRe
           for (const x of subscribers) {
             try {
               x.onGap?.();
-            } catch (err) {
-              report(new PresenceError(PresenceErrorCode.BadEvent, "onGap threw", { cause: err }));
+            } catch (cause) {
+              threw("onGap", cause);
             }
           }
         },

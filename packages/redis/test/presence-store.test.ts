@@ -1,7 +1,7 @@
 // The presence store against a real redis-server, driven by a fake server
 // emitter with the Heartline server's event shapes (no sockets).
 
-import type { Clock } from "@heartline/protocol";
+import { clockOf } from "@heartline/protocol";
 import FakeTimers from "@sinonjs/fake-timers";
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +9,7 @@ import {
   attachPresence,
   createPresenceReader,
   type Presence,
+  type PresenceError,
   PresenceErrorCode,
   type PresenceEvent,
 } from "../src/index.js";
@@ -129,11 +130,7 @@ describe.skipIf(skipRedisTests)("presence store on a real redis-server", () => {
     );
     // The doomed node's clock is never advanced: it registers, then never beats again.
     const frozen = FakeTimers.createClock();
-    const clock: Clock = {
-      now: () => frozen.now,
-      setTimeout: (cb, ms) => frozen.setTimeout(cb, ms),
-      clearTimeout: (h) => frozen.clearTimeout(h as never),
-    };
+    const clock = clockOf(frozen);
     const sd = new FakeServer();
     const doomed = await attachPresence<FakeConn>(sd, {
       redis,
@@ -180,11 +177,7 @@ describe.skipIf(skipRedisTests)("presence store on a real redis-server", () => {
     await node(new FakeServer(), kp, { nodeId: "other" });
     // "alive" runs on a clock the test holds still: a stalled event loop.
     const fc = FakeTimers.createClock();
-    const clock: Clock = {
-      now: () => fc.now,
-      setTimeout: (cb, ms) => fc.setTimeout(cb, ms),
-      clearTimeout: (h) => fc.clearTimeout(h as never),
-    };
+    const clock = clockOf(fc);
     const server = new FakeServer();
     const resyncs: number[] = [];
     const p = await node(server, kp, {
@@ -252,6 +245,90 @@ describe.skipIf(skipRedisTests)("presence store on a real redis-server", () => {
     await expect(
       attachPresence<FakeConn>(server, { redis, identify: () => "x", maxBuffered: 0 }),
     ).rejects.toMatchObject({ code: PresenceErrorCode.InvalidOption });
+  });
+
+  describe("a listener that throws (the one policy of every Heartline package)", () => {
+    /** Collects uncaught exceptions until `stop()`. */
+    function catchUncaught(): { errors: unknown[]; stop(): void } {
+      const errors: unknown[] = [];
+      const onUncaught = (error: unknown) => errors.push(error);
+      process.on("uncaughtException", onUncaught);
+      return { errors, stop: () => process.off("uncaughtException", onUncaught) };
+    }
+
+    it("an attachPresence listener: reported on error as listener_threw with the cause; presence carries on", async () => {
+      const kp = prefix("threw-attach");
+      const bug = new Error("resync listener bug");
+      const errors: PresenceError[] = [];
+      const server = new FakeServer();
+      const uncaught = catchUncaught();
+      try {
+        const p = await node(server, kp, {
+          on: {
+            resync: () => {
+              throw bug;
+            },
+            error: (e) => errors.push(e),
+          },
+        });
+        expect(errors).toMatchObject([{ code: PresenceErrorCode.ListenerThrew, cause: bug }]);
+        expect(errors[0]!.message).toMatch(/"resync" listener threw/);
+        server.connect("dave");
+        await p.flush(2000);
+        expect(await p.isOnline("dave")).toBe(true);
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        uncaught.stop();
+      }
+      expect(uncaught.errors).toEqual([]);
+    });
+
+    it("a subscribe listener: the reader's error gets listener_threw; the other subscriber still gets the event", async () => {
+      const kp = prefix("threw-sub");
+      const errors: PresenceError[] = [];
+      const reader = createPresenceReader({
+        redis,
+        keyPrefix: kp,
+        on: { error: (e) => errors.push(e) },
+      });
+      cleanups.push(() => reader.close());
+      const bug = new Error("subscriber bug");
+      const events: PresenceEvent[] = [];
+      await reader.subscribe(() => {
+        throw bug;
+      });
+      await reader.subscribe((e) => events.push(e));
+      const server = new FakeServer();
+      const p = await node(server, kp);
+      server.connect("erin");
+      await p.flush(2000);
+      await waitFor("the connect event", () => events.length === 1);
+      expect(errors).toMatchObject([{ code: PresenceErrorCode.ListenerThrew, cause: bug }]);
+    });
+
+    it("with no error listener, a subscribe listener's throw is rethrown on a microtask (uncaught), once", async () => {
+      const kp = prefix("threw-uncaught");
+      const reader = createPresenceReader({ redis, keyPrefix: kp });
+      cleanups.push(() => reader.close());
+      const bug = new Error("subscriber bug");
+      const events: PresenceEvent[] = [];
+      const uncaught = catchUncaught();
+      try {
+        await reader.subscribe(() => {
+          throw bug;
+        });
+        await reader.subscribe((e) => events.push(e));
+        const server = new FakeServer();
+        const p = await node(server, kp);
+        server.connect("frank");
+        await p.flush(2000);
+        await waitFor("the connect event", () => events.length === 1);
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        uncaught.stop();
+      }
+      expect(uncaught.errors).toEqual([bug]);
+    });
   });
 });
 

@@ -20,15 +20,6 @@ export function realTurn(): Promise<void> {
   });
 }
 
-/** A Heartline `Clock` over an (un-installed) fake-timers clock. */
-export function clockOf(fc: FakeTimers.Clock): Clock {
-  return {
-    now: () => fc.now,
-    setTimeout: (callback, ms) => fc.setTimeout(callback, ms),
-    clearTimeout: (handle) => fc.clearTimeout(handle as FakeTimers.TimerId),
-  };
-}
-
 /**
  * What a frozen page does with its tasks: nothing, until it resumes. Every
  * callback into a client (its timers, its socket's events, its page events)

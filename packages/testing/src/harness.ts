@@ -1,7 +1,8 @@
 import { type ClientEvents, createClient } from "@heartline/client";
+import { clockOf } from "@heartline/protocol";
 import type { ServerCoreOptions } from "@heartline/server/core";
 import FakeTimers from "@sinonjs/fake-timers";
-import { clockOf, Gate, gatedClock, seededRandom } from "./clocks.js";
+import { Gate, gatedClock, seededRandom } from "./clocks.js";
 import { harnessDefaults } from "./defaults.js";
 import type { HarnessServer, TransportDriver } from "./driver.js";
 import { HarnessError, HarnessErrorCode } from "./errors.js";
@@ -149,6 +150,33 @@ export async function createHarness<TClient = unknown, TServer = unknown, TAuth 
     return within;
   }
 
+  /**
+   * Watches new timeline entries for the first one `predicate` accepts. A
+   * predicate that throws ends the watch: `found()` then throws its error, so
+   * the wait rejects with it (rather than timing out, or throwing into the
+   * server or client whose event was being recorded).
+   */
+  function watchFor(predicate: (entry: TimelineEntry) => boolean) {
+    let found: TimelineEntry | undefined;
+    let failed: { error: unknown } | undefined;
+    const stop = timeline.watch((entry) => {
+      if (found !== undefined || failed !== undefined) return;
+      try {
+        if (predicate(entry)) found = entry;
+      } catch (error) {
+        failed = { error };
+      }
+    });
+    return {
+      stop,
+      done: () => found !== undefined || failed !== undefined,
+      found(): TimelineEntry | undefined {
+        if (failed !== undefined) throw failed.error;
+        return found;
+      },
+    };
+  }
+
   /** Waits for the first entry (at or after `since`) that `predicate` accepts. */
   async function waitForEntry<T extends TimelineEntry>(
     predicate: (entry: TimelineEntry) => entry is T,
@@ -160,14 +188,13 @@ export async function createHarness<TClient = unknown, TServer = unknown, TAuth 
     checkWithin(within);
     const started = fc.now;
     let found = timeline.entries.find((e): e is T => e.at >= since && predicate(e));
-    const stop = timeline.watch((entry) => {
-      if (found === undefined && predicate(entry)) found = entry as T;
-    });
+    const watched = watchFor(predicate);
     try {
-      if (found === undefined) await runUntil(started + within, () => found !== undefined);
+      if (found === undefined) await runUntil(started + within, () => watched.done());
     } finally {
-      stop();
+      watched.stop();
     }
+    found ??= watched.found() as T | undefined;
     if (found === undefined) {
       throw new HarnessError(
         HarnessErrorCode.WaitTimedOut,
@@ -185,15 +212,13 @@ export async function createHarness<TClient = unknown, TServer = unknown, TAuth 
     alive();
     checkWithin(within);
     const started = fc.now;
-    let found: TimelineEntry | undefined;
-    const stop = timeline.watch((entry) => {
-      if (found === undefined && predicate(entry)) found = entry;
-    });
+    const watched = watchFor(predicate);
     try {
-      await runUntil(started + within, () => found !== undefined);
+      await runUntil(started + within, () => watched.done());
     } finally {
-      stop();
+      watched.stop();
     }
+    const found = watched.found();
     if (found !== undefined) {
       throw new HarnessError(
         HarnessErrorCode.UnexpectedEvent,

@@ -1,7 +1,18 @@
+// The one fake-timers → Clock adapter lives in @heartline/protocol (which
+// must not depend on fake-timers, so it is structural); the kit re-exports it
+// for tests that build their own clock.
+export { clockOf, type TimerSource } from "@heartline/protocol";
 export { harnessDefaults } from "./defaults.js";
 export type { FrameInfo, FramePredicate, HarnessServer, LinkControls } from "./driver.js";
 export { HarnessError, HarnessErrorCode } from "./errors.js";
 export { createHarness } from "./harness.js";
+export {
+  type LoopbackProxy,
+  type LoopbackProxyOptions,
+  loopbackProxyDefaults,
+  startLoopbackProxy,
+  type WhileBlackholed,
+} from "./loopback/proxy.js";
 export type {
   ClientEntry,
   ControlEntry,

@@ -1,3 +1,4 @@
+import { rethrowLater } from "@heartline/protocol";
 import type FakeTimers from "@sinonjs/fake-timers";
 
 /**
@@ -49,9 +50,7 @@ export class Scheduler {
       } catch (error) {
         // A throw from the server or the client under test is a bug to see,
         // not a reason to stop delivering to everyone else.
-        queueMicrotask(() => {
-          throw error;
-        });
+        rethrowLater(error);
       }
       for (let i = 0; i < HOPS_BETWEEN_DELIVERIES; i++) await undefined;
     }

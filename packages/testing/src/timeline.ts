@@ -1,3 +1,5 @@
+import { rethrowLater } from "@heartline/protocol";
+
 /** Which way a frame went. */
 export type Direction = "toServer" | "toClient";
 
@@ -96,7 +98,15 @@ export class TimelineRecorder implements Timeline {
   add(entry: DistributiveOmit<TimelineEntry, "at">): TimelineEntry {
     const full = { ...entry, at: this.now() } as TimelineEntry;
     this.entries.push(full);
-    for (const listener of this.#listeners) listener(full);
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(full);
+      } catch (cause) {
+        // Heartline's one policy (`listenerThrew`): the timeline has no `error`
+        // event, so a throw is rethrown on a microtask, and recording goes on.
+        rethrowLater(cause);
+      }
+    }
     return full;
   }
 

@@ -1,7 +1,7 @@
 // A fake WebSocket the test plays the server through, and a Heartline clock
 // driven by @sinonjs/fake-timers without installing it globally.
 
-import type { Clock } from "@heartline/protocol";
+import { type Clock, clockOf } from "@heartline/protocol";
 import FakeTimers from "@sinonjs/fake-timers";
 import {
   type ClientEvents,
@@ -73,11 +73,7 @@ export class FakeSocket implements WebSocketLike {
 
 export function fakeClock(start = 0) {
   const fc = FakeTimers.createClock(start);
-  const clock: Clock = {
-    now: () => fc.now,
-    setTimeout: (callback, ms) => fc.setTimeout(callback, ms),
-    clearTimeout: (handle) => fc.clearTimeout(handle as FakeTimers.TimerId),
-  };
+  const clock: Clock = clockOf(fc);
   return { fc, clock };
 }
 

@@ -7,7 +7,7 @@ import { realSleep } from "../clocks.js";
 import type { HarnessServer, LinkContext, LinkDriver, TransportDriver } from "../driver.js";
 import { HarnessError, HarnessErrorCode } from "../errors.js";
 import type { TimelineRecorder } from "../timeline.js";
-import { startLinkProxy } from "./proxy.js";
+import { startLoopbackProxy } from "./proxy.js";
 import { LoopbackSocket } from "./socket.js";
 
 const HOST = "127.0.0.1";
@@ -85,7 +85,7 @@ export class LoopbackDriver implements TransportDriver {
   }
 
   async link(context: LinkContext): Promise<LinkDriver> {
-    const proxy = await startLinkProxy({
+    const proxy = await startLoopbackProxy({
       targetPort: () => this.#port,
       onActivity: this.#touch,
       onUpstream: (port) => this.#upstreamNames.set(port, context.name),

@@ -1,14 +1,39 @@
 import net from "node:net";
+import { HarnessError, HarnessErrorCode } from "../errors.js";
+
+/** What a blackholed link does with the bytes (and FIN/close) sent into it. */
+export type WhileBlackholed =
+  /** Keep them and deliver them, in order, on `heal()`: TCP retransmitting across an outage. */
+  | "hold"
+  /** Drop them for good: a dead NAT entry or a pulled cable, where nothing is ever delivered. */
+  | "discard";
+
+export const loopbackProxyDefaults = Object.freeze({
+  /** `"hold"`: a healed link delivers what was sent meanwhile (as TCP would, by retransmitting). */
+  whileBlackholed: "hold" as WhileBlackholed,
+});
+
+export interface LoopbackProxyOptions {
+  /** The port on 127.0.0.1 to forward to; a function is read for each new connection (a restarted server). */
+  targetPort: number | (() => number);
+  /** See `WhileBlackholed`. Default `loopbackProxyDefaults.whileBlackholed`. */
+  whileBlackholed?: WhileBlackholed;
+  /** Called whenever anything moves (a connection, bytes, an end), so a caller can tell when I/O went quiet. */
+  onActivity?: () => void;
+  /** Called with the local port of each upstream connection: the target sees it as the remote port. */
+  onUpstream?: (localPort: number) => void;
+}
 
 /**
- * A loopback TCP proxy for one client, so its link can fail: `blackhole`
- * holds every byte both ways (nothing closes) until `heal`; `offline` also
- * refuses new connections at once; `abort` ends both sockets with no
- * WebSocket close frame. `onActivity` is called whenever anything moves, so
- * the harness can tell when real I/O has gone quiet.
+ * A loopback TCP proxy whose links can fail. `blackhole()` stops every byte
+ * both ways on every link, current and new, and closes nothing (neither end
+ * is told anything); `heal()` lets bytes flow again. `setOffline(true)` also
+ * refuses new connections at once. `abort()` ends both sockets of every link
+ * with no WebSocket close frame. Listens on 127.0.0.1, port 0, only.
  */
-export interface LinkProxy {
+export interface LoopbackProxy {
   readonly port: number;
+  readonly whileBlackholed: WhileBlackholed;
   blackhole(): void;
   heal(): void;
   setOffline(offline: boolean): void;
@@ -22,11 +47,16 @@ interface Pipe {
   destroy(): void;
 }
 
-export async function startLinkProxy(options: {
-  targetPort: () => number;
-  onActivity: () => void;
-  onUpstream: (localPort: number) => void;
-}): Promise<LinkProxy> {
+export async function startLoopbackProxy(options: LoopbackProxyOptions): Promise<LoopbackProxy> {
+  const whileBlackholed = options.whileBlackholed ?? loopbackProxyDefaults.whileBlackholed;
+  if (whileBlackholed !== "hold" && whileBlackholed !== "discard") {
+    throw new HarnessError(
+      HarnessErrorCode.InvalidOption,
+      `whileBlackholed must be "hold" or "discard", got ${String(whileBlackholed)}`,
+    );
+  }
+  const { targetPort } = options;
+  const onActivity = options.onActivity ?? (() => {});
   const pipes = new Set<Pipe>();
   let blackholed = false;
   let offline = false;
@@ -36,20 +66,23 @@ export async function startLinkProxy(options: {
     if (down()) return;
     for (const action of held.splice(0)) action();
   };
-  /** Forwards now, or holds until the link is up again. */
+  /** Forwards now or, while down, holds or drops it (`whileBlackholed`). */
   const forward = (action: () => void) => {
-    options.onActivity();
-    if (down()) held.push(action);
-    else action();
+    onActivity();
+    if (!down()) action();
+    else if (whileBlackholed === "hold") held.push(action);
   };
 
   const server = net.createServer((downstream) => {
-    options.onActivity();
+    onActivity();
     if (offline) {
       downstream.destroy();
       return;
     }
-    const upstream = net.connect(options.targetPort(), "127.0.0.1");
+    const upstream = net.connect(
+      typeof targetPort === "function" ? targetPort() : targetPort,
+      "127.0.0.1",
+    );
     const pipe: Pipe = {
       downstream,
       upstream,
@@ -61,15 +94,15 @@ export async function startLinkProxy(options: {
     };
     pipes.add(pipe);
     upstream.on("connect", () => {
-      options.onActivity();
-      if (upstream.localPort !== undefined) options.onUpstream(upstream.localPort);
+      onActivity();
+      if (upstream.localPort !== undefined) options.onUpstream?.(upstream.localPort);
     });
     downstream.on("data", (chunk) => forward(() => upstream.write(chunk)));
     upstream.on("data", (chunk) => forward(() => downstream.write(chunk)));
     downstream.on("end", () => forward(() => upstream.end()));
     upstream.on("end", () => forward(() => downstream.end()));
     const broken = () => {
-      options.onActivity();
+      onActivity();
       pipe.destroy();
     };
     downstream.on("error", broken);
@@ -80,8 +113,13 @@ export async function startLinkProxy(options: {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address() as net.AddressInfo;
 
+  const destroyAll = () => {
+    held.length = 0;
+    for (const pipe of [...pipes]) pipe.destroy();
+  };
   return {
     port: address.port,
+    whileBlackholed,
     blackhole() {
       blackholed = true;
     },
@@ -93,14 +131,10 @@ export async function startLinkProxy(options: {
       offline = value;
       release();
     },
-    abort() {
-      held.length = 0;
-      for (const pipe of [...pipes]) pipe.destroy();
-    },
+    abort: destroyAll,
     close: () =>
       new Promise<void>((resolve) => {
-        held.length = 0;
-        for (const pipe of [...pipes]) pipe.destroy();
+        destroyAll();
         server.close(() => resolve());
       }),
   };
