@@ -12,11 +12,17 @@ export {
   CloseCode,
   DisconnectReason,
   ErrorCode,
+  MAX_RESUME_TOKEN_LENGTH,
   MAX_SEQ,
   PROTOCOL_VERSION,
+  RESUME_SUBPROTOCOL,
+  RESUME_TOKEN_OFFER_PREFIX,
+  RESUME_TOKEN_PATTERN,
+  ResumeFailure,
   SUBPROTOCOL,
 } from "./constants.js";
 export {
+  type DecodeClientOptions,
   type DecodeError,
   DecodeErrorCode,
   type DecodeResult,
@@ -27,3 +33,9 @@ export { encodeClientMessage, encodeServerMessage } from "./encode.js";
 export * from "./schemas.js";
 export { SilenceTimer } from "./silence-timer.js";
 export type { StandardSchemaV1 } from "./standard-schema.js";
+export {
+  isResumeToken,
+  parseSubprotocolOffer,
+  type SubprotocolOffer,
+  subprotocolOffers,
+} from "./subprotocols.js";
