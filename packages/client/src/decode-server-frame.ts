@@ -1,4 +1,10 @@
-import type { DecodeResult, ServerMessage } from "@heartline/protocol";
+import {
+  type DecodeResult,
+  RESUME_TOKEN_PATTERN,
+  ResumeFailure,
+  type ServerMessage,
+  type WelcomeMessage,
+} from "@heartline/protocol";
 
 // Why not `decodeServerFrame` from @heartline/protocol: its zod/mini schemas
 // cost about 5.4 KB min+gzip in the browser bundle, which with the client
@@ -14,6 +20,10 @@ const isObject = (value: unknown): value is Json =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 const isMs = (value: unknown, min: number, inclusive: boolean): value is number =>
   typeof value === "number" && Number.isFinite(value) && (inclusive ? value >= min : value > min);
+/** An integer n with min ≤ n ≤ 2^53 − 1 (zod's `z.int()` range). */
+const isSeq = (value: unknown, min: number): value is number =>
+  Number.isSafeInteger(value) && (value as number) >= min;
+const failures: readonly unknown[] = Object.values(ResumeFailure);
 
 /** Decodes a frame from the server; never throws. Unknown fields are dropped. */
 export function decodeServerFrame(frame: unknown): DecodeResult<ServerMessage> {
@@ -37,26 +47,48 @@ export function decodeServerFrame(frame: unknown): DecodeResult<ServerMessage> {
 function parse(type: string, v: Json): ServerMessage | false | undefined {
   switch (type) {
     case "welcome": {
-      const h = v.heartbeat;
-      return (
-        v.protocol === 1 &&
-        typeof v.sessionId === "string" &&
-        isObject(h) &&
-        isMs(h.intervalMs, 0, false) &&
-        isMs(h.timeoutMs, 0, false) && {
-          type,
-          protocol: 1,
-          sessionId: v.sessionId,
-          heartbeat: { intervalMs: h.intervalMs, timeoutMs: h.timeoutMs },
+      const { heartbeat: h, resume: r, resumed: d, resumeFailed: f } = v;
+      if (
+        v.protocol !== 1 ||
+        typeof v.sessionId !== "string" ||
+        !isObject(h) ||
+        !isMs(h.intervalMs, 0, false) ||
+        !isMs(h.timeoutMs, 0, false)
+      ) {
+        return false;
+      }
+      const w: WelcomeMessage = {
+        type,
+        protocol: 1,
+        sessionId: v.sessionId,
+        heartbeat: { intervalMs: h.intervalMs, timeoutMs: h.timeoutMs },
+      };
+      // The resume fields, each optional; resumed and resumeFailed need
+      // resume and exclude each other (as welcomeSchema's refinement says).
+      if (r !== undefined) {
+        if (!isObject(r) || typeof r.token !== "string" || !RESUME_TOKEN_PATTERN.test(r.token)) {
+          return false;
         }
-      );
+        if (!isMs(r.windowMs, 0, false)) return false;
+        w.resume = { token: r.token, windowMs: r.windowMs };
+      }
+      if (d !== undefined) {
+        if (!isObject(d) || !isSeq(d.ack, 0)) return false;
+        w.resumed = { ack: d.ack };
+      }
+      if (f !== undefined) {
+        if (!failures.includes(f)) return false;
+        w.resumeFailed = f as ResumeFailure;
+      }
+      return (r !== undefined || (d === undefined && f === undefined)) && !(d && f) && w;
     }
     case "pong":
-      return (
-        Number.isSafeInteger(v.seq) && (v.seq as number) >= 0 && { type, seq: v.seq as number }
-      );
+    case "ack":
+      return isSeq(v.seq, 0) && { type, seq: v.seq };
     case "message":
-      return v.data !== undefined && { type, data: v.data };
+      if (v.data === undefined) return false;
+      if (v.seq === undefined) return { type, data: v.data };
+      return isSeq(v.seq, 1) && { type, seq: v.seq, data: v.data };
     case "error":
       return (
         typeof v.code === "string" &&

@@ -27,6 +27,26 @@ const examples = [
   '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":[1,2]}',
   '{"type":"welcome","protocol":1,"sessionId":5,"heartbeat":{"intervalMs":1,"timeoutMs":2}}',
   '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2,"x":1},"y":2}',
+  // Resumable sessions: welcome's resume fields (the contract's example first).
+  '{"type":"welcome","protocol":1,"sessionId":"s_1","heartbeat":{"intervalMs":15000,"timeoutMs":30000},"resume":{"token":"t.4Jq0","windowMs":120000}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s_1","heartbeat":{"intervalMs":15000,"timeoutMs":30000},"resume":{"token":"t.9xLm","windowMs":120000},"resumed":{"ack":2}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"t","windowMs":1},"resumed":{"ack":0}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"t","windowMs":1},"resumeFailed":"expired"}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"t","windowMs":1},"resumeFailed":"overflow"}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"t","windowMs":1},"resumeFailed":"nope"}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"t","windowMs":1},"resumed":{"ack":1},"resumeFailed":"unknown"}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resumed":{"ack":1}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resumeFailed":"unknown"}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"a b","windowMs":1}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"","windowMs":1}}',
+  `{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"${"x".repeat(200)}","windowMs":1}}`,
+  `{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"${"x".repeat(201)}","windowMs":1}}`,
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"t","windowMs":0}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"t"}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":null}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"t","windowMs":1,"x":1},"resumed":{"ack":-1}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"t","windowMs":1},"resumed":{"ack":1.5,"y":2}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"resume":{"token":"t","windowMs":1},"resumed":[]}',
   '{"type":"pong","seq":0}',
   '{"type":"pong","seq":9007199254740991}',
   '{"type":"pong","seq":9007199254740992}',
@@ -37,6 +57,21 @@ const examples = [
   '{"type":"message","data":{"text":"hello"}}',
   '{"type":"message","data":null}',
   '{"type":"message"}',
+  '{"type":"message","seq":1,"data":"a"}',
+  '{"type":"message","seq":9007199254740991,"data":null}',
+  '{"type":"message","seq":0,"data":"a"}',
+  '{"type":"message","seq":-0,"data":"a"}',
+  '{"type":"message","seq":1.5,"data":"a"}',
+  '{"type":"message","seq":"1","data":"a"}',
+  '{"type":"message","seq":null,"data":"a"}',
+  '{"type":"message","seq":9007199254740992,"data":"a"}',
+  '{"type":"message","seq":1}',
+  '{"type":"ack","seq":0}',
+  '{"type":"ack","seq":2}',
+  '{"type":"ack","seq":-1}',
+  '{"type":"ack","seq":1.5}',
+  '{"type":"ack","seq":9007199254740992}',
+  '{"type":"ack"}',
   '{"type":"error","code":"invalid_payload","message":"x"}',
   '{"type":"error","code":"invalid_payload"}',
   '{"type":"goodbye","reconnect":{"minMs":1000,"maxMs":10000}}',
@@ -78,7 +113,7 @@ describe("the compact server-frame decoder", () => {
     const frame = fc.record(
       {
         type: fc.oneof(
-          fc.constantFrom("welcome", "pong", "message", "error", "goodbye", "ping"),
+          fc.constantFrom("welcome", "pong", "message", "ack", "error", "goodbye", "ping"),
           fc.string(),
         ),
         protocol: maybe(fc.constantFrom(1, 2)),
@@ -89,6 +124,14 @@ describe("the compact server-frame decoder", () => {
         code: maybe(fc.string()),
         message: maybe(fc.string()),
         reconnect: maybe(fc.record({ minMs: maybe(num), maxMs: maybe(num) })),
+        resume: maybe(
+          fc.record({
+            token: maybe(fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~-]{0,201}$/), fc.string())),
+            windowMs: maybe(num),
+          }),
+        ),
+        resumed: maybe(fc.record({ ack: maybe(num) })),
+        resumeFailed: maybe(fc.constantFrom("unknown", "expired", "mismatch", "overflow", "gone")),
       },
       { requiredKeys: ["type"] },
     );
@@ -98,5 +141,38 @@ describe("the compact server-frame decoder", () => {
       }),
       { numRuns: 3000, seed: 4 },
     );
+  });
+
+  it("agrees on generated welcomes with every mix of resume fields", () => {
+    const num = fc.oneof(fc.integer({ min: -2, max: 1e6 }), fc.double(), fc.constantFrom(0, 1.5));
+    const token = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~-]{0,201}$/), fc.string());
+    const maybe = <T>(arb: fc.Arbitrary<T>) =>
+      fc.option(fc.oneof({ weight: 4, arbitrary: arb }, fc.jsonValue()), { nil: undefined });
+    const welcome = fc.record(
+      {
+        resume: maybe(fc.record({ token, windowMs: num }, { requiredKeys: [] })),
+        resumed: maybe(fc.record({ ack: num }, { requiredKeys: [] })),
+        resumeFailed: maybe(fc.constantFrom("unknown", "expired", "mismatch", "overflow", "x")),
+      },
+      { requiredKeys: [] },
+    );
+    let valid = 0;
+    fc.assert(
+      fc.property(welcome, (fields) => {
+        const frame = JSON.stringify({
+          type: "welcome",
+          protocol: 1,
+          sessionId: "s",
+          heartbeat: { intervalMs: 1, timeoutMs: 2 },
+          ...fields,
+        });
+        agree(frame);
+        if (reference(frame).ok) valid++;
+      }),
+      { numRuns: 2000, seed: 13 },
+    );
+    // Not a vacuous agreement: both answers occur often.
+    expect(valid).toBeGreaterThan(50);
+    expect(valid).toBeLessThan(1950);
   });
 });

@@ -53,6 +53,11 @@ export const closeCodeInfo = {
     reconnect: false,
     why: "the client sent invalid UTF-8; the same client would do it again",
   },
+  [CloseCode.PolicyViolation]: {
+    name: "policy_violation",
+    reconnect: false,
+    why: "the WebSocket layer refused what the client sent (e.g. too many fragments); it would send it again",
+  },
   [CloseCode.MessageTooBig]: {
     name: "message_too_big",
     reason: DisconnectReason.ProtocolError,
@@ -77,6 +82,15 @@ export const closeCodeInfo = {
     reconnect: false,
     why: "the client broke the protocol; retrying would repeat it (a version mismatch or a bug)",
   },
+  [CloseCode.Replaced]: {
+    name: "replaced",
+    reconnect: false,
+    // Only a client that still reads this socket sees 4409, so the newer
+    // connection is not its own current one: another holder of the session's
+    // token (a second tab, a copied token). Resuming again would take the
+    // session back, and the two would evict each other in turn.
+    why: "a newer connection of this session took it over; coming back would evict that one in turn",
+  },
   [CloseCode.RateLimited]: {
     name: "rate_limited",
     reason: DisconnectReason.RateLimited,
@@ -88,11 +102,10 @@ export const closeCodeInfo = {
 /**
  * The reconnect classifier shared by every Heartline client.
  *
- * Codes Heartline does not define: 1002 (protocol error), 1008 (policy
- * violation), 1010 (extension) and 4400–4499 (the client's own fault, by
- * analogy with HTTP 4xx) are not worth a retry; everything else (1011 server
- * error, 1012 service restart, 1014 bad gateway, other 4xxx application
- * codes, 1005 no status) is.
+ * Codes Heartline does not define: 1002 (protocol error), 1010 (extension)
+ * and 4400–4499 (the client's own fault, by analogy with HTTP 4xx) are not
+ * worth a retry; everything else (1011 server error, 1012 service restart,
+ * 1014 bad gateway, other 4xxx application codes, 1005 no status) is.
  */
 export function shouldReconnect(code: number): boolean {
   const known = (closeCodeInfo as Record<number, CloseCodeInfo | undefined>)[code];

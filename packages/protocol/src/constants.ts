@@ -1,6 +1,24 @@
 /** The WebSocket subprotocol a Heartline v1 client offers and the server selects. */
 export const SUBPROTOCOL = "heartline.v1";
 
+/**
+ * Offered beside `heartline.v1` by a client that can resume: "start a new
+ * resumable session". The server never selects it (it selects `heartline.v1`).
+ */
+export const RESUME_SUBPROTOCOL = "heartline.resume";
+
+/** `heartline.resume.<token>`: "resume the session this token belongs to". */
+export const RESUME_TOKEN_OFFER_PREFIX = "heartline.resume.";
+
+/** The longest resume token: 200 characters, so the offer stays a short header value. */
+export const MAX_RESUME_TOKEN_LENGTH = 200;
+
+/**
+ * A resume token: 1 to 200 of `A–Z a–z 0–9 . _ ~ -`, all of them valid in a
+ * subprotocol name (an RFC 7230 token), so the token can travel as one.
+ */
+export const RESUME_TOKEN_PATTERN = /^[A-Za-z0-9._~-]{1,200}$/;
+
 /** The `protocol` number the server announces in `welcome`. */
 export const PROTOCOL_VERSION = 1;
 
@@ -22,6 +40,8 @@ export const CloseCode = {
   Abnormal: 1006,
   /** Invalid UTF-8 in a text frame. */
   InvalidPayload: 1007,
+  /** A policy violation detected by the WebSocket layer (e.g. a message in too many fragments). */
+  PolicyViolation: 1008,
   /** A frame larger than the server's `maxPayload`. */
   MessageTooBig: 1009,
   /** The server closed a slow consumer whose outbound buffer passed its bound. */
@@ -30,6 +50,8 @@ export const CloseCode = {
   HeartbeatTimeout: 4000,
   /** Invalid JSON or an invalid envelope. */
   BadMessage: 4400,
+  /** This connection's session was resumed on a newer connection (resumable sessions). */
+  Replaced: 4409,
   /** The client exceeded the server's rate limit. */
   RateLimited: 4429,
 } as const;
@@ -45,10 +67,12 @@ export const DisconnectReason = {
   ConnectionLost: "connection_lost",
   /** The server shut down, or the application closed the connection. */
   ServerClosed: "server_closed",
-  /** Bad message, binary frame, invalid UTF-8, or oversized frame. */
+  /** Bad message, binary frame, invalid UTF-8, oversized frame, or a policy violation (1008). */
   ProtocolError: "protocol_error",
   /** The client exceeded the rate limit. */
   RateLimited: "rate_limited",
+  /** The session was resumed on a newer connection (close 4409). */
+  Replaced: "replaced",
 } as const;
 export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
 
@@ -58,3 +82,16 @@ export const ErrorCode = {
   InvalidPayload: "invalid_payload",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Why a resume was refused (`welcome.resumeFailed`); the client got a new session instead. */
+export const ResumeFailure = {
+  /** No such session: never existed, a spent token, a session ended deliberately, or too long ago. */
+  Unknown: "unknown",
+  /** The session's window had passed. */
+  Expired: "expired",
+  /** `authenticate` returned a different client than the session's. */
+  Mismatch: "mismatch",
+  /** The session had been ended because an unacknowledged buffer overflowed. */
+  Overflow: "overflow",
+} as const;
+export type ResumeFailure = (typeof ResumeFailure)[keyof typeof ResumeFailure];

@@ -17,11 +17,17 @@ export {
   CloseCode,
   DisconnectReason,
   ErrorCode,
+  MAX_RESUME_TOKEN_LENGTH,
   MAX_SEQ,
   PROTOCOL_VERSION,
+  RESUME_SUBPROTOCOL,
+  RESUME_TOKEN_OFFER_PREFIX,
+  RESUME_TOKEN_PATTERN,
+  ResumeFailure,
   SUBPROTOCOL,
 } from "./constants.js";
 export {
+  type DecodeClientOptions,
   type DecodeError,
   DecodeErrorCode,
   type DecodeResult,
@@ -33,3 +39,9 @@ export { LISTENER_THREW, listenerThrew, rethrowLater } from "./listeners.js";
 export * from "./schemas.js";
 export { SilenceTimer } from "./silence-timer.js";
 export type { StandardSchemaV1 } from "./standard-schema.js";
+export {
+  isResumeToken,
+  parseSubprotocolOffer,
+  type SubprotocolOffer,
+  subprotocolOffers,
+} from "./subprotocols.js";

@@ -19,6 +19,8 @@ describe("shouldReconnect", () => {
     [CloseCode.HeartbeatTimeout, true],
     [CloseCode.BadMessage, false],
     [CloseCode.RateLimited, true],
+    [CloseCode.PolicyViolation, false],
+    [CloseCode.Replaced, false],
     [1002, false],
     [1008, false],
     [1011, true],

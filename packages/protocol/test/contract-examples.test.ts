@@ -173,9 +173,11 @@ describe("named constants", () => {
       GoingAway: 1001,
       UnsupportedData: 1003,
       InvalidPayload: 1007,
+      PolicyViolation: 1008,
       MessageTooBig: 1009,
       HeartbeatTimeout: 4000,
       BadMessage: 4400,
+      Replaced: 4409,
       RateLimited: 4429,
     });
     expect(Object.values(DisconnectReason).sort()).toEqual(
@@ -184,6 +186,7 @@ describe("named constants", () => {
         "connection_lost",
         "protocol_error",
         "rate_limited",
+        "replaced",
         "server_closed",
         "timeout",
       ].sort(),

@@ -7,7 +7,9 @@ import {
   encodeClientMessage,
   encodeServerMessage,
   MAX_SEQ,
+  type PlainClientMessage,
   pingSchema,
+  ResumeFailure,
   type ServerMessage,
 } from "../src/index.js";
 
@@ -18,20 +20,50 @@ const nonNegative = fc.double({ min: 0, max: 1e12, noNaN: true, noDefaultInfinit
 // reads back as 0), at any depth.
 const json = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 
-const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
-  seq.map((s) => ({ type: "ping" as const, seq: s })),
+const messageSeq = fc.integer({ min: 1, max: MAX_SEQ });
+const token = fc.stringMatching(/^[A-Za-z0-9._~-]{1,200}$/);
+/** A message, with a seq (resumable sessions) or without (plain v1). */
+const appMessage = fc.oneof(
   json.map((data) => ({ type: "message" as const, data })),
+  fc.tuple(messageSeq, json).map(([s, data]) => ({ type: "message" as const, seq: s, data })),
+);
+const ack = seq.map((s) => ({ type: "ack" as const, seq: s }));
+
+const plainClientMessage: fc.Arbitrary<PlainClientMessage> = fc.oneof(
+  seq.map((s) => ({ type: "ping" as const, seq: s })),
+  appMessage,
+);
+const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(plainClientMessage, ack);
+
+/** welcome's resume fields, in the combinations the contract allows. */
+const resumeFields = fc.oneof(
+  fc.constant({}),
+  fc.record({ resume: fc.record({ token, windowMs: positive }) }),
+  fc.record({
+    resume: fc.record({ token, windowMs: positive }),
+    resumed: fc.record({ ack: seq }),
+  }),
+  fc.record({
+    resume: fc.record({ token, windowMs: positive }),
+    resumeFailed: fc.constantFrom(...Object.values(ResumeFailure)),
+  }),
 );
 
 const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
-  fc.record({
-    type: fc.constant("welcome" as const),
-    protocol: fc.constant(1 as const),
-    sessionId: fc.string(),
-    heartbeat: fc.record({ intervalMs: positive, timeoutMs: positive }),
-  }),
+  fc
+    .tuple(
+      fc.record({
+        type: fc.constant("welcome" as const),
+        protocol: fc.constant(1 as const),
+        sessionId: fc.string(),
+        heartbeat: fc.record({ intervalMs: positive, timeoutMs: positive }),
+      }),
+      resumeFields,
+    )
+    .map(([welcome, resume]) => ({ ...welcome, ...resume })),
   seq.map((s) => ({ type: "pong" as const, seq: s })),
-  json.map((data) => ({ type: "message" as const, data })),
+  appMessage,
+  ack,
   fc.record({ type: fc.constant("error" as const), code: fc.string(), message: fc.string() }),
   fc.record({
     type: fc.constant("goodbye" as const),
@@ -49,7 +81,7 @@ const hostileFrame = fc.oneof(
     .record(
       {
         type: fc.oneof(
-          fc.constantFrom("ping", "message", "pong", "welcome", "__proto__"),
+          fc.constantFrom("ping", "message", "pong", "welcome", "ack", "__proto__"),
           fc.anything(),
         ),
         seq: fc.anything(),
@@ -73,8 +105,9 @@ describe("decode", () => {
     fc.assert(
       fc.property(hostileFrame, (frame) => {
         const client = decodeClientFrame(frame);
+        const resumable = decodeClientFrame(frame, { resumable: true });
         const server = decodeServerFrame(frame);
-        for (const result of [client, server]) {
+        for (const result of [client, resumable, server]) {
           expect(typeof result.ok).toBe("boolean");
           if (!result.ok) expect(typeof result.error.message).toBe("string");
         }
@@ -86,9 +119,22 @@ describe("decode", () => {
   it("round-trips every valid client message: decode(encode(m)) = m", () => {
     fc.assert(
       fc.property(clientMessage, (m) => {
-        expect(decodeClientFrame(encodeClientMessage(m))).toEqual({ ok: true, message: m });
+        expect(decodeClientFrame(encodeClientMessage(m), { resumable: true })).toEqual({
+          ok: true,
+          message: m,
+        });
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it("decodes a plain session's frames the same with or without resumable", () => {
+    fc.assert(
+      fc.property(plainClientMessage, (m) => {
+        const text = encodeClientMessage(m);
+        expect(decodeClientFrame(text)).toEqual(decodeClientFrame(text, { resumable: true }));
+      }),
+      { numRuns: 500 },
     );
   });
 
@@ -113,6 +159,13 @@ describe("decode", () => {
     fc.assert(
       fc.property(badSeq, (s) => {
         expect(decodeClientFrame(JSON.stringify({ type: "ping", seq: s })).ok).toBe(false);
+        const ackFrame = JSON.stringify({ type: "ack", seq: s });
+        expect(decodeClientFrame(ackFrame, { resumable: true }).ok).toBe(false);
+        expect(decodeServerFrame(ackFrame).ok).toBe(false);
+        // message.seq has the same range, from 1.
+        const message = JSON.stringify({ type: "message", seq: s, data: 1 });
+        expect(decodeClientFrame(message, { resumable: true }).ok).toBe(false);
+        expect(decodeServerFrame(message).ok).toBe(false);
       }),
     );
   });

@@ -41,6 +41,7 @@ describe("parseEventsMessage", () => {
         "node_lost",
         "protocol_error",
         "rate_limited",
+        "replaced",
         "resync",
         "server_closed",
         "timeout",

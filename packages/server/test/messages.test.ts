@@ -310,6 +310,7 @@ describe("stats", () => {
         server_closed: 0,
         protocol_error: 1,
         rate_limited: 0,
+        replaced: 0,
       },
       messagesIn: 1,
       messagesOut: 0,

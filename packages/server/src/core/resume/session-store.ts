@@ -1,0 +1,414 @@
+import { type Clock, ResumeFailure, systemClock, type TimerHandle } from "@heartline/protocol";
+import { type Deadlined, DeadlineQueue } from "../deadline-queue.js";
+import { resumeDefaults } from "./defaults.js";
+import {
+  formatToken,
+  ID_BYTES,
+  newSecret,
+  parseToken,
+  randomBase64url,
+  secretsEqual,
+} from "./token.js";
+import { type ByteBudget, UnackedBuffer, type UnackedMessage } from "./unacked-buffer.js";
+
+/** Why a session ended (each session's end is reported once). */
+export const SessionEndReason = {
+  /** Ended deliberately: a client close 1000/1005, the app, protocol_error, rate_limited. */
+  Closed: "closed",
+  /** Its window passed without a resume. */
+  Expired: "expired",
+  /** An unacknowledged buffer was full: the promise could not be kept. */
+  Overflow: "overflow",
+} as const;
+export type SessionEndReason = (typeof SessionEndReason)[keyof typeof SessionEndReason];
+
+export interface SessionEnd<TData = unknown> {
+  readonly sessionId: string;
+  readonly reason: SessionEndReason;
+  /** Every message the server still held unacknowledged, in order: never delivered, or not known to be. */
+  readonly undelivered: ReadonlyArray<UnackedMessage<TData>>;
+  /** Clock time of the end. */
+  readonly at: number;
+}
+
+export type SessionState = "attached" | "detached" | "ended";
+
+/** A resumable session as the integrator sees it. The token's secret is not on it. */
+export interface ResumableSession<TData = unknown, TAuth = unknown, TOwner = unknown> {
+  /** The application's session id (the `welcome`'s `sessionId`), the same on every connection. */
+  readonly sessionId: string;
+  /** What `authenticate` returned for the connection that created it. */
+  readonly auth: TAuth;
+  /** Server → client messages not acknowledged yet: push on send, ack on `ack`, replay on resume. */
+  readonly unacked: UnackedBuffer<TData>;
+  /**
+   * The highest client message `seq` received in this session (0: none):
+   * `welcome.resumed.ack`, and the line below which a client message is a
+   * duplicate. The connection advances it as it delivers.
+   */
+  receivedSeq: number;
+  /** The connection holding the session, or undefined while detached or ended. */
+  readonly owner: TOwner | undefined;
+  readonly state: SessionState;
+}
+
+export type TakeResult<TData, TAuth, TOwner> =
+  | {
+      readonly ok: true;
+      readonly session: ResumableSession<TData, TAuth, TOwner>;
+      /** The token for this connection's `welcome.resume` (the one presented is spent). */
+      readonly token: string;
+      /**
+       * The connection that held the session until now (a takeover before the
+       * server noticed it was dead): close it with 4409, reason `replaced`.
+       */
+      readonly replaced: TOwner | undefined;
+      /** How long the session had been detached (0 for a takeover). */
+      readonly gapMs: number;
+    }
+  | { readonly ok: false; readonly failure: ResumeFailure };
+
+export interface SessionStoreOptions<TData, TAuth> {
+  /** Default `resumeDefaults.windowMs`. */
+  readonly windowMs?: number | undefined;
+  /** Per session; default `resumeDefaults.maxUnackedMessages`. */
+  readonly maxUnackedMessages?: number | undefined;
+  /** Per session; default `resumeDefaults.maxUnackedBytes`. */
+  readonly maxUnackedBytes?: number | undefined;
+  /** Across sessions; default `resumeDefaults.maxUnackedBytesTotal`. */
+  readonly maxUnackedBytesTotal?: number | undefined;
+  /** Sessions held at once; default `resumeDefaults.maxSessions`. At the bound `create` says no. */
+  readonly maxSessions?: number | undefined;
+  /**
+   * Whether a resume's `authenticate` result is the session's client.
+   * Default `sameClientDefault`: the same value, or equal plain data. Replace
+   * it to compare what identifies a user in your app (a user id, a subject).
+   */
+  readonly sameClient?: ((sessionAuth: TAuth, newAuth: TAuth) => boolean) | undefined;
+  /**
+   * The end of a session, once, with the undelivered messages' data. A throw
+   * here does not disturb the store: it is rethrown on a microtask.
+   */
+  readonly onEnd?: ((end: SessionEnd<TData>) => void) | undefined;
+  readonly clock?: Clock | undefined;
+}
+
+/**
+ * The default `sameClient`: true when both are the same value (`Object.is`),
+ * or both are plain data (plain objects and arrays, compared key by key,
+ * recursively) with equal contents, so `{ userId: 7 }` from one request
+ * matches `{ userId: 7 }` from the next. Any other object (a class instance,
+ * a Date, a function) matches only itself: when in doubt, refuse; a refused
+ * resume is reported (`mismatch`), a wrong one would hand a session over.
+ * With no `authenticate` both are undefined, so every resume matches: then
+ * the token alone proves the holder.
+ */
+export function sameClientDefault(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (!isPlain(a) || !isPlain(b) || Array.isArray(a) !== Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (!Object.hasOwn(b, key)) return false;
+    if (
+      !sameClientDefault((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function isPlain(value: unknown): value is object {
+  if (typeof value !== "object" || value === null) return false;
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+class Session<TData, TAuth, TOwner> implements ResumableSession<TData, TAuth, TOwner>, Deadlined {
+  receivedSeq = 0;
+  owner: TOwner | undefined;
+  state: SessionState = "attached";
+  // Private, so logging a session (util.inspect, JSON) never shows it.
+  #secret = "";
+  // For the window's deadline queue: `lastHeardAt` is when the session was
+  // detached (its window ends windowMs later), `queueSlot` is the queue's.
+  lastHeardAt = 0;
+  queueSlot = -1;
+
+  constructor(
+    readonly store: SessionStore<TData, TAuth, TOwner>,
+    readonly id: string,
+    readonly sessionId: string,
+    readonly auth: TAuth,
+    readonly unacked: UnackedBuffer<TData>,
+    owner: TOwner,
+  ) {
+    this.owner = owner;
+  }
+
+  /** A fresh secret; the token that carries it. The previous token stops working. */
+  rotate(): string {
+    this.#secret = newSecret();
+    return formatToken(this.id, this.#secret);
+  }
+
+  /** Constant-time check of a presented secret; never true once ended. */
+  matches(presented: string): boolean {
+    return secretsEqual(this.#secret, presented) && this.#secret !== "";
+  }
+
+  forget(): void {
+    this.#secret = "";
+  }
+
+  deadlinePassed(): void {
+    this.store.windowPassed(this);
+  }
+}
+
+export interface SessionStoreStats {
+  /** Sessions held: attached or in their window. */
+  readonly sessions: number;
+  /** Of those, in their window (no connection). */
+  readonly detached: number;
+  /** Ended sessions still told apart from unknown ones (`expired`, `overflow`). */
+  readonly tombstones: number;
+  /** Bytes held unacknowledged across all sessions. */
+  readonly unackedBytes: number;
+}
+
+/**
+ * The server's registry of resumable sessions, transport-free.
+ *
+ * - `create` makes a session for a new connection, `take` gives one to a
+ *   resuming connection (token checked in constant time, spent, rotated),
+ *   `detach` starts the window when a connection ends and the session stays
+ *   resumable, `end` ends it at once. Each end is reported once (`onEnd`)
+ *   with the undelivered messages.
+ * - Windows run on one deadline queue (one clock timer for all detached
+ *   sessions), tombstones on a FIFO with one more timer: none per session.
+ * - Bounded: `maxSessions` sessions, `maxUnackedBytesTotal` bytes across
+ *   their buffers, at most `maxSessions` tombstones (past that the oldest
+ *   is forgotten early and its id answers `unknown`).
+ */
+export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
+  readonly windowMs: number;
+  readonly maxSessions: number;
+  readonly #maxUnackedMessages: number;
+  readonly #maxUnackedBytes: number;
+  readonly #budget: ByteBudget;
+  readonly #sameClient: (sessionAuth: TAuth, newAuth: TAuth) => boolean;
+  readonly #onEnd: ((end: SessionEnd<TData>) => void) | undefined;
+  readonly #clock: Clock;
+  readonly #sessions = new Map<string, Session<TData, TAuth, TOwner>>();
+  readonly #windows: DeadlineQueue<Session<TData, TAuth, TOwner>>;
+  // Tombstones: id → why it ended, and a FIFO of (id, forget-at) in end
+  // order, which is forget-at order since every tombstone lasts windowMs.
+  readonly #tombstones = new Map<string, ResumeFailure>();
+  #tombIds: string[] = [];
+  #tombUntil: number[] = [];
+  #tombHead = 0;
+  #tombTimer: TimerHandle | undefined;
+  readonly #forgetTombstones = (): void => {
+    this.#tombTimer = undefined;
+    this.#dropTombstones(this.#clock.now());
+  };
+
+  constructor(options: SessionStoreOptions<TData, TAuth> = {}) {
+    this.windowMs = options.windowMs ?? resumeDefaults.windowMs;
+    this.maxSessions = options.maxSessions ?? resumeDefaults.maxSessions;
+    this.#maxUnackedMessages = options.maxUnackedMessages ?? resumeDefaults.maxUnackedMessages;
+    this.#maxUnackedBytes = options.maxUnackedBytes ?? resumeDefaults.maxUnackedBytes;
+    this.#budget = {
+      used: 0,
+      max: options.maxUnackedBytesTotal ?? resumeDefaults.maxUnackedBytesTotal,
+    };
+    this.#sameClient = options.sameClient ?? sameClientDefault;
+    this.#onEnd = options.onEnd;
+    this.#clock = options.clock ?? systemClock;
+    this.#windows = new DeadlineQueue(this.#clock, this.windowMs);
+  }
+
+  stats(): SessionStoreStats {
+    return {
+      sessions: this.#sessions.size,
+      detached: this.#windows.size,
+      tombstones: this.#tombstones.size,
+      unackedBytes: this.#budget.used,
+    };
+  }
+
+  /**
+   * A new resumable session held by `owner`, and the token for its
+   * `welcome.resume`; undefined at `maxSessions` (serve the connection as
+   * plain v1: no `resume` in its welcome).
+   */
+  create(
+    sessionId: string,
+    auth: TAuth,
+    owner: TOwner,
+  ): { session: ResumableSession<TData, TAuth, TOwner>; token: string } | undefined {
+    if (this.#sessions.size >= this.maxSessions) return undefined;
+    let id = randomBase64url(ID_BYTES);
+    // 72 random bits: a repeat is astronomically rare, but an id must never
+    // point at two sessions (nor at a tombstone of another).
+    while (this.#sessions.has(id) || this.#tombstones.has(id)) id = randomBase64url(ID_BYTES);
+    const unacked = new UnackedBuffer<TData>({
+      maxMessages: this.#maxUnackedMessages,
+      maxBytes: this.#maxUnackedBytes,
+      shared: this.#budget,
+    });
+    const session = new Session(this, id, sessionId, auth, unacked, owner);
+    this.#sessions.set(id, session);
+    return { session, token: session.rotate() };
+  }
+
+  /**
+   * Resumes the session of `token` on `owner`. Checks, in order: a
+   * well-formed token of a session held (else `expired` or `overflow` from
+   * its tombstone, or `unknown`), the secret in constant time (else
+   * `unknown`: a spent token looks like none), then `sameClient` (else
+   * `mismatch`). Every refusal leaves the session untouched, so a stolen or
+   * replayed token costs its rightful holder nothing. On success the token
+   * is spent and a new one returned; a session whose window has run out by
+   * now is expired here, whether or not its timer has fired yet.
+   */
+  take(token: string | undefined, auth: TAuth, owner: TOwner): TakeResult<TData, TAuth, TOwner> {
+    const parsed = parseToken(token);
+    if (parsed === undefined) return { ok: false, failure: ResumeFailure.Unknown };
+    const session = this.#sessions.get(parsed.id);
+    if (session === undefined) {
+      return { ok: false, failure: this.#tombstones.get(parsed.id) ?? ResumeFailure.Unknown };
+    }
+    if (!session.matches(parsed.secret)) {
+      return { ok: false, failure: ResumeFailure.Unknown };
+    }
+    const now = this.#clock.now();
+    if (session.state === "detached" && now >= session.lastHeardAt + this.windowMs) {
+      this.windowPassed(session);
+      return { ok: false, failure: ResumeFailure.Expired };
+    }
+    if (!this.#sameClient(session.auth, auth)) {
+      return { ok: false, failure: ResumeFailure.Mismatch };
+    }
+    const replaced = session.owner;
+    const gapMs = session.state === "detached" ? now - session.lastHeardAt : 0;
+    this.#windows.remove(session);
+    session.state = "attached";
+    session.owner = owner;
+    return { ok: true, session, token: this.rotate(session), replaced, gapMs };
+  }
+
+  /** A fresh token for `session` (the previous one stops working). `take` calls it. */
+  rotate(session: ResumableSession<TData, TAuth, TOwner>): string {
+    return (session as Session<TData, TAuth, TOwner>).rotate();
+  }
+
+  /**
+   * `owner`'s connection ended and the session stays resumable: its window
+   * starts now. False (nothing done) when `owner` no longer holds it, e.g.
+   * the connection a takeover replaced.
+   */
+  detach(session: ResumableSession<TData, TAuth, TOwner>, owner: TOwner): boolean {
+    const s = session as Session<TData, TAuth, TOwner>;
+    if (s.state !== "attached" || s.owner !== owner) return false;
+    s.state = "detached";
+    s.owner = undefined;
+    s.lastHeardAt = this.#clock.now();
+    this.#windows.add(s);
+    return true;
+  }
+
+  /**
+   * Ends the session now, reported once with its undelivered messages. With
+   * `owner`, only while that connection holds it (a replaced connection's
+   * deliberate close does not end the session that moved on). False when
+   * nothing was done. `overflow` leaves a tombstone so the next resume hears
+   * `overflow`; `closed` leaves none (`unknown`, as the contract says).
+   */
+  end(
+    session: ResumableSession<TData, TAuth, TOwner>,
+    reason: typeof SessionEndReason.Closed | typeof SessionEndReason.Overflow,
+    owner?: TOwner,
+  ): boolean {
+    const s = session as Session<TData, TAuth, TOwner>;
+    if (s.state === "ended") return false;
+    if (owner !== undefined && s.owner !== owner) return false;
+    this.#finish(s, reason);
+    return true;
+  }
+
+  /** @internal The window passed (from the deadline queue, or found by `take`). */
+  windowPassed(session: Session<TData, TAuth, TOwner>): void {
+    if (session.state === "detached") this.#finish(session, SessionEndReason.Expired);
+  }
+
+  #finish(s: Session<TData, TAuth, TOwner>, reason: SessionEndReason): void {
+    const now = this.#clock.now();
+    this.#windows.remove(s);
+    this.#sessions.delete(s.id);
+    s.state = "ended";
+    s.owner = undefined;
+    s.forget();
+    const undelivered = s.unacked.drain();
+    if (reason !== SessionEndReason.Closed) {
+      this.#bury(
+        s.id,
+        reason === SessionEndReason.Expired ? ResumeFailure.Expired : ResumeFailure.Overflow,
+        now,
+      );
+    }
+    const onEnd = this.#onEnd;
+    if (onEnd === undefined) return;
+    try {
+      onEnd({ sessionId: s.sessionId, reason, undelivered, at: now });
+    } catch (error) {
+      // Never let a listener break the queue's loop or the store's state;
+      // never swallow it either.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  #bury(id: string, failure: ResumeFailure, now: number): void {
+    if (this.#tombstones.size >= this.maxSessions) {
+      // At the bound the oldest tombstone goes early: its id answers unknown.
+      this.#tombstones.delete(this.#tombIds[this.#tombHead]!);
+      this.#tombHead++;
+    }
+    this.#tombstones.set(id, failure);
+    this.#tombIds.push(id);
+    this.#tombUntil.push(now + this.windowMs);
+    if (this.#tombTimer === undefined) this.#armTombstones(now);
+  }
+
+  #dropTombstones(now: number): void {
+    const ids = this.#tombIds;
+    const until = this.#tombUntil;
+    let head = this.#tombHead;
+    while (head < ids.length && until[head]! <= now) {
+      this.#tombstones.delete(ids[head]!);
+      head++;
+    }
+    if (head === ids.length) {
+      this.#tombIds = [];
+      this.#tombUntil = [];
+      head = 0;
+    } else if (head >= 32 && head * 2 >= ids.length) {
+      ids.splice(0, head);
+      until.splice(0, head);
+      head = 0;
+    }
+    this.#tombHead = head;
+    this.#armTombstones(now);
+  }
+
+  #armTombstones(now: number): void {
+    if (this.#tombTimer !== undefined || this.#tombHead >= this.#tombIds.length) return;
+    const next = this.#tombUntil[this.#tombHead]!;
+    this.#tombTimer = this.#clock.setTimeout(this.#forgetTombstones, Math.max(0, next - now));
+  }
+}
