@@ -55,6 +55,7 @@ export const closeCodeInfo = {
   },
   [CloseCode.PolicyViolation]: {
     name: "policy_violation",
+    reason: DisconnectReason.ProtocolError,
     reconnect: false,
     why: "the WebSocket layer refused what the client sent (e.g. too many fragments); it would send it again",
   },
@@ -84,6 +85,7 @@ export const closeCodeInfo = {
   },
   [CloseCode.Replaced]: {
     name: "replaced",
+    reason: DisconnectReason.Replaced,
     reconnect: false,
     // Only a client that still reads this socket sees 4409, so the newer
     // connection is not its own current one: another holder of the session's
@@ -110,7 +112,7 @@ export const closeCodeInfo = {
 export function shouldReconnect(code: number): boolean {
   const known = (closeCodeInfo as Record<number, CloseCodeInfo | undefined>)[code];
   if (known) return known.reconnect;
-  if (code === 1002 || code === 1008 || code === 1010) return false;
+  if (code === 1002 || code === 1010) return false;
   if (code >= 4400 && code <= 4499) return false;
   return true;
 }
@@ -118,15 +120,15 @@ export function shouldReconnect(code: number): boolean {
 /**
  * The disconnect reason for a connection the server side ended with `code`
  * (see `CloseCodeInfo.reason`), the one code → reason mapping of client and
- * server. Codes Heartline does not define: 1002 (a framing violation) and
- * 1008 (a policy violation), which the WebSocket layer closes with on a
- * peer that broke the protocol, are `protocol_error`; every other code (1011
+ * server. A code Heartline does not define: 1002 (a framing violation),
+ * which the WebSocket layer closes with on a peer that broke the protocol,
+ * is `protocol_error`; every other code (1011
  * server error, 1012 service restart, an application's own 4xxx, 1005 no
  * status) is `server_closed`: the server side chose to end it.
  */
 export function disconnectReasonFor(code: number): DisconnectReason {
   const known = (closeCodeInfo as Record<number, CloseCodeInfo | undefined>)[code];
   if (known) return known.reason;
-  if (code === 1002 || code === 1008) return DisconnectReason.ProtocolError;
+  if (code === 1002) return DisconnectReason.ProtocolError;
   return DisconnectReason.ServerClosed;
 }
