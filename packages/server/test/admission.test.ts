@@ -87,9 +87,9 @@ describe("core.admit", () => {
       auth: undefined,
       protocol: "",
     });
-    expect(c.admit(request({ headers: { origin: "HTTPS://APP.EXAMPLE:443/" } })).kind).toBe(
-      "accepted",
-    );
+    expect(c.admit(request({ headers: { origin: "HTTPS://APP.EXAMPLE:443/" } }))).toMatchObject({
+      kind: "accepted",
+    });
     expect(rejections).toEqual([]);
   });
 
