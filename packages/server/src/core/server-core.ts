@@ -79,6 +79,12 @@ const NOOP_SINK: TransportSink = Object.freeze({
   closed() {},
 });
 
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}
+
 function emptyDisconnectCounts(): Record<DisconnectReason, number> {
   const counts = {} as Record<DisconnectReason, number>;
   for (const reason of Object.values(DisconnectReason)) counts[reason] = 0;
@@ -220,13 +226,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   }
 
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void {
-    for (const listener of this.#listeners.error) {
-      try {
-        listener(error, conn as Connection | undefined);
-      } catch {
-        // An error listener that throws has nowhere left to report to.
-      }
-    }
+    // An `error` listener that throws: rethrown later, as for any callback (never swallowed).
+    if (!this.#deliverError(error, conn)) rethrowLater(error);
   }
 
   close(): Promise<void> {
@@ -321,17 +322,52 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       try {
         listeners[i]!(a, b);
       } catch (cause) {
-        // An application bug must not crash the server nor strand the connection.
-        this.reportError(
-          new HeartlineError(ServerErrorCode.ListenerThrew, `a "${event}" listener threw`, {
-            cause,
-          }),
+        this.#listenerThrew(
+          event,
+          cause,
           (event === "upgradeRejected" ? undefined : event === "disconnect" ? b : a) as
             | Connection<TServer, TAuth>
             | undefined,
         );
       }
     }
+  }
+
+  /**
+   * The listener policy, in one place (shared by every Heartline package): a
+   * listener's throw never disturbs the core's state nor the other
+   * listeners. It is reported on `error` as `listener_threw` with the throw
+   * as `cause`; with no `error` listener, or one that throws too, the
+   * original is rethrown on a microtask, so the platform's uncaught-exception
+   * handling sees it.
+   */
+  #listenerThrew(
+    event: ServerEventName,
+    cause: unknown,
+    conn: Connection<TServer, TAuth> | undefined,
+  ): void {
+    const report = new HeartlineError(
+      ServerErrorCode.ListenerThrew,
+      `a "${event}" listener threw`,
+      {
+        cause,
+      },
+    );
+    if (this.#listeners.error.length === 0 || !this.#deliverError(report, conn))
+      rethrowLater(cause);
+  }
+
+  /** Calls every `error` listener; false if any threw. */
+  #deliverError(error: HeartlineError, conn: Connection<TServer, TAuth> | undefined): boolean {
+    let delivered = true;
+    for (const listener of this.#listeners.error) {
+      try {
+        listener(error, conn as Connection | undefined);
+      } catch {
+        delivered = false;
+      }
+    }
+    return delivered;
   }
 
   #scheduleKeepAlive(): void {
