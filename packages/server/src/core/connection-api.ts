@@ -8,7 +8,9 @@ export interface Connection<TServer = unknown, TAuth = unknown> {
   readonly auth: TAuth;
   /** Clock time the connection was accepted. */
   readonly connectedAt: number;
-  /** Clock time the last data frame arrived (connectedAt before the first). */
+  /** Clock time the last data frame from the client arrived (connectedAt before the first). */
+  readonly lastHeardAt: number;
+  /** @deprecated The same as `lastHeardAt` (the name the client uses too); kept so no code breaks. */
   readonly lastSeenAt: number;
   /** False once the connection's end has been decided (and reported). */
   readonly isOpen: boolean;
@@ -29,6 +31,9 @@ export interface DisconnectInfo<TAuth = unknown> {
   readonly reason: DisconnectReason;
   /** The close code sent or received; absent for `connection_lost` (no close frame). */
   readonly code?: number;
+  /** Clock time the last data frame from the client arrived (connectedAt before the first). */
+  readonly lastHeardAt: number;
+  /** @deprecated The same as `lastHeardAt`; kept so no code breaks. */
   readonly lastSeenAt: number;
   readonly connectedAt: number;
   readonly auth: TAuth;

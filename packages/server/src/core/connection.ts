@@ -71,6 +71,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     this.#tokens = options.rateLimit?.burst ?? 0;
   }
 
+  /** @deprecated `lastHeardAt`. */
   get lastSeenAt(): number {
     return this.lastHeardAt;
   }

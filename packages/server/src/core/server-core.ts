@@ -281,7 +281,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
         ? {
             sessionId: conn.sessionId,
             reason,
-            lastSeenAt: conn.lastSeenAt,
+            lastHeardAt: conn.lastHeardAt,
+            lastSeenAt: conn.lastHeardAt,
             connectedAt: conn.connectedAt,
             auth: conn.auth,
           }
@@ -289,7 +290,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
             sessionId: conn.sessionId,
             reason,
             code,
-            lastSeenAt: conn.lastSeenAt,
+            lastHeardAt: conn.lastHeardAt,
+            lastSeenAt: conn.lastHeardAt,
             connectedAt: conn.connectedAt,
             auth: conn.auth,
           };
