@@ -3,25 +3,10 @@
 // listener, is rethrown on a microtask (never swallowed).
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createServerCore, type HeartlineError } from "../src/core/index.js";
+import { captureRethrows } from "./helpers.js";
 
 const upgrade = { url: "/elsewhere", headers: {} };
 const refusedUpgrade = { ...upgrade, remoteAddress: "10.0.0.1", raw: upgrade };
-
-/** Captures what is rethrown on a microtask instead of leaving it uncaught. */
-function captureRethrows(): unknown[] {
-  const rethrown: unknown[] = [];
-  const microtask = globalThis.queueMicrotask;
-  vi.spyOn(globalThis, "queueMicrotask").mockImplementation((task) =>
-    microtask(() => {
-      try {
-        task();
-      } catch (error) {
-        rethrown.push(error);
-      }
-    }),
-  );
-  return rethrown;
-}
 
 afterEach(() => {
   vi.restoreAllMocks();

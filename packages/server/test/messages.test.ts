@@ -2,7 +2,7 @@ import { CloseCode, DisconnectReason, defineProtocol } from "@heartline/protocol
 import { afterEach, describe, expect, it, vi } from "vitest";
 import * as z from "zod";
 import type { HeartlineServer } from "../src/index.js";
-import { fakeClock, settle, startServer, TestClient, until } from "./helpers.js";
+import { captureRethrows, fakeClock, settle, startServer, TestClient, until } from "./helpers.js";
 
 const chat = defineProtocol({
   client: z.object({ text: z.string() }),
@@ -245,17 +245,7 @@ describe("a listener that throws", () => {
     });
     server = s.hl;
     // Rethrown on a microtask when the error listener throws too: captured here, not left uncaught.
-    const rethrown: unknown[] = [];
-    const microtask = globalThis.queueMicrotask;
-    vi.spyOn(globalThis, "queueMicrotask").mockImplementation((task) =>
-      microtask(() => {
-        try {
-          task();
-        } catch (error) {
-          rethrown.push(error);
-        }
-      }),
-    );
+    const rethrown = captureRethrows();
     s.hl.on("error", () => {
       throw new Error("even the error listener throws");
     });
