@@ -152,13 +152,17 @@ describe("core: one connection", () => {
     expect(core.stats().open).toBe(0);
   });
 
-  it("lastSeenAt is the time of the last data frame", () => {
+  it("lastHeardAt (and its deprecated alias lastSeenAt) is the time of the last data frame", () => {
     const { open, fc, disconnects } = setup();
     const { sink } = open();
     fc.tick(700);
     sink.receive('{"type":"message","data":null}');
     fc.tick(2000);
-    expect(disconnects[0]).toMatchObject({ connectedAt: 1_000_000, lastSeenAt: 1_000_700 });
+    expect(disconnects[0]).toMatchObject({
+      connectedAt: 1_000_000,
+      lastHeardAt: 1_000_700,
+      lastSeenAt: 1_000_700,
+    });
   });
 
   it.each([

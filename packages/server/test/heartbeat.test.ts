@@ -52,6 +52,7 @@ describe("heartbeat", () => {
         sessionId: events.connections[0]!.sessionId,
         reason: DisconnectReason.Timeout,
         code: CloseCode.HeartbeatTimeout,
+        lastHeardAt: connectedAt,
         lastSeenAt: connectedAt,
         connectedAt,
         auth: undefined,

@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { type Clock, decodeServerFrame, type ServerMessage } from "@heartline/protocol";
 import FakeTimers from "@sinonjs/fake-timers";
+import { vi } from "vitest";
 import { WebSocket } from "ws";
 import {
   type Connection,
@@ -153,4 +154,24 @@ export class TestClient {
   get isClosed(): boolean {
     return this.closeCode !== undefined;
   }
+}
+
+/**
+ * Captures what the server rethrows on a microtask (a throwing listener with
+ * no `error` listener to take it) instead of leaving it uncaught. Undo with
+ * `vi.restoreAllMocks()`.
+ */
+export function captureRethrows(): unknown[] {
+  const rethrown: unknown[] = [];
+  const microtask = globalThis.queueMicrotask;
+  vi.spyOn(globalThis, "queueMicrotask").mockImplementation((task) =>
+    microtask(() => {
+      try {
+        task();
+      } catch (error) {
+        rethrown.push(error);
+      }
+    }),
+  );
+  return rethrown;
 }

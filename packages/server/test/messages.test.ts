@@ -1,8 +1,8 @@
 import { CloseCode, DisconnectReason, defineProtocol } from "@heartline/protocol";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import * as z from "zod";
 import type { HeartlineServer } from "../src/index.js";
-import { fakeClock, settle, startServer, TestClient, until } from "./helpers.js";
+import { captureRethrows, fakeClock, settle, startServer, TestClient, until } from "./helpers.js";
 
 const chat = defineProtocol({
   client: z.object({ text: z.string() }),
@@ -244,6 +244,8 @@ describe("a listener that throws", () => {
       },
     });
     server = s.hl;
+    // Rethrown on a microtask when the error listener throws too: captured here, not left uncaught.
+    const rethrown = captureRethrows();
     s.hl.on("error", () => {
       throw new Error("even the error listener throws");
     });
@@ -258,6 +260,13 @@ describe("a listener that throws", () => {
       ["listener_threw", "in connection"],
       ["listener_threw", "in message"],
       ["listener_threw", "in disconnect"],
+    ]);
+    await Promise.resolve();
+    vi.restoreAllMocks();
+    expect(rethrown.map((e) => (e as Error).message)).toEqual([
+      "in connection",
+      "in message",
+      "in disconnect",
     ]);
     expect(s.hl.stats().open).toBe(0);
   });

@@ -52,8 +52,12 @@ export interface LinkContext {
   readonly name: string;
   readonly gate: Gate;
   readonly timeline: TimelineRecorder;
-  /** What the server's connection gets as `auth` (the in-memory transport has no `authenticate`). */
+  /** In memory, without an `authenticate` hook: what the server's connection gets as `auth`. */
   readonly auth: unknown;
+  /** The `Origin` header the client's upgrade carries (none when undefined, as from a non-browser). */
+  readonly origin: string | undefined;
+  /** The path (and query) the client connects to; undefined: the server's `path`. */
+  readonly path: string | undefined;
 }
 
 /** What the harness shows of the server: the same on both transports. */

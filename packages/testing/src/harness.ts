@@ -254,10 +254,17 @@ export async function createHarness<TClient = unknown, TServer = unknown, TAuth 
   ): Promise<HarnessClient<TC, TS>> {
     alive();
     const index = clients.length + 1;
-    const { name = `c${index}`, auth, connect: autoConnect = true, ...rest } = clientOptions;
+    const {
+      name = `c${index}`,
+      auth,
+      origin,
+      path,
+      connect: autoConnect = true,
+      ...rest
+    } = clientOptions;
     const gate = new Gate();
     const page = new FakePage(gate);
-    const link = await driver.link({ name, gate, timeline, auth });
+    const link = await driver.link({ name, gate, timeline, auth, origin, path });
     disposers.push(() => link.dispose());
     const real = createClient<TC, TS>({
       random: seededRandom(seed + index),

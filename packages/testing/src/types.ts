@@ -8,8 +8,9 @@ import type { ClientEntry, Direction, FrameEntry, Timeline, TimelineEntry } from
 export interface HarnessOptions<TClient = unknown, TServer = unknown, TAuth = unknown> {
   /**
    * The server's options (the transport-free core's: `intervalMs`,
-   * `timeoutMs`, `protocol`, `on`, `reconnectWindow`…). Its `clock` is
-   * always the harness's. Default `generateSessionId`: `session-1`, `session-2`…
+   * `timeoutMs`, `protocol`, `on`, `reconnectWindow`, and the admission
+   * checks `path`, `allowedOrigins`, `authenticate`…). Its `clock` is always
+   * the harness's. Default `generateSessionId`: `session-1`, `session-2`…
    */
   server?: ServerCoreOptions<TClient, TServer, TAuth>;
   /**
@@ -33,8 +34,12 @@ export interface HarnessClientOptions<TClientData = unknown, TServerData = unkno
   extends Omit<ClientOptions<TClientData, TServerData>, "url" | "WebSocket" | "clock"> {
   /** How the timeline names it. Default `c1`, `c2`… */
   name?: string;
-  /** Memory transport: what the server's connection gets as `conn.auth`. */
+  /** Memory transport, no `authenticate` in the server's options: what the server's connection gets as `conn.auth`. */
   auth?: unknown;
+  /** The `Origin` header of the client's upgrades, as a browser on that page sends it. Default: none. */
+  origin?: string;
+  /** The path and query the client connects to (`/ws?token=…`). Default: the server's `path`. */
+  path?: string;
   /** Call `connect()` at once. Default true. */
   connect?: boolean;
 }

@@ -6,18 +6,27 @@ import {
   encodeServerMessage,
   validateData,
 } from "@heartline/protocol";
+import type { Connection } from "./connection-api.js";
+import type { ConnectionHost } from "./connection-host.js";
 import type { Deadlined } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
-import type { Connection } from "./events.js";
-import type { ServerCoreImpl } from "./server-core.js";
 import type { ServerTransport, TransportSink } from "./transport.js";
+
+/** Measures close reasons (123 bytes at most, UTF-8) without `Buffer`. */
+const utf8 = new TextEncoder();
+
+type Host<TClient, TServer, TAuth> = ConnectionHost<
+  ServerConnection<TClient, TServer, TAuth>,
+  TClient,
+  TServer
+>;
 
 /**
  * One client connection: the state machine between a transport and the
- * core. A class (not closures) so that tens of thousands of them share one
+ * server that holds it (its `ConnectionHost`). A class (not closures) so that tens of thousands of them share one
  * shape and cost a few fields each. Per inbound frame the work is O(1) and
  * allocates nothing beyond what decoding needs: no timer is touched (the
- * frame's time is recorded in `lastHeardAt`, which the core's one deadline
+ * frame's time is recorded in `lastHeardAt`, which the host's one deadline
  * queue checks when the earliest deadline comes) and no Date is made.
  */
 export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unknown>
@@ -27,7 +36,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   readonly remoteAddress: string | undefined;
   readonly auth: TAuth;
   readonly connectedAt: number;
-  readonly #core: ServerCoreImpl<TClient, TServer, TAuth>;
+  readonly #host: Host<TClient, TServer, TAuth>;
   readonly #transport: ServerTransport;
   /**
    * When the last data frame arrived (or the connection opened), in clock
@@ -35,7 +44,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
    * on every data frame, so one field serves both.
    */
   lastHeardAt: number;
-  /** The slot in the core's deadline queue (-1 when not queued); the queue's to write. */
+  /** The slot in the host's deadline queue (-1 when not queued); the queue's to write. */
   queueSlot = -1;
   /** The end was decided and reported: the single guard behind "exactly one disconnect". */
   #ended = false;
@@ -45,14 +54,14 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   #tokens: number;
 
   constructor(
-    core: ServerCoreImpl<TClient, TServer, TAuth>,
+    host: Host<TClient, TServer, TAuth>,
     transport: ServerTransport,
     sessionId: string,
     remoteAddress: string | undefined,
     auth: TAuth,
   ) {
-    const options = core.options;
-    this.#core = core;
+    const options = host.options;
+    this.#host = host;
     this.#transport = transport;
     this.sessionId = sessionId;
     this.remoteAddress = remoteAddress;
@@ -62,6 +71,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     this.#tokens = options.rateLimit?.burst ?? 0;
   }
 
+  /** @deprecated `lastHeardAt`. */
   get lastSeenAt(): number {
     return this.lastHeardAt;
   }
@@ -73,22 +83,22 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   /** Sends `welcome` (always the first frame) and starts the silence watch. */
   start(welcome: string): void {
     this.#transport.send(welcome);
-    this.#core.framesOut++;
+    this.#host.counters.framesOut++;
     // Silence counts from `connectedAt`, the start of `lastHeardAt`.
-    this.#core.deadlines.add(this);
+    this.#host.watch(this);
   }
 
   // ---- the adapter's side (TransportSink) ----
 
   receive(text: string): void {
     if (this.#ended) return;
-    const core = this.#core;
-    core.framesIn++;
+    const host = this.#host;
+    host.counters.framesIn++;
     // Every data frame counts as a sign of life, valid or not.
-    const now = core.options.clock.now();
+    const now = host.options.clock.now();
     const previous = this.lastHeardAt;
     this.lastHeardAt = now;
-    if (core.options.rateLimit !== undefined && !this.#takeToken(now - previous)) {
+    if (host.options.rateLimit !== undefined && !this.#takeToken(now - previous)) {
       this.#closeWith(CloseCode.RateLimited, DisconnectReason.RateLimited);
       return;
     }
@@ -102,7 +112,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
       this.#write(encodeServerMessage({ type: "pong", seq: message.seq }));
       return;
     }
-    const valid = validateData(core.clientSchema, message.data);
+    const valid = validateData(host.clientSchema, message.data);
     if (!valid.ok) {
       this.#write(
         encodeServerMessage({
@@ -113,50 +123,47 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
       );
       return;
     }
-    core.messagesIn++;
-    core.emitMessage(this, valid.value);
+    host.counters.messagesIn++;
+    host.connectionMessage(this, valid.value);
   }
 
   receiveBinary(): void {
     if (this.#ended) return;
-    this.#core.framesIn++;
+    this.#host.counters.framesIn++;
     this.#closeWith(CloseCode.UnsupportedData, DisconnectReason.ProtocolError);
   }
 
   refused(code: number, _message: string): void {
-    if (this.#ended) return;
     // The transport is already closing with `code`; only the report is ours.
-    this.#end(DisconnectReason.ProtocolError, code);
+    this.#end(DisconnectReason.ProtocolError, code, undefined, false);
   }
 
   errored(error: unknown): void {
-    this.#core.reportError(
-      new HeartlineError(ServerErrorCode.TransportError, "transport error", { cause: error }),
+    this.#host.connectionError(
       this,
+      new HeartlineError(ServerErrorCode.TransportError, "transport error", { cause: error }),
     );
   }
 
   closed(code: number, hadCloseFrame: boolean): void {
     if (this.#gone) return;
     this.#gone = true;
-    if (!this.#ended) {
-      if (hadCloseFrame) this.#end(DisconnectReason.ClientClosed, code);
-      else this.#end(DisconnectReason.ConnectionLost, undefined);
-    }
-    this.#core.connectionGone(this);
+    if (hadCloseFrame) this.#end(DisconnectReason.ClientClosed, code, undefined, false);
+    else this.#end(DisconnectReason.ConnectionLost, undefined, undefined, false);
+    this.#host.connectionGone(this);
   }
 
   // ---- the application's side (Connection) ----
 
   send(data: TServer): boolean {
-    const core = this.#core;
-    const valid = validateData(core.serverSchema, data);
+    const host = this.#host;
+    const valid = validateData(host.serverSchema, data);
     if (!valid.ok) {
       throw new HeartlineError(ServerErrorCode.InvalidPayload, `invalid payload: ${valid.message}`);
     }
     if (this.#ended) return false;
     if (!this.#write(encodeServerMessage({ type: "message", data }))) return false;
-    core.messagesOut++;
+    host.counters.messagesOut++;
     return true;
   }
 
@@ -168,14 +175,10 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
         `close code ${code} is not one an application may send (1000 or 3000–4999)`,
       );
     }
-    if (Buffer.byteLength(reason) > 123) {
+    if (utf8.encode(reason).length > 123) {
       throw new HeartlineError(ServerErrorCode.InvalidCloseCode, "close reason is over 123 bytes");
     }
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#core.deadlines.remove(this);
-    this.#transport.close(code, reason);
-    this.#core.connectionEnded(this, DisconnectReason.ServerClosed, code);
+    this.#end(DisconnectReason.ServerClosed, code, reason, false);
   }
 
   // ---- the core's side ----
@@ -190,7 +193,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     if (this.#ended) return;
     // Not through the buffer bound: the client is told to leave either way.
     this.#transport.send(goodbye);
-    this.#core.framesOut++;
+    this.#host.counters.framesOut++;
     this.#closeWith(CloseCode.GoingAway, DisconnectReason.ServerClosed);
   }
 
@@ -210,20 +213,20 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
 
   #write(text: string): boolean {
     const transport = this.#transport;
-    const core = this.#core;
-    if (transport.bufferedAmount + text.length > core.options.maxBufferedBytes) {
+    const host = this.#host;
+    if (transport.bufferedAmount + text.length > host.options.maxBufferedBytes) {
       // A slow consumer: shed it rather than queue without bound.
       this.#closeWith(CloseCode.TryAgainLater, DisconnectReason.ServerClosed);
       return false;
     }
     transport.send(text);
-    core.framesOut++;
+    host.counters.framesOut++;
     return true;
   }
 
   /** Refills the bucket for the `elapsedMs` since the previous data frame, then takes a token. */
   #takeToken(elapsedMs: number): boolean {
-    const limit = this.#core.options.rateLimit!;
+    const limit = this.#host.options.rateLimit!;
     let tokens = this.#tokens + (elapsedMs * limit.perSecond) / 1000;
     if (tokens > limit.burst) tokens = limit.burst;
     if (tokens < 1) {
@@ -236,28 +239,34 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
 
   /** The deadline queue found `timeoutMs` of silence (it has already dequeued us). */
   deadlinePassed(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    // A no-op from the queue; keeps the queue clean should anything else call this.
-    this.#core.deadlines.remove(this);
-    const transport = this.#transport;
     // Best effort: a client still reading gets 4000; a dead one costs no handshake wait.
-    transport.close(CloseCode.HeartbeatTimeout, DisconnectReason.Timeout);
-    transport.terminate();
-    this.#core.connectionEnded(this, DisconnectReason.Timeout, CloseCode.HeartbeatTimeout);
+    this.#end(DisconnectReason.Timeout, CloseCode.HeartbeatTimeout, DisconnectReason.Timeout, true);
   }
 
   #closeWith(code: CloseCode, reason: DisconnectReason): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#core.deadlines.remove(this);
-    this.#transport.close(code, reason);
-    this.#core.connectionEnded(this, reason, code);
+    this.#end(reason, code, reason, false);
   }
 
-  #end(reason: DisconnectReason, code: number | undefined): void {
+  /**
+   * The one way a connection ends: decide it once, stop the silence watch,
+   * tell the transport (a close frame with `code` and `closeReason`, then a
+   * hard drop if `terminate`; nothing when `closeReason` is undefined, as the
+   * transport is already closing or gone), and report it.
+   */
+  #end(
+    reason: DisconnectReason,
+    code: number | undefined,
+    closeReason: string | undefined,
+    terminate: boolean,
+  ): void {
+    if (this.#ended) return;
     this.#ended = true;
-    this.#core.deadlines.remove(this);
-    this.#core.connectionEnded(this, reason, code);
+    const host = this.#host;
+    host.unwatch(this);
+    if (closeReason !== undefined) {
+      this.#transport.close(code!, closeReason);
+      if (terminate) this.#transport.terminate();
+    }
+    host.connectionEnded(this, reason, code);
   }
 }

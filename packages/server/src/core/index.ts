@@ -1,13 +1,14 @@
+export type {
+  Admission,
+  AdmissionOptions,
+  AdmissionRequest,
+  Refusal,
+  UpgradeHeaders,
+  UpgradeRequest,
+} from "./admission.js";
+export type { Connection, DisconnectInfo } from "./connection-api.js";
 export { HeartlineError, ServerErrorCode } from "./errors.js";
-export {
-  type Connection,
-  type DisconnectInfo,
-  type ServerEventName,
-  type ServerListeners,
-  type ServerStats,
-  type UpgradeRejection,
-  UpgradeRejectReason,
-} from "./events.js";
+export type { ServerEventName, ServerListeners } from "./listeners.js";
 export {
   type RateLimit,
   type ResolvedCoreOptions,
@@ -15,9 +16,6 @@ export {
   serverDefaults,
 } from "./options.js";
 export { createServerCore, type ServerCore } from "./server-core.js";
-export type {
-  ConnectionInfo,
-  ServerTransport,
-  TransportSink,
-  UpgradeRequest,
-} from "./transport.js";
+export type { ServerStats } from "./stats.js";
+export type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";
+export { type UpgradeRejection, UpgradeRejectReason } from "./upgrade-rejection.js";

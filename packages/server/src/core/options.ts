@@ -1,12 +1,12 @@
-import { randomUUID } from "node:crypto";
 import {
   type Clock,
   type HeartlineProtocol,
   type ReconnectWindow,
   systemClock,
 } from "@heartline/protocol";
+import type { AdmissionOptions, UpgradeRequest } from "./admission.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
-import type { ServerListeners } from "./events.js";
+import type { ServerListeners } from "./listeners.js";
 
 /** A token bucket: `burst` frames at once, refilled at `perSecond`. */
 export interface RateLimit {
@@ -38,8 +38,16 @@ export const serverDefaults = Object.freeze({
   closeTimeoutMs: 5000,
 });
 
-/** Options of the transport-free core (the `ws` adapter adds the HTTP side). */
-export interface ServerCoreOptions<TClient = unknown, TServer = unknown, TAuth = unknown> {
+/**
+ * Options of the transport-free core (the `ws` adapter adds the HTTP side).
+ * `TRequest` is what `authenticate` is given: the adapter's request object.
+ */
+export interface ServerCoreOptions<
+  TClient = unknown,
+  TServer = unknown,
+  TAuth = unknown,
+  TRequest = UpgradeRequest,
+> extends AdmissionOptions<TAuth, TRequest> {
   /** X: the ping interval announced in `welcome`. Default 15,000. */
   intervalMs?: number;
   /** Silence after which a client is closed with 4000 and reported `timeout`. Default 2 × intervalMs. */
@@ -58,7 +66,7 @@ export interface ServerCoreOptions<TClient = unknown, TServer = unknown, TAuth =
   closeTimeoutMs?: number;
   /** Where every timer and timestamp comes from. Default the real clock. */
   clock?: Clock;
-  /** Session id per connection. Default `crypto.randomUUID()`. */
+  /** Session id per connection. Default Web Crypto's `crypto.randomUUID()`. */
   generateSessionId?: () => string;
   /** Listeners registered before the first event can fire. */
   on?: Partial<ServerListeners<TClient, TServer, TAuth>>;
@@ -66,6 +74,7 @@ export interface ServerCoreOptions<TClient = unknown, TServer = unknown, TAuth =
 
 /** The options with every default filled in, as the core reads them. */
 export interface ResolvedCoreOptions {
+  readonly path: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;
   readonly keepAliveIntervalMs: number;
@@ -96,8 +105,13 @@ function nonNegative(name: string, value: number): number {
   return value;
 }
 
-export function resolveCoreOptions<TClient, TServer, TAuth>(
-  options: ServerCoreOptions<TClient, TServer, TAuth>,
+/** The platform's Web Crypto (Node ≥ 19, browsers, Bun, Deno, workers): no `node:` import. */
+function randomUUID(): string {
+  return globalThis.crypto.randomUUID();
+}
+
+export function resolveCoreOptions<TClient, TServer, TAuth, TRequest>(
+  options: ServerCoreOptions<TClient, TServer, TAuth, TRequest>,
 ): ResolvedCoreOptions {
   const intervalMs = positive("intervalMs", options.intervalMs ?? serverDefaults.intervalMs);
   const timeoutMs = positive("timeoutMs", options.timeoutMs ?? 2 * intervalMs);
@@ -109,6 +123,7 @@ export function resolveCoreOptions<TClient, TServer, TAuth>(
     rateLimit !== false && rateLimit.perSecond > 0 && Number.isFinite(rateLimit.perSecond);
   if (rateOn) positive("rateLimit.burst", rateLimit.burst);
   return {
+    path: options.path ?? serverDefaults.path,
     intervalMs,
     timeoutMs,
     keepAliveIntervalMs: nonNegative(

@@ -7,25 +7,42 @@ import {
   type TimerHandle,
   validateData,
 } from "@heartline/protocol";
+import {
+  type Admission,
+  type AdmissionRequest,
+  createAdmission,
+  type UpgradeRequest,
+} from "./admission.js";
 import { ServerConnection } from "./connection.js";
+import type { Connection, DisconnectInfo } from "./connection-api.js";
+import { type ConnectionHost, TrafficCounters } from "./connection-host.js";
 import { DeadlineQueue } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
-import type {
-  Connection,
-  DisconnectInfo,
-  ServerEventName,
-  ServerListeners,
-  ServerStats,
-  UpgradeRejection,
-} from "./events.js";
+import type { ServerEventName, ServerListeners } from "./listeners.js";
 import { type ResolvedCoreOptions, resolveCoreOptions, type ServerCoreOptions } from "./options.js";
+import type { ServerStats } from "./stats.js";
 import type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";
+import type { UpgradeRejection } from "./upgrade-rejection.js";
 
 /**
  * The transport-free server: connections, listeners, stats, broadcast and
- * shutdown. Adapters (`ws`, in-memory) hand it transports through `accept`.
+ * shutdown. Adapters (`ws`, in-memory) run each upgrade through `admit`,
+ * then hand the accepted ones' transports to `accept`.
  */
-export interface ServerCore<TClient = unknown, TServer = unknown, TAuth = unknown> {
+export interface ServerCore<
+  TClient = unknown,
+  TServer = unknown,
+  TAuth = unknown,
+  TRequest = UpgradeRequest,
+> {
+  /**
+   * Runs an upgrade through the admission checks, in the contract's order:
+   * closing 503, path 404, origin 403, subprotocol 400, `authenticate` 401.
+   * A refusal is reported (`upgradeRejected`, stats) before it is returned;
+   * the adapter only answers it. Synchronous unless a check is asynchronous
+   * (`authenticate`).
+   */
+  admit(request: AdmissionRequest<TRequest>): Admission<TAuth> | Promise<Admission<TAuth>>;
   /** Takes a connection whose upgrade succeeded; sends `welcome`; returns where to feed its events. */
   accept(transport: ServerTransport, info: ConnectionInfo<TAuth>): TransportSink;
   /** False once `close()` was called: adapters refuse new upgrades (503). */
@@ -40,7 +57,7 @@ export interface ServerCore<TClient = unknown, TServer = unknown, TAuth = unknow
     event: E,
     listener: ServerListeners<TClient, TServer, TAuth>[E],
   ): () => void;
-  /** For adapters: reports a refused upgrade (counted in stats, `upgradeRejected` event). */
+  /** For adapters: reports a refusal `admit` did not make (the `ws` library's own handshake checks). */
   reportRejected(rejection: UpgradeRejection): void;
   /** For adapters: reports an error on the `error` event (never throws). */
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void;
@@ -62,31 +79,41 @@ const NOOP_SINK: TransportSink = Object.freeze({
   closed() {},
 });
 
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}
+
 function emptyDisconnectCounts(): Record<DisconnectReason, number> {
   const counts = {} as Record<DisconnectReason, number>;
   for (const reason of Object.values(DisconnectReason)) counts[reason] = 0;
   return counts;
 }
 
-export class ServerCoreImpl<TClient, TServer, TAuth>
-  implements ServerCore<TClient, TServer, TAuth>
+type Conn<TClient, TServer, TAuth> = ServerConnection<TClient, TServer, TAuth>;
+
+export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
+  implements
+    ServerCore<TClient, TServer, TAuth, TRequest>,
+    ConnectionHost<Conn<TClient, TServer, TAuth>, TClient, TServer>
 {
   readonly options: ResolvedCoreOptions;
   readonly clientSchema: StandardSchemaV1<unknown, TClient> | undefined;
   readonly serverSchema: StandardSchemaV1<unknown, TServer> | undefined;
-  // Counters the connections bump directly (plain fields: no call per frame).
-  framesIn = 0;
-  framesOut = 0;
-  messagesIn = 0;
-  messagesOut = 0;
+  /** Bumped by the connections directly (plain fields: no call per frame). */
+  readonly counters = new TrafficCounters();
+  readonly admit: (
+    request: AdmissionRequest<TRequest>,
+  ) => Admission<TAuth> | Promise<Admission<TAuth>>;
   /** The silence watch of every open connection, under one clock timer. */
-  readonly deadlines: DeadlineQueue<ServerConnection<TClient, TServer, TAuth>>;
+  readonly #deadlines: DeadlineQueue<Conn<TClient, TServer, TAuth>>;
   #accepted = 0;
   #open = 0;
   readonly #disconnects = emptyDisconnectCounts();
   readonly #rejected: Record<number, number> = {};
   /** Every connection whose socket is not gone yet (open or closing). */
-  readonly #live = new Set<ServerConnection<TClient, TServer, TAuth>>();
+  readonly #live = new Set<Conn<TClient, TServer, TAuth>>();
   #listeners: ListenerTable = {
     connection: [],
     message: [],
@@ -100,9 +127,10 @@ export class ServerCoreImpl<TClient, TServer, TAuth>
   #resolveClosing: (() => void) | undefined;
   #deadline: TimerHandle | undefined;
 
-  constructor(options: ServerCoreOptions<TClient, TServer, TAuth>) {
+  constructor(options: ServerCoreOptions<TClient, TServer, TAuth, TRequest>) {
     this.options = resolveCoreOptions(options);
-    this.deadlines = new DeadlineQueue(this.options.clock, this.options.timeoutMs);
+    this.#deadlines = new DeadlineQueue(this.options.clock, this.options.timeoutMs);
+    this.admit = createAdmission(options, this, this.options.path);
     this.clientSchema = options.protocol?.client;
     this.serverSchema = options.protocol?.server;
     this.#terms = Object.freeze({
@@ -158,7 +186,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth>
       if (!conn.isOpen || (filter !== undefined && !filter(conn))) continue;
       if (conn.writeIfOpen(text)) sent++;
     }
-    this.messagesOut += sent;
+    this.counters.messagesOut += sent;
     return sent;
   }
 
@@ -167,14 +195,15 @@ export class ServerCoreImpl<TClient, TServer, TAuth>
   }
 
   stats(): ServerStats {
+    const counters = this.counters;
     return {
       open: this.#open,
       accepted: this.#accepted,
       disconnects: { ...this.#disconnects },
-      messagesIn: this.messagesIn,
-      messagesOut: this.messagesOut,
-      framesIn: this.framesIn,
-      framesOut: this.framesOut,
+      messagesIn: counters.messagesIn,
+      messagesOut: counters.messagesOut,
+      framesIn: counters.framesIn,
+      framesOut: counters.framesOut,
       upgradesRejected: { ...this.#rejected },
     };
   }
@@ -197,13 +226,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth>
   }
 
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void {
-    for (const listener of this.#listeners.error) {
-      try {
-        listener(error, conn as Connection | undefined);
-      } catch {
-        // An error listener that throws has nowhere left to report to.
-      }
-    }
+    // An `error` listener that throws: rethrown later, as for any callback (never swallowed).
+    if (!this.#deliverError(error, conn)) rethrowLater(error);
   }
 
   close(): Promise<void> {
@@ -227,14 +251,26 @@ export class ServerCoreImpl<TClient, TServer, TAuth>
     return this.#closing;
   }
 
-  // ---- called by ServerConnection ----
+  // ---- ConnectionHost: called by ServerConnection ----
 
-  emitMessage(conn: ServerConnection<TClient, TServer, TAuth>, data: TClient): void {
+  watch(conn: Conn<TClient, TServer, TAuth>): void {
+    this.#deadlines.add(conn);
+  }
+
+  unwatch(conn: Conn<TClient, TServer, TAuth>): void {
+    this.#deadlines.remove(conn);
+  }
+
+  connectionMessage(conn: Conn<TClient, TServer, TAuth>, data: TClient): void {
     this.#emit("message", conn, data);
   }
 
+  connectionError(conn: Conn<TClient, TServer, TAuth>, error: HeartlineError): void {
+    this.reportError(error, conn);
+  }
+
   connectionEnded(
-    conn: ServerConnection<TClient, TServer, TAuth>,
+    conn: Conn<TClient, TServer, TAuth>,
     reason: DisconnectReason,
     code: number | undefined,
   ): void {
@@ -245,7 +281,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth>
         ? {
             sessionId: conn.sessionId,
             reason,
-            lastSeenAt: conn.lastSeenAt,
+            lastHeardAt: conn.lastHeardAt,
+            lastSeenAt: conn.lastHeardAt,
             connectedAt: conn.connectedAt,
             auth: conn.auth,
           }
@@ -253,14 +290,15 @@ export class ServerCoreImpl<TClient, TServer, TAuth>
             sessionId: conn.sessionId,
             reason,
             code,
-            lastSeenAt: conn.lastSeenAt,
+            lastHeardAt: conn.lastHeardAt,
+            lastSeenAt: conn.lastHeardAt,
             connectedAt: conn.connectedAt,
             auth: conn.auth,
           };
     this.#emit("disconnect", info, conn);
   }
 
-  connectionGone(conn: ServerConnection<TClient, TServer, TAuth>): void {
+  connectionGone(conn: Conn<TClient, TServer, TAuth>): void {
     this.#live.delete(conn);
     if (this.#live.size === 0) {
       this.#stopKeepAlive();
@@ -286,17 +324,52 @@ export class ServerCoreImpl<TClient, TServer, TAuth>
       try {
         listeners[i]!(a, b);
       } catch (cause) {
-        // An application bug must not crash the server nor strand the connection.
-        this.reportError(
-          new HeartlineError(ServerErrorCode.ListenerThrew, `a "${event}" listener threw`, {
-            cause,
-          }),
+        this.#listenerThrew(
+          event,
+          cause,
           (event === "upgradeRejected" ? undefined : event === "disconnect" ? b : a) as
             | Connection<TServer, TAuth>
             | undefined,
         );
       }
     }
+  }
+
+  /**
+   * The listener policy, in one place (shared by every Heartline package): a
+   * listener's throw never disturbs the core's state nor the other
+   * listeners. It is reported on `error` as `listener_threw` with the throw
+   * as `cause`; with no `error` listener, or one that throws too, the
+   * original is rethrown on a microtask, so the platform's uncaught-exception
+   * handling sees it.
+   */
+  #listenerThrew(
+    event: ServerEventName,
+    cause: unknown,
+    conn: Connection<TServer, TAuth> | undefined,
+  ): void {
+    const report = new HeartlineError(
+      ServerErrorCode.ListenerThrew,
+      `a "${event}" listener threw`,
+      {
+        cause,
+      },
+    );
+    if (this.#listeners.error.length === 0 || !this.#deliverError(report, conn))
+      rethrowLater(cause);
+  }
+
+  /** Calls every `error` listener; false if any threw. */
+  #deliverError(error: HeartlineError, conn: Connection<TServer, TAuth> | undefined): boolean {
+    let delivered = true;
+    for (const listener of this.#listeners.error) {
+      try {
+        listener(error, conn as Connection | undefined);
+      } catch {
+        delivered = false;
+      }
+    }
+    return delivered;
   }
 
   #scheduleKeepAlive(): void {
@@ -317,8 +390,13 @@ export class ServerCoreImpl<TClient, TServer, TAuth>
 }
 
 /** Creates the transport-free core; see `ServerCore`. */
-export function createServerCore<TClient = unknown, TServer = unknown, TAuth = unknown>(
-  options: ServerCoreOptions<TClient, TServer, TAuth> = {},
-): ServerCore<TClient, TServer, TAuth> {
+export function createServerCore<
+  TClient = unknown,
+  TServer = unknown,
+  TAuth = unknown,
+  TRequest = UpgradeRequest,
+>(
+  options: ServerCoreOptions<TClient, TServer, TAuth, TRequest> = {},
+): ServerCore<TClient, TServer, TAuth, TRequest> {
   return new ServerCoreImpl(options);
 }

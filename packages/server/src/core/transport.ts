@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from "node:http";
+import type { UpgradeRequest } from "./admission.js";
 
 /**
  * What the core needs from one connection's socket. The `ws` adapter wraps a
@@ -23,12 +23,6 @@ export interface ServerTransport {
   readonly bufferedAmount: number;
   /** Sends a transport-level ping (WebSocket ping frame); only used when `keepAliveIntervalMs` > 0. */
   ping?(): void;
-}
-
-/** The upgrade request as the core sees it; `node:http`'s `IncomingMessage` fits. */
-export interface UpgradeRequest {
-  readonly headers: IncomingHttpHeaders;
-  readonly url?: string | undefined;
 }
 
 /** What an adapter knows about a connection when it hands it to the core. */

@@ -6,21 +6,22 @@ import {
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { SUBPROTOCOL } from "@heartline/protocol";
 import { WebSocketServer } from "ws";
+import { pathOf, selectSubprotocol } from "../core/admission.js";
 import { HeartlineError, ServerErrorCode } from "../core/errors.js";
-import { UpgradeRejectReason } from "../core/events.js";
 import { type ServerCoreOptions, serverDefaults } from "../core/options.js";
 import { createServerCore, type ServerCore } from "../core/server-core.js";
-import { originChecker, pathOf, refuseUpgrade, subprotocolAcceptable } from "./upgrade-checks.js";
+import { UpgradeRejectReason } from "../core/upgrade-rejection.js";
+import { refuseUpgrade } from "./upgrade-checks.js";
 import { attachSink } from "./ws-listeners.js";
 
 /**
- * `createServer` options: the core's, plus how to attach and what to check
- * on the upgrade. Give exactly one of `server`, `port` or `noServer`.
+ * `createServer` options: the core's (admission included: `path`,
+ * `allowedOrigins`, `authenticate`, which is given the `IncomingMessage`),
+ * plus how to attach. Give exactly one of `server`, `port` or `noServer`.
  */
 export interface ServerOptions<TClient = unknown, TServer = unknown, TAuth = undefined>
-  extends ServerCoreOptions<TClient, TServer, TAuth> {
+  extends ServerCoreOptions<TClient, TServer, TAuth, IncomingMessage> {
   /** Attach to this HTTP(S) server's `upgrade` event. */
   server?: HttpServer | HttpsServer;
   /** Listen on a port of its own (0: any free port; read it from `address()`). */
@@ -29,22 +30,15 @@ export interface ServerOptions<TClient = unknown, TServer = unknown, TAuth = und
   host?: string;
   /** Attach nothing: a framework calls `handleUpgrade(req, socket, head)`. */
   noServer?: boolean;
-  /** The only path upgrades are accepted on (404 elsewhere). Default "/ws". */
-  path?: string;
   /** Largest inbound frame in bytes; a larger one closes 1009. Default 64 KiB. */
   maxPayload?: number;
-  /** Origins allowed to connect (403 otherwise); absent `Origin` always passes. Default: all. */
-  allowedOrigins?: readonly string[];
-  /**
-   * Decides whether an upgrade may proceed. Resolve to `false` to refuse
-   * (401); any other value is accepted and attached as `conn.auth`. A throw
-   * or rejection is a refusal too, and is reported on the `error` event.
-   */
-  authenticate?: (request: IncomingMessage) => TAuth | false | Promise<TAuth | false>;
 }
 
 export interface HeartlineServer<TClient = unknown, TServer = unknown, TAuth = undefined>
-  extends Omit<ServerCore<TClient, TServer, TAuth>, "accept" | "reportRejected" | "reportError"> {
+  extends Omit<
+    ServerCore<TClient, TServer, TAuth, IncomingMessage>,
+    "admit" | "accept" | "reportRejected" | "reportError"
+  > {
   /**
    * Runs the upgrade checks and, if they pass, completes the WebSocket
    * handshake. For `noServer`; never rejects (refusals answer HTTP and are
@@ -58,7 +52,7 @@ export interface HeartlineServer<TClient = unknown, TServer = unknown, TAuth = u
   /** Resolves once the standalone server listens (at once otherwise); rejects if it cannot. */
   readonly listening: Promise<void>;
   /** The transport-free core (for adapters and tests). */
-  readonly core: ServerCore<TClient, TServer, TAuth>;
+  readonly core: ServerCore<TClient, TServer, TAuth, IncomingMessage>;
 }
 
 function onUpgradeSocketError(this: Duplex): void {
@@ -89,8 +83,6 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
   if (!(maxPayload > 0)) {
     throw new HeartlineError(ServerErrorCode.InvalidOption, "maxPayload must be positive");
   }
-  const originAllowed = originChecker(options.allowedOrigins);
-  const authenticate = options.authenticate;
   const closeTimeoutMs = options.closeTimeoutMs ?? serverDefaults.closeTimeoutMs;
 
   const wss = new WebSocketServer({
@@ -100,23 +92,16 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     clientTracking: false,
     // A server-initiated close (4400, 1001…) waits this long for the client's answer.
     closeTimeout: closeTimeoutMs,
-    handleProtocols: (offered: Set<string>) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    // Admission refused every other offer already (400); this only picks the answer.
+    handleProtocols: (offered: Set<string>) => selectSubprotocol(offered) || false,
   } as ConstructorParameters<typeof WebSocketServer>[0]);
 
-  const refuse = (
-    request: IncomingMessage,
-    socket: Duplex,
-    status: number,
-    reason: UpgradeRejectReason,
-  ): void => {
-    refuseUpgrade(socket, status, reason);
-    core.reportRejected({ status, reason, remoteAddress: request.socket.remoteAddress });
-  };
-
-  // ws's own handshake checks (method, key, version): answer and report them like ours.
+  // ws's own handshake checks (method, key, version): answer and report them like the core's.
   wss.on("wsClientError", (error: Error, socket: Duplex, request: IncomingMessage) => {
     const status = error.message === "Invalid HTTP method" ? 405 : 400;
-    refuse(request, socket, status, UpgradeRejectReason.InvalidHandshake);
+    const reason = UpgradeRejectReason.InvalidHandshake;
+    refuseUpgrade(socket, status, reason);
+    core.reportRejected({ status, reason, remoteAddress: request.socket.remoteAddress });
   });
 
   const shouldHandle = (request: IncomingMessage): boolean => pathOf(request.url) === path;
@@ -127,45 +112,21 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     head: Buffer,
   ): Promise<void> => {
     socket.on("error", onUpgradeSocketError);
-    if (!core.accepting) {
-      refuse(request, socket, 503, UpgradeRejectReason.ServerClosing);
+    let admission = core.admit({
+      headers: request.headers,
+      url: request.url,
+      remoteAddress: request.socket.remoteAddress,
+      raw: request,
+      abandoned: () => socket.destroyed,
+    });
+    // Awaited only when a check was asynchronous: without `authenticate` the handshake goes on in this turn.
+    if (admission instanceof Promise) admission = await admission;
+    if (admission.kind === "abandoned") return;
+    if (admission.kind === "refused") {
+      refuseUpgrade(socket, admission.status, admission.reason);
       return;
     }
-    if (!shouldHandle(request)) {
-      refuse(request, socket, 404, UpgradeRejectReason.NotFound);
-      return;
-    }
-    if (!originAllowed(request.headers.origin)) {
-      refuse(request, socket, 403, UpgradeRejectReason.OriginNotAllowed);
-      return;
-    }
-    if (!subprotocolAcceptable(request.headers["sec-websocket-protocol"])) {
-      refuse(request, socket, 400, UpgradeRejectReason.UnsupportedSubprotocol);
-      return;
-    }
-    let auth = undefined as TAuth;
-    if (authenticate !== undefined) {
-      let result: TAuth | false;
-      try {
-        result = await authenticate(request);
-      } catch (cause) {
-        core.reportError(
-          new HeartlineError(ServerErrorCode.AuthenticateThrew, "authenticate threw", { cause }),
-        );
-        result = false;
-      }
-      // The client may have given up, or the server begun closing, meanwhile.
-      if (socket.destroyed) return;
-      if (result === false) {
-        refuse(request, socket, 401, UpgradeRejectReason.Unauthorized);
-        return;
-      }
-      if (!core.accepting) {
-        refuse(request, socket, 503, UpgradeRejectReason.ServerClosing);
-        return;
-      }
-      auth = result;
-    }
+    const auth = admission.auth;
     socket.removeListener("error", onUpgradeSocketError);
     wss.handleUpgrade(request, socket, head, (ws) => {
       const sink = core.accept(ws, {

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import type { WebSocketConstructor } from "@heartline/client";
 import type { Clock } from "@heartline/protocol";
 import { createServer, type HeartlineServer } from "@heartline/server";
-import type { ServerCoreOptions } from "@heartline/server/core";
+import { type ServerCoreOptions, serverDefaults } from "@heartline/server/core";
 import { realSleep } from "../clocks.js";
 import type { HarnessServer, LinkContext, LinkDriver, TransportDriver } from "../driver.js";
 import { HarnessError, HarnessErrorCode } from "../errors.js";
@@ -11,7 +11,6 @@ import { startLoopbackProxy } from "./proxy.js";
 import { LoopbackSocket } from "./socket.js";
 
 const HOST = "127.0.0.1";
-const PATH = "/ws";
 
 function unsupported(control: string): never {
   throw new HarnessError(
@@ -64,7 +63,6 @@ export class LoopbackDriver implements TransportDriver {
       clock: this.#clock,
       port: this.#port,
       host: HOST,
-      path: PATH,
     }) as HeartlineServer;
     server.on("connection", (conn, request) => {
       this.#touch();
@@ -90,8 +88,10 @@ export class LoopbackDriver implements TransportDriver {
       onActivity: this.#touch,
       onUpstream: (port) => this.#upstreamNames.set(port, context.name),
     });
+    const path = context.path ?? this.#options.path ?? serverDefaults.path;
     const env = {
-      url: `ws://${HOST}:${proxy.port}${PATH}`,
+      url: `ws://${HOST}:${proxy.port}${path}`,
+      origin: context.origin,
       name: context.name,
       gate: context.gate,
       timeline: context.timeline,

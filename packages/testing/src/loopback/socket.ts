@@ -5,6 +5,8 @@ import { frameType, type TimelineRecorder } from "../timeline.js";
 
 export interface LoopbackSocketEnv {
   readonly url: string;
+  /** The upgrade's `Origin` header; none when undefined. */
+  readonly origin: string | undefined;
   readonly name: string;
   readonly gate: Gate;
   readonly timeline: TimelineRecorder;
@@ -31,7 +33,11 @@ export class LoopbackSocket implements WebSocketLike {
 
   constructor(protocols: string | string[] | undefined, env: LoopbackSocketEnv) {
     this.#env = env;
-    const ws = new WebSocket(env.url, protocols);
+    const ws = new WebSocket(
+      env.url,
+      protocols,
+      env.origin === undefined ? undefined : { origin: env.origin },
+    );
     this.#ws = ws;
     const { gate, timeline, name, onActivity } = env;
     ws.on("open", () => {

@@ -15,7 +15,11 @@ export interface ConnectionEnv {
   readonly link: MemoryLink;
   readonly gate: Gate;
   /** Called when the client's `connect` reaches the server. */
-  readonly accept: (connection: MemoryConnection, protocols: readonly string[]) => void;
+  readonly accept: (
+    connection: MemoryConnection,
+    url: string,
+    protocols: readonly string[],
+  ) => void;
   /** How long the server waits for the client's answer to its close frame (`closeTimeoutMs`). */
   readonly closeTimeoutMs: number;
 }
@@ -103,7 +107,7 @@ export class MemoryWebSocket implements WebSocketLike {
       return;
     }
     connection.toServer({ kind: "connect", protocols: offered }, () =>
-      env.accept(connection, offered),
+      env.accept(connection, url, offered),
     );
   }
 

@@ -1,10 +1,12 @@
 import type { WebSocketConstructor } from "@heartline/client";
-import { type Clock, SUBPROTOCOL } from "@heartline/protocol";
+import type { Clock } from "@heartline/protocol";
 import {
+  type Admission,
   createServerCore,
   type ServerCore,
   type ServerCoreOptions,
   serverDefaults,
+  type UpgradeRequest,
 } from "@heartline/server/core";
 import type FakeTimers from "@sinonjs/fake-timers";
 import type { HarnessServer, LinkContext, LinkDriver, TransportDriver } from "../driver.js";
@@ -17,8 +19,8 @@ import {
 } from "./connection.js";
 import { MemoryLink } from "./link.js";
 
-/** The URL memory clients are given; nothing resolves it. */
-const MEMORY_URL = "ws://heartline.memory/ws";
+/** The origin of the URL memory clients are given; nothing resolves it. */
+const MEMORY_HOST = "heartline.memory";
 
 /**
  * The third adapter: the real server core on a transport made of in-memory
@@ -31,6 +33,12 @@ export class MemoryDriver implements TransportDriver {
   readonly #options: ServerCoreOptions;
   readonly #sessionNames: Map<string, string>;
   #core: ServerCore | undefined;
+  /**
+   * `stopServer()` began: as over loopback, where the server detaches from
+   * its HTTP server first, nothing listens any more and attempts fail at the
+   * socket, before any admission check.
+   */
+  #stopped = false;
   /** The client whose connection the core is accepting right now (names its session id). */
   #accepting: string | undefined;
 
@@ -59,10 +67,12 @@ export class MemoryDriver implements TransportDriver {
       },
     });
     this.#core = core;
+    this.#stopped = false;
     return core;
   }
 
   stopServer(): Promise<void> {
+    this.#stopped = true;
     return this.#core?.close() ?? Promise.resolve();
   }
 
@@ -74,7 +84,7 @@ export class MemoryDriver implements TransportDriver {
       scheduler: this.#scheduler,
       link,
       gate: context.gate,
-      accept: (connection, protocols) => this.#accept(connection, protocols, context),
+      accept: (connection, url, protocols) => this.#accept(connection, url, protocols, context),
       closeTimeoutMs: this.#options.closeTimeoutMs ?? serverDefaults.closeTimeoutMs,
     };
     class HarnessWebSocket extends MemoryWebSocket {
@@ -84,7 +94,7 @@ export class MemoryDriver implements TransportDriver {
     }
     return {
       WebSocket: HarnessWebSocket as WebSocketConstructor,
-      url: MEMORY_URL,
+      url: `ws://${MEMORY_HOST}${context.path ?? this.#options.path ?? serverDefaults.path}`,
       setOffline: (offline) => link.setOffline(offline),
       blackhole: () => link.blackhole(),
       heal: () => link.heal(),
@@ -96,26 +106,63 @@ export class MemoryDriver implements TransportDriver {
     };
   }
 
-  #accept(connection: MemoryConnection, protocols: readonly string[], context: LinkContext): void {
+  /** The client's `connect` arrived: the core's admission decides, as for the `ws` adapter. */
+  #accept(
+    connection: MemoryConnection,
+    url: string,
+    protocols: readonly string[],
+    context: LinkContext,
+  ): void {
     const core = this.#core;
-    const client = connection.client;
-    // The ws adapter's answers: 503 while shutting down (or down), 400 without our subprotocol.
-    if (
-      core === undefined ||
-      !core.accepting ||
-      (protocols.length > 0 && !protocols.includes(SUBPROTOCOL))
-    ) {
+    if (core === undefined || this.#stopped) {
+      const client = connection.client;
       connection.toClient({ kind: "refuse" }, () => client.refused());
+      return;
+    }
+    const target = new URL(url);
+    const headers: Record<string, string> = {
+      host: target.host,
+      upgrade: "websocket",
+      connection: "Upgrade",
+      "sec-websocket-version": "13",
+    };
+    if (protocols.length > 0) headers["sec-websocket-protocol"] = protocols.join(", ");
+    if (context.origin !== undefined) headers.origin = context.origin;
+    // What `authenticate` is given in memory: the request's headers and target, as `IncomingMessage` has them.
+    const request: UpgradeRequest = { headers, url: target.pathname + target.search };
+    const admission = core.admit({
+      ...request,
+      remoteAddress: `memory:${context.name}`,
+      raw: request,
+      abandoned: () => connection.aborted,
+    });
+    if (admission instanceof Promise) {
+      void admission.then((settled) => this.#answer(core, connection, settled, context));
+    } else this.#answer(core, connection, admission, context);
+  }
+
+  #answer(
+    core: ServerCore,
+    connection: MemoryConnection,
+    admission: Admission<unknown>,
+    context: LinkContext,
+  ): void {
+    if (admission.kind === "abandoned") return;
+    const client = connection.client;
+    if (admission.kind === "refused") {
+      // A browser sees no status: the attempt fails (error, then close 1006).
+      connection.toClient({ kind: "refuse", status: admission.status }, () => client.refused());
       return;
     }
     const end = new MemoryServerEnd(connection);
     connection.server = end;
-    const protocol = protocols.length > 0 ? SUBPROTOCOL : "";
+    const protocol = admission.protocol;
     // `open` goes first: accept() writes welcome at once.
     connection.toClient({ kind: "open", protocol }, () => client.opened(protocol));
+    const auth = this.#options.authenticate === undefined ? context.auth : admission.auth;
     this.#accepting = context.name;
     try {
-      end.sink = core.accept(end, { remoteAddress: `memory:${context.name}`, auth: context.auth });
+      end.sink = core.accept(end, { remoteAddress: `memory:${context.name}`, auth });
     } finally {
       this.#accepting = undefined;
     }

@@ -2,7 +2,8 @@
 export type Packet =
   | { readonly kind: "connect"; readonly protocols: readonly string[] }
   | { readonly kind: "open"; readonly protocol: string }
-  | { readonly kind: "refuse" }
+  /** The upgrade was refused: with an HTTP status by the server's admission, without one when nothing listens. */
+  | { readonly kind: "refuse"; readonly status?: number }
   | { readonly kind: "text"; readonly text: string }
   | { readonly kind: "close"; readonly code: number; readonly reason: string }
   /** The underlying stream ended (TCP FIN or reset): after a close frame, or without one. */
@@ -17,7 +18,7 @@ export function describePacket(packet: Packet, toServer: boolean): string {
     case "open":
       return `${arrow} open (${packet.protocol})`;
     case "refuse":
-      return `${arrow} upgrade refused`;
+      return `${arrow} upgrade refused${packet.status === undefined ? "" : ` ${packet.status}`}`;
     case "close":
       return `${arrow} close frame ${packet.code}${packet.reason ? ` ${packet.reason}` : ""}`;
     case "fin":

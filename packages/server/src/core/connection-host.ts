@@ -1,0 +1,40 @@
+import type { DisconnectReason, StandardSchemaV1 } from "@heartline/protocol";
+import type { Deadlined } from "./deadline-queue.js";
+import type { HeartlineError } from "./errors.js";
+import type { ResolvedCoreOptions } from "./options.js";
+
+/**
+ * Traffic counters: plain fields the connections bump on every frame (no
+ * call, no allocation); `stats()` copies them.
+ */
+export class TrafficCounters {
+  framesIn = 0;
+  framesOut = 0;
+  messagesIn = 0;
+  messagesOut = 0;
+}
+
+/**
+ * Everything a connection needs from the server that holds it, and nothing
+ * more: the connection sees its host only through this. `TConn` is the
+ * connection itself, so the host's callbacks take it without this file
+ * importing the connection (no import cycle).
+ */
+export interface ConnectionHost<TConn extends Deadlined, TClient, TServer> {
+  readonly options: ResolvedCoreOptions;
+  readonly clientSchema: StandardSchemaV1<unknown, TClient> | undefined;
+  readonly serverSchema: StandardSchemaV1<unknown, TServer> | undefined;
+  readonly counters: TrafficCounters;
+  /** Starts the silence watch (deadline `lastHeardAt + timeoutMs`); no-op if watched. */
+  watch(conn: TConn): void;
+  /** Stops it; no-op if not watched. */
+  unwatch(conn: TConn): void;
+  /** A valid application message arrived. */
+  connectionMessage(conn: TConn, data: TClient): void;
+  /** The connection's end was decided: reported once, here. */
+  connectionEnded(conn: TConn, reason: DisconnectReason, code: number | undefined): void;
+  /** The socket is gone (after the end, or with it). */
+  connectionGone(conn: TConn): void;
+  /** Something went wrong on the connection that is not its end (a transport error). */
+  connectionError(conn: TConn, error: HeartlineError): void;
+}

@@ -1,0 +1,20 @@
+import type { UpgradeRequest } from "./admission.js";
+import type { Connection, DisconnectInfo } from "./connection-api.js";
+import type { HeartlineError } from "./errors.js";
+import type { UpgradeRejection } from "./upgrade-rejection.js";
+
+/** What each server event hands its listeners. */
+export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = unknown> {
+  /** A client completed the upgrade and was sent `welcome`. `request` is not kept afterwards. */
+  connection: (conn: Connection<TServer, TAuth>, request: UpgradeRequest | undefined) => void;
+  /** An application message whose `data` passed the protocol's client schema. */
+  message: (conn: Connection<TServer, TAuth>, data: TClient) => void;
+  /** Exactly once per connection. */
+  disconnect: (info: DisconnectInfo<TAuth>, conn: Connection<TServer, TAuth>) => void;
+  /** Something went wrong that did not crash the server (a listener threw, authenticate threw…). */
+  error: (error: HeartlineError, conn: Connection<TServer, TAuth> | undefined) => void;
+  /** An upgrade was refused with an HTTP status; once per refused request. */
+  upgradeRejected: (rejection: UpgradeRejection) => void;
+}
+
+export type ServerEventName = keyof ServerListeners;

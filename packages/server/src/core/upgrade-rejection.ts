@@ -1,0 +1,18 @@
+/** Why an upgrade was refused before any WebSocket existed. */
+export const UpgradeRejectReason = {
+  NotFound: "not_found",
+  OriginNotAllowed: "origin_not_allowed",
+  UnsupportedSubprotocol: "unsupported_subprotocol",
+  Unauthorized: "unauthorized",
+  /** `ws` refused the handshake itself (method, key, version headers). */
+  InvalidHandshake: "invalid_handshake",
+  /** The server is shutting down. */
+  ServerClosing: "server_closing",
+} as const;
+export type UpgradeRejectReason = (typeof UpgradeRejectReason)[keyof typeof UpgradeRejectReason];
+
+export interface UpgradeRejection {
+  readonly status: number;
+  readonly reason: UpgradeRejectReason;
+  readonly remoteAddress: string | undefined;
+}
