@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { type Clock, decodeServerFrame, type ServerMessage } from "@heartline/protocol";
+import { type Clock, clockOf, decodeServerFrame, type ServerMessage } from "@heartline/protocol";
 import FakeTimers from "@sinonjs/fake-timers";
 import { vi } from "vitest";
 import { WebSocket } from "ws";
@@ -16,12 +16,7 @@ import {
 /** An un-installed fake clock injected as the Heartline clock; socket I/O stays real. */
 export function fakeClock(): { fc: FakeTimers.Clock; clock: Clock } {
   const fc = FakeTimers.createClock(1_000_000);
-  const clock: Clock = {
-    now: () => fc.now,
-    setTimeout: (callback, ms) => fc.setTimeout(callback, ms),
-    clearTimeout: (handle) => fc.clearTimeout(handle as FakeTimers.TimerId),
-  };
-  return { fc, clock };
+  return { fc, clock: clockOf(fc) };
 }
 
 /** Waits for I/O (never for a Heartline timeout: those run on the fake clock). */

@@ -44,13 +44,14 @@ describe("a listener that throws", () => {
     expect(rethrown).toEqual([thrown]);
   });
 
-  it("whose error listener throws too: the original is rethrown on a microtask, once", async () => {
+  it("whose error listener throws too: the original and that throw are rethrown on a microtask, once each", async () => {
     const rethrown = captureRethrows();
     const thrown = new Error("app bug");
+    const listenerBug = new Error("error listener bug");
     const core = createServerCore({
       on: {
         error: () => {
-          throw new Error("error listener bug");
+          throw listenerBug;
         },
       },
     });
@@ -59,6 +60,6 @@ describe("a listener that throws", () => {
     });
     core.admit(refusedUpgrade);
     await Promise.resolve();
-    expect(rethrown).toEqual([thrown]);
+    expect(rethrown).toEqual([listenerBug, thrown]);
   });
 });

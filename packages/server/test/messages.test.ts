@@ -263,9 +263,13 @@ describe("a listener that throws", () => {
     ]);
     await Promise.resolve();
     vi.restoreAllMocks();
+    // Each original once, and what the error listener threw beside it (never swallowed).
     expect(rethrown.map((e) => (e as Error).message)).toEqual([
+      "even the error listener throws",
       "in connection",
+      "even the error listener throws",
       "in message",
+      "even the error listener throws",
       "in disconnect",
     ]);
     expect(s.hl.stats().open).toBe(0);

@@ -2,6 +2,7 @@ import {
   CloseCode,
   DisconnectReason,
   decodeClientFrame,
+  disconnectReasonFor,
   ErrorCode,
   encodeServerMessage,
   validateData,
@@ -99,12 +100,12 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     const previous = this.lastHeardAt;
     this.lastHeardAt = now;
     if (host.options.rateLimit !== undefined && !this.#takeToken(now - previous)) {
-      this.#closeWith(CloseCode.RateLimited, DisconnectReason.RateLimited);
+      this.#closeWith(CloseCode.RateLimited);
       return;
     }
     const decoded = decodeClientFrame(text);
     if (!decoded.ok) {
-      this.#closeWith(CloseCode.BadMessage, DisconnectReason.ProtocolError);
+      this.#closeWith(CloseCode.BadMessage);
       return;
     }
     const message = decoded.message;
@@ -130,12 +131,13 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   receiveBinary(): void {
     if (this.#ended) return;
     this.#host.counters.framesIn++;
-    this.#closeWith(CloseCode.UnsupportedData, DisconnectReason.ProtocolError);
+    this.#closeWith(CloseCode.UnsupportedData);
   }
 
   refused(code: number, _message: string): void {
-    // The transport is already closing with `code`; only the report is ours.
-    this.#end(DisconnectReason.ProtocolError, code, undefined, false);
+    // The transport is already closing with `code` (1002, 1007, 1008, 1009:
+    // each `protocol_error` in the shared table); only the report is ours.
+    this.#end(disconnectReasonFor(code), code, undefined, false);
   }
 
   errored(error: unknown): void {
@@ -194,7 +196,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     // Not through the buffer bound: the client is told to leave either way.
     this.#transport.send(goodbye);
     this.#host.counters.framesOut++;
-    this.#closeWith(CloseCode.GoingAway, DisconnectReason.ServerClosed);
+    this.#closeWith(CloseCode.GoingAway);
   }
 
   /** Transport-level keep-alive ping (the shared sweep). */
@@ -216,7 +218,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     const host = this.#host;
     if (transport.bufferedAmount + text.length > host.options.maxBufferedBytes) {
       // A slow consumer: shed it rather than queue without bound.
-      this.#closeWith(CloseCode.TryAgainLater, DisconnectReason.ServerClosed);
+      this.#closeWith(CloseCode.TryAgainLater);
       return false;
     }
     transport.send(text);
@@ -243,7 +245,9 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     this.#end(DisconnectReason.Timeout, CloseCode.HeartbeatTimeout, DisconnectReason.Timeout, true);
   }
 
-  #closeWith(code: CloseCode, reason: DisconnectReason): void {
+  /** Closes with `code`, reported with the reason the shared close-code table gives it. */
+  #closeWith(code: CloseCode): void {
+    const reason = disconnectReasonFor(code);
     this.#end(reason, code, reason, false);
   }
 

@@ -2,7 +2,9 @@ import {
   CloseCode,
   DisconnectReason,
   encodeServerMessage,
+  listenerThrew,
   PROTOCOL_VERSION,
+  rethrowLater,
   type StandardSchemaV1,
   type TimerHandle,
   validateData,
@@ -78,12 +80,6 @@ const NOOP_SINK: TransportSink = Object.freeze({
   errored() {},
   closed() {},
 });
-
-function rethrowLater(error: unknown): void {
-  queueMicrotask(() => {
-    throw error;
-  });
-}
 
 function emptyDisconnectCounts(): Record<DisconnectReason, number> {
   const counts = {} as Record<DisconnectReason, number>;
@@ -336,27 +332,26 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   }
 
   /**
-   * The listener policy, in one place (shared by every Heartline package): a
-   * listener's throw never disturbs the core's state nor the other
-   * listeners. It is reported on `error` as `listener_threw` with the throw
-   * as `cause`; with no `error` listener, or one that throws too, the
-   * original is rethrown on a microtask, so the platform's uncaught-exception
-   * handling sees it.
+   * The listener policy shared by every Heartline package (`listenerThrew`
+   * in @heartline/protocol): reported on `error` as `listener_threw`, else
+   * rethrown on a microtask; never swallowed, never disturbing the core.
    */
   #listenerThrew(
     event: ServerEventName,
     cause: unknown,
     conn: Connection<TServer, TAuth> | undefined,
   ): void {
-    const report = new HeartlineError(
-      ServerErrorCode.ListenerThrew,
-      `a "${event}" listener threw`,
-      {
-        cause,
-      },
+    listenerThrew(
+      cause,
+      this.#listeners.error as Iterable<
+        (error: HeartlineError, conn: Connection<TServer, TAuth> | undefined) => void
+      >,
+      (c) =>
+        new HeartlineError(ServerErrorCode.ListenerThrew, `a "${event}" listener threw`, {
+          cause: c,
+        }),
+      conn,
     );
-    if (this.#listeners.error.length === 0 || !this.#deliverError(report, conn))
-      rethrowLater(cause);
   }
 
   /** Calls every `error` listener; false if any threw. */
