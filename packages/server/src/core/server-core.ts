@@ -156,6 +156,9 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     });
     const resume = this.options.resume;
     if (resume !== undefined) {
+      // Neither a detached session's window nor an ack still queued for a
+      // closed socket may keep a closed server's process alive.
+      const clock = unrefClock(this.options.clock);
       this.#sessions = new SessionStore<TServer, TAuth, Conn<TClient, TServer, TAuth>>({
         windowMs: resume.windowMs,
         maxUnackedMessages: resume.maxUnackedMessages,
@@ -164,10 +167,9 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
         maxSessions: resume.maxSessions,
         sameClient: resume.sameClient,
         onEnd: (end) => this.#sessionEnded(end),
-        // A detached session's window must not keep a closed server's process alive.
-        clock: unrefClock(this.options.clock),
+        clock,
       });
-      this.#acks = new AckQueue(this.options.clock, this.options.intervalMs);
+      this.#acks = new AckQueue(clock, this.options.intervalMs);
     } else {
       this.#sessions = undefined;
       this.#acks = undefined;
