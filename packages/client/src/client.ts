@@ -104,21 +104,8 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       // else starts a session, and what the old one left unacked is lost.
       const isResume =
         resumed !== undefined && session.token !== undefined && sessionId === session.sessionId;
-      if (isResume) {
-        if (!session.acked(resumed.ack)) {
-          reportError(
-            ClientErrorCode.InvalidMessage,
-            `resumed.ack ${resumed.ack} above the last seq sent`,
-          );
-        }
-      } else {
-        const messages = session.restart(terms !== undefined) as TClientData[];
-        const event: UndeliveredEvent<TClientData> = { reason: "resume_failed", messages };
-        if (resumeFailed) event.resumeFailed = resumeFailed;
-        reportUndelivered(event);
-        // An undelivered listener may have closed the client.
-        if (state === "closed") return;
-      }
+      const badAck = isResume && !session.acked(resumed.ack);
+      const lost = isResume ? [] : (session.restart(terms !== undefined) as TClientData[]);
       session.sessionId = sessionId;
       session.terms = heartbeat;
       session.token = terms?.token;
@@ -130,7 +117,19 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       for (const text of replay) link!.write(text);
       for (const item of session.takeQueued()) link!.write(session.stamp(item));
       events.emit("state", { state: "open", previous });
-      if (state === "open") events.emit("open", { sessionId, heartbeat, resumed: isResume });
+      if (badAck) {
+        reportError(
+          ClientErrorCode.InvalidMessage,
+          `resumed.ack ${resumed.ack} above the last seq sent`,
+        );
+      }
+      // Before `open`: the app learns what the old session lost before it sees the new one.
+      const event: UndeliveredEvent<TClientData> = { reason: "resume_failed", messages: lost };
+      if (resumeFailed) event.resumeFailed = resumeFailed;
+      reportUndelivered(event);
+      // Any listener so far may have closed the client.
+      if (state !== "open") return;
+      events.emit("open", { sessionId, heartbeat, resumed: isResume });
       if (isResume && state === "open") {
         events.emit("resumed", {
           sessionId,

@@ -295,6 +295,22 @@ describe("a refused resume", () => {
     expect(t.client.stats.unacked).toBe(2);
   });
 
+  it("a message sent from the undelivered listener goes after the outbox, on the new session", async () => {
+    const t = resumable();
+    t.client.send("a");
+    await dropAndRetry(t);
+    t.client.send("queued");
+    t.client.on("undelivered", ({ messages }) => {
+      for (const data of messages) t.client.send(data);
+    });
+    t.socket.welcomeResumable("t9", { sessionId: "s_2", resumeFailed: "unknown" });
+    expect(t.socket.messages).toEqual([
+      [1, "queued"],
+      [2, "a"],
+    ]);
+    expect(t.log.slice(-3)).toEqual(["state", "undelivered", "open"]);
+  });
+
   it("a plain v1 welcome after a token offer: unacked reported, the new session sends no seq", async () => {
     const t = resumable();
     t.client.send("a");
