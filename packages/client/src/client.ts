@@ -148,7 +148,8 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     },
     ended({ reason, code, goodbye, detectedAfterMs }) {
       link = undefined;
-      endedAt = clock.now();
+      // A resume's gap counts from the end of the last open connection, not of a failed attempt.
+      if (state === "open") endedAt = clock.now();
       reconnect.closed();
       const delayMs =
         reason === DisconnectReason.ClientClosed ? undefined : reconnect.delayAfter(code, goodbye);

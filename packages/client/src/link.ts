@@ -231,7 +231,7 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
         return;
       case "ack":
         // A plain v1 session ignores it, as a v1 client would a type it does not know.
-        if (session.resumable && !session.acked(message.seq)) {
+        if (terms && session.resumable && !session.acked(message.seq)) {
           host.reportError(
             ClientErrorCode.InvalidMessage,
             `ack ${message.seq} for a message never sent`,
@@ -261,7 +261,8 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
   }
 
   function onMessage(data: unknown, seq: number | undefined): void {
-    if (!session.resumable) {
+    // Before a welcome the session's counters are the previous connection's: plain v1 handling.
+    if (!session.resumable || !terms) {
       host.message(data);
       return;
     }
@@ -311,6 +312,8 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
       if (!ended && terms && !session.paused && !endIfSilent()) ping();
     },
     pauseHeartbeat() {
+      // The beat that would carry a due ack is cancelled: ack now (sooner is allowed).
+      if (!ended && terms) sendAck();
       pingTimer = clear(pingTimer);
       silence?.stop();
     },

@@ -172,6 +172,16 @@ describe("acks for server messages", () => {
     expect(t.events.message).toHaveLength(64);
   });
 
+  it("acks at once what is due when the heartbeat is paused (its beat is cancelled)", async () => {
+    const t = resumable();
+    await t.fc.tickAsync(500);
+    t.socket.receive(msg(1, "x"));
+    t.client.heartbeat.pause();
+    expect(t.socket.acks).toEqual([1]);
+    await t.fc.tickAsync(5000);
+    expect(t.socket.acks).toEqual([1]);
+  });
+
   it("keeps acking within one interval while the heartbeat is paused", async () => {
     const t = resumable();
     t.client.heartbeat.pause();
@@ -384,7 +394,8 @@ describe("when to resume", () => {
       ["timeout", true],
       ["client_closed", false],
     ]);
-    expect(t.events.resumed).toHaveLength(2);
+    // From the last open connection's end, across the failed attempt (250 + 500 ms); then one 1000 ms backoff.
+    expect(t.events.resumed.map((r) => r.gapMs)).toEqual([750, 1000]);
   });
 });
 
