@@ -2,7 +2,7 @@
 // messages, the unacked buffer inside the outbox bound, ack timing at its
 // boundary, dedup and gaps, replay, refused resumes, and when to resume.
 import { describe, expect, it } from "vitest";
-import { setup } from "./support/fakes.js";
+import { fakeClock, setup } from "./support/fakes.js";
 
 const terms = { intervalMs: 1000, timeoutMs: 2000 };
 /** The message frame the fake server sends: seq omitted when undefined. */
@@ -170,6 +170,30 @@ describe("acks for server messages", () => {
     t.socket.receive(msg(64, 64));
     expect(t.socket.acks).toEqual([32, 64]);
     expect(t.events.message).toHaveLength(64);
+  });
+
+  it("arms no timer per message: 100 messages in an interval add no timer, and one ack rides on the beat", async () => {
+    const { fc, clock } = fakeClock();
+    let timers = 0;
+    const counting = {
+      ...clock,
+      setTimeout(callback: () => void, ms: number) {
+        timers++;
+        return clock.setTimeout(callback, ms);
+      },
+    };
+    const t = setup({ clock: counting, outbox: { maxMessages: 1000 } });
+    t.client.connect();
+    t.socket.welcomeResumable("t1");
+    await fc.tickAsync(10);
+    const before = timers;
+    for (let seq = 1; seq <= 100; seq++) t.socket.receive(msg(seq, seq));
+    for (let i = 0; i < 100; i++) t.client.send(i);
+    t.socket.receive({ type: "ack", seq: 100 });
+    expect(timers).toBe(before);
+    expect(t.socket.acks).toEqual([32, 64, 96]);
+    await fc.tickAsync(terms.intervalMs - 10);
+    expect(t.socket.acks).toEqual([32, 64, 96, 100]);
   });
 
   it("acks at once what is due when the heartbeat is paused (its beat is cancelled)", async () => {
