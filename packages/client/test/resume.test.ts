@@ -439,6 +439,27 @@ describe("a deliberate close()", () => {
     expect(t.client.stats).toMatchObject({ queued: 0, unacked: 0 });
   });
 
+  it("giving up after maxAttempts reports them too, and a later connect() starts a new session from seq 1", async () => {
+    const t = setup({ reconnect: { maxAttempts: 1 } });
+    t.client.connect();
+    t.socket.welcomeResumable("t1");
+    t.client.send("a");
+    await dropAndRetry(t);
+    t.socket.drop(); // the one retry fails: give up
+    expect(t.client.state).toBe("closed");
+    expect(t.events.disconnect.map((d) => [d.willReconnect, d.willResume])).toEqual([
+      [true, true],
+      [false, false],
+    ]);
+    expect(t.events.undelivered).toEqual([{ reason: "closed", messages: ["a"] }]);
+    t.client.connect();
+    expect(t.socket.protocols).toEqual(["heartline.v1", "heartline.resume"]);
+    t.socket.welcomeResumable("t5", { sessionId: "s_2" });
+    t.client.send("b");
+    expect(t.socket.messages).toEqual([[1, "b"]]);
+    expect(t.events.undelivered).toHaveLength(1);
+  });
+
   it("with nothing unacked reports nothing", () => {
     const t = resumable();
     t.client.send("a");
