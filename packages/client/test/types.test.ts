@@ -20,6 +20,9 @@ describe("types", () => {
     client.on("message", (data) => {
       expectTypeOf(data).toEqualTypeOf<{ from: string; text: string }>();
     });
+    client.on("undelivered", ({ messages }) => {
+      expectTypeOf(messages).toEqualTypeOf<Array<{ text: string }>>();
+    });
     client.on("error", (error) => {
       expectTypeOf(error).toEqualTypeOf<HeartlineClientError>();
     });
