@@ -96,7 +96,7 @@ export class MemoryDriver implements TransportDriver {
       WebSocket: HarnessWebSocket as WebSocketConstructor,
       url: `ws://${MEMORY_HOST}${context.path ?? this.#options.path ?? serverDefaults.path}`,
       setOffline: (offline) => link.setOffline(offline),
-      blackhole: () => link.blackhole(),
+      blackhole: (options) => link.blackhole(options),
       heal: () => link.heal(),
       latency: (ms, direction) => link.latency(ms, direction),
       drop: (direction, predicate) => link.drop(direction, predicate),
