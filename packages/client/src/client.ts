@@ -1,8 +1,7 @@
 import {
   CloseCode,
   DisconnectReason,
-  encodeClientMessage,
-  SUBPROTOCOL,
+  subprotocolOffers,
   systemClock,
   validateData,
 } from "@heartline/protocol";
@@ -16,7 +15,13 @@ import { type ClientOptions, clientDefaults } from "./options.js";
 import { type PageEvent, watchPage } from "./page-life.js";
 import { createReconnectTimer } from "./reconnect-timer.js";
 import { createSession } from "./session.js";
-import type { ClientEvents, ClientState, DisconnectEvent, HeartlineClient } from "./types.js";
+import type {
+  ClientEvents,
+  ClientState,
+  DisconnectEvent,
+  HeartlineClient,
+  UndeliveredEvent,
+} from "./types.js";
 import type { WebSocketConstructor, WebSocketLike } from "./websocket.js";
 
 const noop = (): void => {};
@@ -38,7 +43,8 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
   const retry = options.reconnect === false ? undefined : (options.reconnect ?? {});
   const defaults = clientDefaults.reconnect;
 
-  const events = createEmitter<ClientEvents<TServerData>>();
+  const resume = options.resume ?? clientDefaults.resume;
+  const events = createEmitter<ClientEvents<TServerData, TClientData>>();
   for (const [event, listener] of Object.entries(options.on ?? {})) {
     if (listener) events.on(event as keyof ClientEvents, listener as () => void);
   }
@@ -65,6 +71,13 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
   let state: ClientState = "closed";
   let link: Link | undefined;
   let stopWatchingPage = noop;
+  /** When the last connection's end was reported: a resume's gap counts from there. */
+  let endedAt = 0;
+
+  /** Reports messages that will never be delivered (none: nothing to report). */
+  function reportUndelivered(event: UndeliveredEvent<TClientData>): void {
+    if (event.messages.length > 0) events.emit("undelivered", event);
+  }
 
   /** Emits an `error` event; changes nothing else. */
   const reportError = (
@@ -82,20 +95,49 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
   const host: LinkHost = {
     clock,
     figures,
-    get paused() {
-      return session.paused;
-    },
+    session,
     reportError,
-    welcomed(sessionId, heartbeat) {
+    welcomed({ sessionId, heartbeat, resume: offered, resumed, resumeFailed }) {
+      // Resume terms count only when we asked for them.
+      const terms = resume ? offered : undefined;
+      // A resume is ours only if we offered this session's token; anything
+      // else starts a session, and what the old one left unacked is lost.
+      const isResume =
+        resumed !== undefined && session.token !== undefined && sessionId === session.sessionId;
+      if (isResume) {
+        if (!session.acked(resumed.ack)) {
+          reportError(
+            ClientErrorCode.InvalidMessage,
+            `resumed.ack ${resumed.ack} above the last seq sent`,
+          );
+        }
+      } else {
+        const messages = session.restart(terms !== undefined) as TClientData[];
+        const event: UndeliveredEvent<TClientData> = { reason: "resume_failed", messages };
+        if (resumeFailed) event.resumeFailed = resumeFailed;
+        reportUndelivered(event);
+        // An undelivered listener may have closed the client.
+        if (state === "closed") return;
+      }
       session.sessionId = sessionId;
       session.terms = heartbeat;
+      session.token = terms?.token;
       reconnect.opened();
-      // Queued messages go out before any listener can send a newer one.
+      // The replay, then the outbox, go out before any listener can send a newer one.
       const previous = state;
       state = "open";
-      for (const item of session.takeQueued()) link!.write(item.text);
+      const replay = isResume ? session.replay() : [];
+      for (const text of replay) link!.write(text);
+      for (const item of session.takeQueued()) link!.write(session.stamp(item));
       events.emit("state", { state: "open", previous });
-      if (state === "open") events.emit("open", { sessionId, heartbeat });
+      if (state === "open") events.emit("open", { sessionId, heartbeat, resumed: isResume });
+      if (isResume && state === "open") {
+        events.emit("resumed", {
+          sessionId,
+          gapMs: clock.now() - endedAt,
+          replayed: replay.length,
+        });
+      }
     },
     message(data) {
       const result = validateData(options.protocol?.server, data);
@@ -107,12 +149,16 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     },
     ended({ reason, code, goodbye, detectedAfterMs }) {
       link = undefined;
+      endedAt = clock.now();
       reconnect.closed();
       const delayMs =
         reason === DisconnectReason.ClientClosed ? undefined : reconnect.delayAfter(code, goodbye);
       const willReconnect = delayMs !== undefined;
+      const willResume = willReconnect && session.token !== undefined;
       const event: DisconnectEvent =
-        code === undefined ? { reason, willReconnect } : { reason, code, willReconnect };
+        code === undefined
+          ? { reason, willReconnect, willResume }
+          : { reason, code, willReconnect, willResume };
       if (detectedAfterMs !== undefined) event.detectedAfterMs = detectedAfterMs;
       if (delayMs === undefined) {
         events.emit("disconnect", event);
@@ -133,7 +179,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
   function startAttempt(): void {
     let socket: WebSocketLike;
     try {
-      socket = new WebSocketImpl(options.url, [SUBPROTOCOL]);
+      socket = new WebSocketImpl(options.url, subprotocolOffers(resume, session.token));
     } catch (cause) {
       // A bad URL: the same URL would fail again, so this is final.
       reportError(ClientErrorCode.SocketError, `cannot open WebSocket: ${String(cause)}`, {
@@ -145,17 +191,23 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     link = openLink(socket, host, connectTimeoutMs);
   }
 
-  /** The client is `closed` for good: drop page listeners, report what never left. */
+  /**
+   * The client is `closed` for good: drop page listeners, report what never
+   * left and what was never acknowledged. The session ends with it: a later
+   * `connect()` starts a new one.
+   */
   function stopForGood(): void {
     reconnect.cancel();
     stopWatchingPage();
     stopWatchingPage = noop;
     setState("closed");
+    session.token = undefined;
     for (const item of session.takeQueued()) {
       reportError(ClientErrorCode.OutboxDiscarded, "closed before the message could be sent", {
         data: item.data,
       });
     }
+    reportUndelivered({ reason: "closed", messages: session.restart(false) as TClientData[] });
   }
 
   function onPageEvent(type: PageEvent): void {
@@ -184,6 +236,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
         reconnectAttempt: reconnect.attempt,
         reconnectAttemptsTotal: reconnect.total,
         queued: session.queued,
+        unacked: session.unacked,
       };
     },
     heartbeat: {
@@ -221,9 +274,9 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
         data === undefined
           ? ({ ok: false, message: "data is required" } as const)
           : validateData(options.protocol?.client, data);
-      let text: string | undefined;
+      let json: string | undefined;
       try {
-        if (checked.ok) text = encodeClientMessage({ type: "message", data: checked.value });
+        if (checked.ok) json = JSON.stringify(checked.value);
       } catch (cause) {
         reportError(ClientErrorCode.InvalidOutbound, `data is not JSON: ${String(cause)}`, {
           data,
@@ -231,17 +284,29 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
         });
         return false;
       }
-      if (text === undefined) {
+      if (json === undefined) {
         reportError(
           ClientErrorCode.InvalidOutbound,
-          checked.ok ? "invalid data" : checked.message,
+          checked.ok ? "data is not JSON" : checked.message,
           {
             data,
           },
         );
         return false;
       }
-      if (link?.send(text)) return true;
+      const item = { data, json };
+      const overflow = () => {
+        reportError(ClientErrorCode.OutboxOverflow, `outbox full (${maxQueued} messages)`, {
+          data,
+        });
+        return false;
+      };
+      if (link?.ready()) {
+        // On a resumable session a sent message stays held until acked.
+        if (session.resumable && session.full) return overflow();
+        link.write(session.stamp(item));
+        return true;
+      }
       // The link may just have found the connection dead, with no reconnect.
       if ((state as ClientState) === "closed") {
         reportError(ClientErrorCode.NotConnected, "the connection ended and will not reconnect", {
@@ -249,13 +314,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
         });
         return false;
       }
-      if (!session.hold({ data, text })) {
-        reportError(ClientErrorCode.OutboxOverflow, `outbox full (${maxQueued} messages)`, {
-          data,
-        });
-        return false;
-      }
-      return true;
+      return session.hold(item) || overflow();
     },
     close(code = CloseCode.Normal, reason) {
       if (state === "closed") return;

@@ -10,6 +10,8 @@ export type {
   DisconnectEvent,
   HeartbeatControl,
   HeartlineClient,
+  ResumedEvent,
   RoundTripTime,
+  UndeliveredEvent,
 } from "./types.js";
 export type { WebSocketConstructor, WebSocketLike } from "./websocket.js";

@@ -10,14 +10,18 @@ import {
   type ReconnectWindow,
   SilenceTimer,
   type TimerHandle,
+  type WelcomeMessage,
 } from "@heartline/protocol";
 import { decodeServerFrame } from "./decode-server-frame.js";
 import { ClientErrorCode } from "./errors.js";
 import { type Figures, recordRtt } from "./figures.js";
+import { Inbound, type Session } from "./session.js";
 import { OPEN, type WebSocketLike } from "./websocket.js";
 
 /** Unanswered pings remembered for RTT; a server that never pongs must not grow this. */
 const MAX_PENDING_PINGS = 32;
+/** The contract: ack at once when this many received messages are unacknowledged. */
+const ACK_EVERY = 32;
 
 const noop = (): void => {};
 
@@ -36,12 +40,12 @@ export interface LinkEnd {
 export interface LinkHost {
   readonly clock: Clock;
   readonly figures: Figures;
-  /** The session's heartbeat switch, read at every beat. */
-  readonly paused: boolean;
+  /** The session's heartbeat switch (`paused`) and, on a resumable session, its seq counters. */
+  readonly session: Session;
   reportError(code: string, message: string, extra?: { data?: unknown; cause?: unknown }): void;
   /** The server's `welcome`, once per link; the link's heartbeat is already running. */
-  welcomed(sessionId: string, terms: HeartbeatTerms): void;
-  /** The `data` of a server `message`, not yet validated. */
+  welcomed(welcome: WelcomeMessage): void;
+  /** The `data` of a server `message` (in order, without duplicates), not yet validated. */
   message(data: unknown): void;
   pong(seq: number, rttMs: number): void;
   /** Once per link, after its socket and timers are gone. */
@@ -55,9 +59,9 @@ export interface LinkHost {
  * nothing of one socket can leak into the next.
  */
 export interface Link {
-  /** Sends now if welcomed and alive; false otherwise (and the link may just have ended: silent). */
-  send(text: string): boolean;
-  /** Writes without a check: the outbox going out right after the `welcome`. */
+  /** Welcomed and alive: a frame written now goes out (false: the link may just have ended, silent). */
+  ready(): boolean;
+  /** Writes without a check: after `ready()`, or the replay and outbox right after the `welcome`. */
   write(text: string): void;
   /** A page-life event: ends the link if its deadline passed, else pings now. */
   checkNow(): void;
@@ -70,7 +74,7 @@ export interface Link {
 
 /** Takes over `socket` (just constructed) for one attempt. */
 export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs: number): Link {
-  const { clock, figures } = host;
+  const { clock, figures, session } = host;
   let ended = false;
   /** Set by the `welcome`: the link is open. */
   let terms: HeartbeatTerms | undefined;
@@ -172,11 +176,20 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     pingTimer = clock.setTimeout(ping, Math.max(0, delayMs));
   }
 
+  /** Acknowledges what arrived since the last ack (nothing when there is nothing new). */
+  function sendAck(): void {
+    const seq = session.resumable ? session.ackDue() : undefined;
+    if (seq !== undefined) socket.send(encodeClientMessage({ type: "ack", seq }));
+  }
+
   function ping(): void {
     // Called by the ping timer, or early by a liveness check: either way the
-    // next beat is counted from this one.
+    // next beat is counted from this one. Acks ride on the beat, so a message
+    // is acked at most one interval after it arrived, with no timer of its own.
     pingTimer = clear(pingTimer);
-    if (ended || !terms || host.paused || endIfSilent()) return;
+    if (ended || !terms || endIfSilent()) return;
+    sendAck();
+    if (session.paused) return;
     const now = clock.now();
     pending.set(seq, now);
     if (pending.size > MAX_PENDING_PINGS) pending.delete(pending.keys().next().value as number);
@@ -208,13 +221,22 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     const message = decoded.message;
     switch (message.type) {
       case "welcome":
-        if (!terms) onWelcome(message.sessionId, message.heartbeat);
+        if (!terms) onWelcome(message);
         return;
       case "pong":
         onPong(message.seq);
         return;
       case "message":
-        host.message(message.data);
+        onMessage(message.data, message.seq);
+        return;
+      case "ack":
+        // A plain v1 session ignores it, as a v1 client would a type it does not know.
+        if (session.resumable && !session.acked(message.seq)) {
+          host.reportError(
+            ClientErrorCode.InvalidMessage,
+            `ack ${message.seq} for a message never sent`,
+          );
+        }
         return;
       case "error":
         host.reportError(message.code, message.message);
@@ -225,16 +247,41 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     }
   }
 
-  function onWelcome(sessionId: string, heartbeat: HeartbeatTerms): void {
+  function onWelcome(welcome: WelcomeMessage): void {
+    const heartbeat = welcome.heartbeat;
     connectTimer = clear(connectTimer);
     terms = heartbeat;
     figures.rtt.latestMs = figures.rtt.smoothedMs = undefined;
     silence = new SilenceTimer(clock, heartbeat.timeoutMs, endSilent);
-    if (!host.paused) {
+    if (!session.paused) {
       silence.start();
       armPing(heartbeat.intervalMs);
     }
-    host.welcomed(sessionId, heartbeat);
+    host.welcomed(welcome);
+  }
+
+  function onMessage(data: unknown, seq: number | undefined): void {
+    if (!session.resumable) {
+      host.message(data);
+      return;
+    }
+    const fit = session.receive(seq);
+    if (fit === Inbound.Gap) {
+      // Something between the last delivered message and this one is missing:
+      // drop the connection and resume, the server replays from the last ack.
+      host.reportError(
+        ClientErrorCode.InvalidMessage,
+        seq === undefined ? "message without seq" : `message seq ${seq} after a gap`,
+      );
+      endAttempt(DisconnectReason.ProtocolError, undefined, CloseCode.BadMessage);
+      return;
+    }
+    if (fit === Inbound.Deliver) host.message(data);
+    // A listener may have closed the client meanwhile.
+    if (ended) return;
+    if (session.unackedIn >= ACK_EVERY) sendAck();
+    // Paused: no ping timer runs, so one beat carries the ack (one timer per interval at most).
+    else if (pingTimer === undefined) armPing(terms!.intervalMs);
   }
 
   function onPong(pongSeq: number): void {
@@ -249,23 +296,19 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     // Re-arm the next ping from this network callback: a timer armed here
     // starts a fresh chain and escapes Chrome's intensive throttling. The
     // cadence stays intervalMs from the previous ping.
-    if (!host.paused && lastPingAt !== undefined) {
+    if (!session.paused && lastPingAt !== undefined) {
       armPing(lastPingAt + terms!.intervalMs - clock.now());
     }
     host.pong(pongSeq, rttMs);
   }
 
   return {
-    send(text) {
-      if (ended || !terms || endIfSilent() || socket.readyState !== OPEN) return false;
-      socket.send(text);
-      return true;
-    },
+    ready: () => !ended && terms !== undefined && !endIfSilent() && socket.readyState === OPEN,
     write: (text) => socket.send(text),
     checkNow() {
       // A ping now; its answer must come before the silence deadline, which
       // is never later than timeoutMs from now.
-      if (!ended && terms && !host.paused && !endIfSilent()) ping();
+      if (!ended && terms && !session.paused && !endIfSilent()) ping();
     },
     pauseHeartbeat() {
       pingTimer = clear(pingTimer);

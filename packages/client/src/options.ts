@@ -21,9 +21,15 @@ export const clientDefaults = Object.freeze({
     stableAfterMs: 10_000,
   }),
   outbox: Object.freeze({
-    /** Messages queued while not open. When full, `send` refuses the new message (returns false, `error` outbox_overflow). 0: queue nothing. */
+    /**
+     * Messages the client holds: queued while not open, plus, on a resumable
+     * session, those sent and not yet acknowledged. When full, `send` refuses
+     * the new message (returns false, `error` outbox_overflow). 0: hold nothing.
+     */
     maxMessages: 100,
   }),
+  /** Offer to resume sessions (the server decides; a plain v1 server ignores the offer). */
+  resume: true,
 });
 
 export interface ReconnectOptions {
@@ -46,10 +52,20 @@ export interface ClientOptions<TClientData = unknown, TServerData = unknown> {
   /** `false` disables reconnecting. Default: on, with `clientDefaults.reconnect`. */
   reconnect?: false | ReconnectOptions;
   outbox?: { maxMessages?: number };
+  /**
+   * Offer resumable sessions (default true): a connection that drops comes
+   * back to the same session, and messages in flight either way are
+   * delivered once, in order, or reported (`undelivered`). `false`: plain v1.
+   */
+  resume?: boolean;
   /** Where every timer comes from. Default: `systemClock`. */
   clock?: Clock;
   /** Uniform in [0, 1); used for backoff jitter and the goodbye window. Default: `Math.random`. */
   random?: () => number;
   /** Listeners registered before anything can happen. */
-  on?: { [K in keyof ClientEvents<TServerData>]?: (payload: ClientEvents<TServerData>[K]) => void };
+  on?: {
+    [K in keyof ClientEvents<TServerData, TClientData>]?: (
+      payload: ClientEvents<TServerData, TClientData>[K],
+    ) => void;
+  };
 }

@@ -1,16 +1,35 @@
 import type { HeartbeatTerms } from "@heartline/protocol";
 import type { ReconnectTimer } from "./reconnect-timer.js";
 
-/** An application message as the app gave it (for error reports) and as it goes on the wire. */
+/** An application message as the app gave it (for reports) and its `data` as JSON text. */
 export interface Outgoing {
   readonly data: unknown;
+  readonly json: string;
+}
+
+/** A message sent on a resumable session, kept until the server acknowledges its seq. */
+interface Sent {
+  readonly seq: number;
+  readonly data: unknown;
+  /** The frame as it went out, seq included: a replay sends it again unchanged. */
   readonly text: string;
 }
 
+/** How an inbound `message` seq fits the session: deliver it, drop a replay, or a gap. */
+export const Inbound = { Deliver: 0, Duplicate: 1, Gap: 2 } as const;
+export type Inbound = (typeof Inbound)[keyof typeof Inbound];
+
+/** The frame for `data` (already JSON), with its seq on a resumable session. */
+const messageText = (json: string, seq?: number): string =>
+  seq === undefined
+    ? `{"type":"message","data":${json}}`
+    : `{"type":"message","seq":${seq},"data":${json}}`;
+
 /**
  * What outlives a connection attempt: the session's identity, the heartbeat
- * settings the app chose, the messages it holds, and when to try again.
- * Everything that dies with a socket is in `link.ts`.
+ * settings the app chose, the messages it holds, the resumable session's
+ * counters (both directions) and when to try again. Everything that dies
+ * with a socket is in `link.ts`.
  */
 export interface Session {
   /** From the current (or last) `welcome`. */
@@ -19,37 +38,119 @@ export interface Session {
   terms: HeartbeatTerms | undefined;
   /** `heartbeat.pause()`: lasts across attempts until `resume()`. */
   paused: boolean;
+  /** The token for resuming this session (from the last `welcome`); undefined when none is held. */
+  token: string | undefined;
+  /** The current session negotiated resumption: messages carry seq, both sides ack. */
+  readonly resumable: boolean;
   readonly reconnect: ReconnectTimer;
-  /** Messages waiting for the next `welcome`. */
+  /** Messages waiting for the next `welcome` (not sent yet: no seq). */
   readonly queued: number;
+  /** Messages sent on this resumable session and not acknowledged yet. */
+  readonly unacked: number;
+  /** Room for one more held message (queued + unacked) under `maxMessages`. */
+  readonly full: boolean;
   /** Keeps a message for the next `welcome`; false when the session holds its bound. */
   hold(message: Outgoing): boolean;
   /** Every queued message, oldest first, taken out to go on a fresh connection (or be reported). */
   takeQueued(): Outgoing[];
+  /** The frame for a message going out now; on a resumable session it gets its seq and is kept until acked. */
+  stamp(message: Outgoing): string;
+  /**
+   * The server has every message up to `seq`: they are dropped from the
+   * unacked buffer. False for a seq never sent (the buffer is emptied anyway).
+   */
+  acked(seq: number): boolean;
+  /** The frames to send again after a resumed `welcome`, in order. */
+  replay(): string[];
+  /**
+   * A `welcome` that starts a session (not a resume): the counters restart,
+   * `resumable` says whether it negotiated resumption, and every message
+   * still unacknowledged is returned (their data): they are undelivered.
+   */
+  restart(resumable: boolean): unknown[];
+  /** Where an inbound message seq fits; a delivered or duplicate one is due an ack. */
+  receive(seq: number | undefined): Inbound;
+  /** Server messages received and not acknowledged yet (a duplicate alone makes 0 but still asks for an ack). */
+  readonly unackedIn: number;
+  /** The seq to acknowledge now, or undefined when nothing new (no duplicate either) since the last ack. */
+  ackDue(): number | undefined;
 }
 
 /**
- * `maxMessages` bounds everything the session holds. Today that is the
- * outbox; resumable sessions add the sent-but-unacknowledged messages (kept
- * for replay by seq), which count toward the same bound: `held()` becomes
- * their sum and `hold` needs no other change.
+ * `maxMessages` bounds everything the session holds: the outbox and, on a
+ * resumable session, the sent messages waiting for their ack. Both count
+ * toward the same bound, so `send` refuses (never drops) when it is reached.
  */
 export function createSession(maxMessages: number, reconnect: ReconnectTimer): Session {
   const outbox: Outgoing[] = [];
-  const held = (): number => outbox.length;
+  const sent: Sent[] = [];
+  let resumable = false;
+  /** The last seq this session sent, and the last server seq it delivered and acked. */
+  let outSeq = 0;
+  let inSeq = 0;
+  let ackedSeq = 0;
+  /** A duplicate arrived: the server missed an ack, so send one even with nothing new. */
+  let reack = false;
   return {
     sessionId: undefined,
     terms: undefined,
     paused: false,
+    token: undefined,
+    get resumable() {
+      return resumable;
+    },
     reconnect,
     get queued() {
       return outbox.length;
     },
+    get unacked() {
+      return sent.length;
+    },
+    get full() {
+      return outbox.length + sent.length >= maxMessages;
+    },
     hold(message) {
-      if (held() >= maxMessages) return false;
+      if (this.full) return false;
       outbox.push(message);
       return true;
     },
     takeQueued: () => outbox.splice(0),
+    stamp(message) {
+      if (!resumable) return messageText(message.json);
+      const text = messageText(message.json, ++outSeq);
+      sent.push({ seq: outSeq, data: message.data, text });
+      return text;
+    },
+    acked(seq) {
+      // Seqs in `sent` are consecutive, so the count to drop is one subtraction.
+      const first = sent[0]?.seq ?? outSeq + 1;
+      sent.splice(0, Math.max(0, seq - first + 1));
+      return seq <= outSeq;
+    },
+    replay: () => sent.map((message) => message.text),
+    restart(next) {
+      resumable = next;
+      outSeq = inSeq = ackedSeq = 0;
+      reack = false;
+      return sent.splice(0).map((message) => message.data);
+    },
+    receive(seq) {
+      if (seq === undefined || seq > inSeq + 1) return Inbound.Gap;
+      if (seq <= inSeq) {
+        reack = true;
+        return Inbound.Duplicate;
+      }
+      inSeq = seq;
+      return Inbound.Deliver;
+    },
+    get unackedIn() {
+      return inSeq - ackedSeq;
+    },
+    ackDue() {
+      if (inSeq === ackedSeq && !reack) return undefined;
+      reack = false;
+      ackedSeq = inSeq;
+      return inSeq;
+    },
   };
 }

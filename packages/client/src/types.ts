@@ -1,4 +1,4 @@
-import type { DisconnectReason, HeartbeatTerms } from "@heartline/protocol";
+import type { DisconnectReason, HeartbeatTerms, ResumeFailure } from "@heartline/protocol";
 import type { HeartlineClientError } from "./errors.js";
 
 /**
@@ -16,6 +16,11 @@ export interface DisconnectEvent {
   /** The close code, when there was one (the server's, or the one the client closed with). */
   code?: number;
   willReconnect: boolean;
+  /**
+   * The next attempt will offer to resume this session (the client holds its
+   * token): if the server accepts, the session continues with nothing lost.
+   */
+  willResume: boolean;
   /** The wait before the next attempt, when `willReconnect`. */
   delayMs?: number;
   /**
@@ -28,9 +33,41 @@ export interface DisconnectEvent {
   detectedAfterMs?: number;
 }
 
-export interface ClientEvents<TServerData = unknown> {
+/** A connection continued the session of the previous one (see "Resumable sessions" in the README). */
+export interface ResumedEvent {
+  /** The same session id as before the drop. */
+  sessionId: string;
+  /** From the previous connection's `disconnect` to this `welcome`. */
+  gapMs: number;
+  /** Messages the client sent again (those the server had not received). */
+  replayed: number;
+}
+
+/**
+ * Messages the client accepted (`send` returned true) that it cannot
+ * deliver, with their data, oldest first. Never emitted with none.
+ * - `resume_failed`: the server refused the resume (`resumeFailed` says why;
+ *   absent when the server answered without resumption at all) and started a
+ *   new session: these were sent and never acknowledged.
+ * - `closed`: the client closed (by `close()`, or for good after a
+ *   disconnect) holding them unacknowledged. They may have arrived: only
+ *   the server's ack would have said so.
+ * - `overflow`: not emitted by this client: when its buffer is full, `send`
+ *   refuses the new message (returns false, `error` outbox_overflow with the
+ *   data) rather than drop an accepted one.
+ */
+export interface UndeliveredEvent<TClientData = unknown> {
+  reason: "resume_failed" | "overflow" | "closed";
+  resumeFailed?: ResumeFailure;
+  messages: TClientData[];
+}
+
+export interface ClientEvents<TServerData = unknown, TClientData = unknown> {
   state: { state: ClientState; previous: ClientState };
-  open: { sessionId: string; heartbeat: HeartbeatTerms };
+  /** `resumed`: this connection continues the previous one's session (a `resumed` event follows). */
+  open: { sessionId: string; heartbeat: HeartbeatTerms; resumed: boolean };
+  resumed: ResumedEvent;
+  undelivered: UndeliveredEvent<TClientData>;
   message: TServerData;
   pong: { seq: number; rttMs: number };
   error: HeartlineClientError;
@@ -64,6 +101,8 @@ export interface ClientStats {
   reconnectAttemptsTotal: number;
   /** Messages waiting in the outbox. */
   queued: number;
+  /** Messages sent on a resumable session and not acknowledged yet (they count toward `outbox.maxMessages`). */
+  unacked: number;
 }
 
 export interface HeartbeatControl {
@@ -98,8 +137,8 @@ export interface HeartlineClient<TClientData = unknown, TServerData = unknown> {
   /** Closes for good (no reconnect); default code 1000. `connect()` may start again later. */
   close(code?: number, reason?: string): void;
   /** Adds a listener; returns the function that removes it. */
-  on<K extends keyof ClientEvents<TServerData>>(
+  on<K extends keyof ClientEvents<TServerData, TClientData>>(
     event: K,
-    listener: (payload: ClientEvents<TServerData>[K]) => void,
+    listener: (payload: ClientEvents<TServerData, TClientData>[K]) => void,
   ): () => void;
 }

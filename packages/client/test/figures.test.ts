@@ -142,7 +142,13 @@ describe("time to detect a dead server", () => {
     expect(t.events.disconnect).toEqual([]);
     await t.fc.tickAsync(1);
     expect(t.events.disconnect).toEqual([
-      { reason: "timeout", code: 4000, willReconnect: false, detectedAfterMs: 5000 },
+      {
+        reason: "timeout",
+        code: 4000,
+        willReconnect: false,
+        willResume: false,
+        detectedAfterMs: 5000,
+      },
     ]);
   });
 

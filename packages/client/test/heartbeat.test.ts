@@ -7,10 +7,10 @@ const terms = { intervalMs: 1000, timeoutMs: 2000 };
 const opened = () => openedOn(terms);
 
 describe("ping cadence", () => {
-  it("offers the heartline.v1 subprotocol and sends nothing before welcome", async () => {
+  it("offers heartline.v1 (and heartline.resume) and sends nothing before welcome", async () => {
     const t = setup();
     t.client.connect();
-    expect(t.socket.protocols).toEqual(["heartline.v1"]);
+    expect(t.socket.protocols).toEqual(["heartline.v1", "heartline.resume"]);
     t.socket.open();
     await t.fc.tickAsync(5000);
     expect(t.socket.sent).toEqual([]);
@@ -52,7 +52,7 @@ describe("ping cadence", () => {
     expect(t.socket.pings).toEqual([0, 1, 2, 3]);
     expect(t.client.heartbeat.terms).toEqual({ intervalMs: 250, timeoutMs: 10_000 });
     expect(t.events.open).toEqual([
-      { sessionId: "s_1", heartbeat: { intervalMs: 250, timeoutMs: 10_000 } },
+      { sessionId: "s_1", heartbeat: { intervalMs: 250, timeoutMs: 10_000 }, resumed: false },
     ]);
   });
 
@@ -104,7 +104,13 @@ describe("the client's silence timeout", () => {
     expect(t.events.disconnect).toEqual([]);
     await t.fc.tickAsync(1);
     expect(t.events.disconnect).toEqual([
-      { reason: "timeout", code: 4000, willReconnect: false, detectedAfterMs: 2000 },
+      {
+        reason: "timeout",
+        code: 4000,
+        willReconnect: false,
+        willResume: false,
+        detectedAfterMs: 2000,
+      },
     ]);
     expect(socket.closedWith?.code).toBe(4000);
     expect(socket.terminated).toBe(true);
@@ -135,7 +141,14 @@ describe("the client's silence timeout", () => {
     t.socket.welcome(terms);
     await t.fc.tickAsync(2000);
     expect(t.events.disconnect).toEqual([
-      { reason: "timeout", code: 4000, willReconnect: true, delayMs: 250, detectedAfterMs: 2000 },
+      {
+        reason: "timeout",
+        code: 4000,
+        willReconnect: true,
+        willResume: false,
+        delayMs: 250,
+        detectedAfterMs: 2000,
+      },
     ]);
     expect(t.client.state).toBe("reconnecting");
     await t.fc.tickAsync(250);
@@ -152,7 +165,9 @@ describe("pausing the heartbeat", () => {
     expect(t.socket.pings).toEqual([]);
     expect(t.events.disconnect).toEqual([]);
     t.socket.drop(4000);
-    expect(t.events.disconnect).toEqual([{ reason: "timeout", code: 4000, willReconnect: false }]);
+    expect(t.events.disconnect).toEqual([
+      { reason: "timeout", code: 4000, willReconnect: false, willResume: false },
+    ]);
   });
 
   it("resume pings at once and restarts the silence deadline from then", async () => {

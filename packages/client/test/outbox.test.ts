@@ -133,7 +133,13 @@ describe("the expired check before a send", () => {
     expect(t.client.send("too late")).toBe(false);
     expect(dataOf(socket.frames)).toEqual(["in time"]);
     expect(t.events.disconnect).toEqual([
-      { reason: "timeout", code: 4000, willReconnect: false, detectedAfterMs: 2000 },
+      {
+        reason: "timeout",
+        code: 4000,
+        willReconnect: false,
+        willResume: false,
+        detectedAfterMs: 2000,
+      },
     ]);
     expect(socket.closedWith?.code).toBe(4000);
     expect(t.events.error.map((e) => [e.code, e.data])).toEqual([["not_connected", "too late"]]);

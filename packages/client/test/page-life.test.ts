@@ -55,7 +55,13 @@ describe("a liveness check on every page-life event", () => {
     expect(socket.closedWith?.code).toBe(4000);
     // Detected a minute after the last frame, not at timeoutMs: the figure shows it.
     expect(t.events.disconnect).toEqual([
-      { reason: "timeout", code: 4000, willReconnect: false, detectedAfterMs: 60_000 },
+      {
+        reason: "timeout",
+        code: 4000,
+        willReconnect: false,
+        willResume: false,
+        detectedAfterMs: 60_000,
+      },
     ]);
   });
 

@@ -38,6 +38,7 @@ describe("the reconnect schedule", () => {
         reason: "connection_lost",
         code: 1006,
         willReconnect: true,
+        willResume: false,
         delayMs,
       });
       await t.fc.tickAsync(delayMs - 1);
@@ -114,7 +115,7 @@ describe("the reconnect schedule", () => {
       t.socket.welcome(terms);
       t.socket.drop();
       expect(t.events.disconnect).toEqual([
-        { reason: "connection_lost", code: 1006, willReconnect: false },
+        { reason: "connection_lost", code: 1006, willReconnect: false, willResume: false },
       ]);
       expect(t.client.state).toBe("closed");
     }
@@ -171,7 +172,13 @@ describe("after a goodbye", () => {
     t.socket.receive({ type: "goodbye", reconnect: { minMs: 1000, maxMs: 5000 } });
     t.socket.drop(1001);
     expect(t.events.disconnect).toEqual([
-      { reason: "server_closed", code: 1001, willReconnect: true, delayMs: 3000 },
+      {
+        reason: "server_closed",
+        code: 1001,
+        willReconnect: true,
+        willResume: false,
+        delayMs: 3000,
+      },
     ]);
     await t.fc.tickAsync(2999);
     expect(t.sockets).toHaveLength(1);
@@ -204,7 +211,7 @@ describe("when not to come back", () => {
     expect(socket.closedWith).toEqual({ code: 1000, reason: undefined });
     expect(socket.terminated).toBe(false);
     expect(t.events.disconnect).toEqual([
-      { reason: "client_closed", code: 1000, willReconnect: false },
+      { reason: "client_closed", code: 1000, willReconnect: false, willResume: false },
     ]);
     expect(t.client.state).toBe("closed");
     await t.fc.tickAsync(120_000);
@@ -247,7 +254,9 @@ describe("when not to come back", () => {
     t.client.connect();
     t.socket.welcome(terms);
     t.socket.drop(code);
-    expect(t.events.disconnect).toEqual([{ reason, code, willReconnect: false }]);
+    expect(t.events.disconnect).toEqual([
+      { reason, code, willReconnect: false, willResume: false },
+    ]);
     expect(t.client.state).toBe("closed");
     await t.fc.tickAsync(120_000);
     expect(t.sockets).toHaveLength(1);
@@ -266,7 +275,9 @@ describe("when not to come back", () => {
     t.client.connect();
     t.socket.welcome(terms);
     t.socket.drop(code);
-    expect(t.events.disconnect).toEqual([{ reason, code, willReconnect: true, delayMs: 250 }]);
+    expect(t.events.disconnect).toEqual([
+      { reason, code, willReconnect: true, willResume: false, delayMs: 250 },
+    ]);
     await t.fc.tickAsync(250);
     expect(t.sockets).toHaveLength(2);
   });
@@ -282,7 +293,9 @@ describe("the connect timeout", () => {
     expect(t.events.error).toEqual([]);
     await t.fc.tickAsync(1);
     expect(t.events.error.map((e) => e.code)).toEqual(["connect_timeout"]);
-    expect(t.events.disconnect).toEqual([{ reason: "timeout", willReconnect: true, delayMs: 250 }]);
+    expect(t.events.disconnect).toEqual([
+      { reason: "timeout", willReconnect: true, willResume: false, delayMs: 250 },
+    ]);
     expect(socket.closedWith?.code).toBe(1000);
     await t.fc.tickAsync(250);
     expect(t.sockets).toHaveLength(2);
@@ -308,7 +321,7 @@ describe("one report per attempt", () => {
     t.socket.open();
     await t.fc.tickAsync(3000);
     expect(t.events.disconnect).toEqual([
-      { reason: "client_closed", code: 1000, willReconnect: false },
+      { reason: "client_closed", code: 1000, willReconnect: false, willResume: false },
     ]);
     expect(t.client.state).toBe("closed");
     await t.fc.tickAsync(60_000);
