@@ -162,7 +162,13 @@ export class MemoryDriver implements TransportDriver {
     const auth = this.#options.authenticate === undefined ? context.auth : admission.auth;
     this.#accepting = context.name;
     try {
-      end.sink = core.accept(end, { remoteAddress: `memory:${context.name}`, auth });
+      // The resume offer admission parsed from the offered subprotocols goes
+      // on to accept, as in the ws adapter: the token is checked and spent there.
+      end.sink = core.accept(end, {
+        remoteAddress: `memory:${context.name}`,
+        auth,
+        resume: admission.resume,
+      });
     } finally {
       this.#accepting = undefined;
     }
