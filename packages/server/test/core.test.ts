@@ -6,34 +6,11 @@ import {
   createServerCore,
   type DisconnectInfo,
   type ServerCoreOptions,
-  type ServerTransport,
   serverDefaults,
   type TransportSink,
 } from "../src/core/index.js";
+import { FakeTransport } from "./fake-transport.js";
 import { fakeClock } from "./helpers.js";
-
-class FakeTransport implements ServerTransport {
-  readonly sent: unknown[] = [];
-  readonly log: string[] = [];
-  bufferedAmount = 0;
-  pings = 0;
-  send(text: string): void {
-    this.sent.push(JSON.parse(text));
-    this.log.push(`send:${JSON.parse(text).type}`);
-  }
-  close(code: number, reason: string): void {
-    this.log.push(`close:${code}:${reason}`);
-  }
-  terminate(): void {
-    this.log.push("terminate");
-  }
-  ping(): void {
-    this.pings++;
-  }
-  types(): string[] {
-    return this.sent.map((m) => (m as { type: string }).type);
-  }
-}
 
 function setup<TClient = unknown, TServer = unknown>(
   options: ServerCoreOptions<TClient, TServer, unknown> = {},

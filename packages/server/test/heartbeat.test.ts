@@ -56,6 +56,7 @@ describe("heartbeat", () => {
         lastSeenAt: connectedAt,
         connectedAt,
         auth: undefined,
+        resumable: false,
       },
     ]);
     const { code } = await client.closed;

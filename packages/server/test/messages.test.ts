@@ -330,6 +330,7 @@ describe("stats", () => {
       framesIn: 3,
       framesOut: 3,
       upgradesRejected: {},
+      sessions: { live: 0, detached: 0, resumed: 0, ended: 0 },
     });
     // A snapshot, not a live view.
     a.ws.close();

@@ -60,6 +60,34 @@ export class FakeSocket implements WebSocketLike {
     this.open();
     this.receive({ type: "welcome", protocol: 1, sessionId, heartbeat });
   }
+  /**
+   * A `welcome` on a resumable session: `resume` terms with `token`, plus
+   * `resumed` or `resumeFailed` when given.
+   */
+  welcomeResumable(
+    token: string,
+    extra: { sessionId?: string; resumed?: { ack: number }; resumeFailed?: string } = {},
+    heartbeat = { intervalMs: 1000, timeoutMs: 2000 },
+  ): void {
+    const { sessionId = "s_1", ...rest } = extra;
+    this.open();
+    this.receive({
+      type: "welcome",
+      protocol: 1,
+      sessionId,
+      heartbeat,
+      resume: { token, windowMs: 120_000 },
+      ...rest,
+    });
+  }
+  /** Every client `message` frame as [seq, data] (seq undefined on a plain v1 session). */
+  get messages(): Array<[number | undefined, unknown]> {
+    return this.frames.filter((f) => f.type === "message").map((f) => [f.seq, f.data]);
+  }
+  /** The seq of every `ack` the client sent. */
+  get acks(): number[] {
+    return this.frames.filter((f) => f.type === "ack").map((f) => f.seq as number);
+  }
   pong(seq: number): void {
     this.receive({ type: "pong", seq });
   }
@@ -106,6 +134,8 @@ export function setup<TC = unknown, TS = unknown>(options: Partial<ClientOptions
     error: [],
     disconnect: [],
     reconnecting: [],
+    resumed: [],
+    undelivered: [],
   };
   const log: string[] = [];
   const client = createClient<TC, TS>({

@@ -1,5 +1,6 @@
-import { SUBPROTOCOL } from "@heartline/protocol";
+import { parseSubprotocolOffer, SUBPROTOCOL } from "@heartline/protocol";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
+import type { ResumeOffer } from "./resume/resume-api.js";
 import { type UpgradeRejection, UpgradeRejectReason } from "./upgrade-rejection.js";
 
 /** Request headers as `node:http` gives them (lower-case names), structurally: any runtime's fit. */
@@ -42,6 +43,12 @@ export type Admission<TAuth> =
       readonly auth: TAuth;
       /** The subprotocol to answer with: `heartline.v1`, or "" when the client offered none. */
       readonly protocol: string;
+      /**
+       * The client's resume offer, when resumption is on and it made one;
+       * pass it on to `accept` (`ConnectionInfo.resume`). Nothing is spent
+       * yet: the token is checked and spent by `accept`.
+       */
+      readonly resume: ResumeOffer | undefined;
     }
   | Refusal
   | { readonly kind: "abandoned" };
@@ -58,6 +65,8 @@ export interface AdmissionOptions<TAuth, TRequest> {
    * or rejection is a refusal too, and is reported on the `error` event.
    */
   authenticate?: (request: TRequest) => TAuth | false | Promise<TAuth | false>;
+  /** Resumable sessions: `false`/absent is off (offers ignored). Only its presence matters to admission. */
+  resume?: false | object | undefined;
 }
 
 /** What admission needs from the core. */
@@ -73,6 +82,7 @@ interface PendingAdmission<TAuth> {
   readonly request: AdmissionRequest<unknown>;
   auth: TAuth;
   protocol: string;
+  resume: ResumeOffer | undefined;
 }
 
 /** One step of the pipeline: a refusal, or undefined to pass on to the next. */
@@ -151,6 +161,13 @@ export function selectSubprotocol(offered: Iterable<string>): string | undefined
   return any ? undefined : "";
 }
 
+/** The offer for a fresh resumable session (`heartline.resume`), shared. */
+const NEW_SESSION: ResumeOffer = Object.freeze({ token: undefined });
+
+function joined(value: string | readonly string[] | undefined): string | undefined {
+  return typeof value === "string" || value === undefined ? value : value.join(",");
+}
+
 function header(request: UpgradeRequest, name: string): string | undefined {
   const value = request.headers[name];
   return typeof value === "string" || value === undefined ? value : value[0];
@@ -198,6 +215,18 @@ function admissionChecks<TAuth, TRequest>(
       return undefined;
     });
   }
+  if (options.resume !== undefined && options.resume !== false) {
+    // Last, after every check that can refuse: a refused resume has not
+    // spent its token (it is only read here; `accept` checks and spends it).
+    checks.push((pending) => {
+      const offer = parseSubprotocolOffer(
+        joined(pending.request.headers["sec-websocket-protocol"]),
+      );
+      if (offer.resume)
+        pending.resume = offer.token === undefined ? NEW_SESSION : { token: offer.token };
+      return undefined;
+    });
+  }
   return checks;
 }
 
@@ -237,7 +266,12 @@ export function createAdmission<TAuth, TRequest>(
       if (verdict instanceof Promise) return verdict.then((v) => resume(pending, v, i + 1));
       return refuse(pending.request, verdict);
     }
-    return { kind: "accepted", auth: pending.auth, protocol: pending.protocol };
+    return {
+      kind: "accepted",
+      auth: pending.auth,
+      protocol: pending.protocol,
+      resume: pending.resume,
+    };
   };
 
   // After an asynchronous check: the client may have given up, or the server begun closing, meanwhile.
@@ -252,5 +286,6 @@ export function createAdmission<TAuth, TRequest>(
     return run(pending, next);
   };
 
-  return (request) => run({ request, auth: undefined as TAuth, protocol: "" }, 0);
+  return (request) =>
+    run({ request, auth: undefined as TAuth, protocol: "", resume: undefined }, 0);
 }

@@ -37,4 +37,10 @@ export interface DisconnectInfo<TAuth = unknown> {
   readonly lastSeenAt: number;
   readonly connectedAt: number;
   readonly auth: TAuth;
+  /**
+   * True when the connection's session stays resumable after this end (or,
+   * for `replaced`, continues on the newer connection); false on a session
+   * that is not resumable or that this end ended.
+   */
+  readonly resumable: boolean;
 }

@@ -20,7 +20,7 @@ export class TrafficCounters {
  * connection itself, so the host's callbacks take it without this file
  * importing the connection (no import cycle).
  */
-export interface ConnectionHost<TConn extends Deadlined, TClient, TServer> {
+export interface ConnectionHost<TConn extends Deadlined, TClient, TServer, TSession = unknown> {
   readonly options: ResolvedCoreOptions;
   readonly clientSchema: StandardSchemaV1<unknown, TClient> | undefined;
   readonly serverSchema: StandardSchemaV1<unknown, TServer> | undefined;
@@ -31,8 +31,22 @@ export interface ConnectionHost<TConn extends Deadlined, TClient, TServer> {
   unwatch(conn: TConn): void;
   /** A valid application message arrived. */
   connectionMessage(conn: TConn, data: TClient): void;
-  /** The connection's end was decided: reported once, here. */
-  connectionEnded(conn: TConn, reason: DisconnectReason, code: number | undefined): void;
+  /**
+   * The connection's end was decided: reported once, here. `session` is the
+   * resumable session it held at its end (undefined on a plain connection,
+   * or when it was replaced or its session overflowed): the host keeps it
+   * for the window or ends it.
+   */
+  connectionEnded(
+    conn: TConn,
+    reason: DisconnectReason,
+    code: number | undefined,
+    session: TSession | undefined,
+  ): void;
+  /** The connection owes its client an ack: flush it at the latest one interval from now. */
+  queueAck(conn: TConn): void;
+  /** Ends a session at once (the connection's buffer overflowed), after the connection's own end. */
+  endSession(session: TSession, reason: "overflow"): void;
   /** The socket is gone (after the end, or with it). */
   connectionGone(conn: TConn): void;
   /** Something went wrong on the connection that is not its end (a transport error). */

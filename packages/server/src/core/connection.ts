@@ -1,5 +1,6 @@
 import {
   CloseCode,
+  type DecodeClientOptions,
   DisconnectReason,
   decodeClientFrame,
   disconnectReasonFor,
@@ -11,15 +12,30 @@ import type { Connection } from "./connection-api.js";
 import type { ConnectionHost } from "./connection-host.js";
 import type { Deadlined } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
+import type { AckOwing } from "./resume/ack-queue.js";
+import { resumeDefaults } from "./resume/defaults.js";
+import type { ResumableSession } from "./resume/session-store.js";
 import type { ServerTransport, TransportSink } from "./transport.js";
 
 /** Measures close reasons (123 bytes at most, UTF-8) without `Buffer`. */
 const utf8 = new TextEncoder();
 
+/** Decoding on a resumable session (`ack` allowed); one frozen object, nothing allocated per frame. */
+const RESUMABLE: DecodeClientOptions = Object.freeze({ resumable: true });
+const ACK_EVERY = resumeDefaults.ackEveryMessages;
+
+/** The resumable session a connection holds (its data type is the server's messages). */
+export type ConnectionSession<TClient, TServer, TAuth> = ResumableSession<
+  TServer,
+  TAuth,
+  ServerConnection<TClient, TServer, TAuth>
+>;
+
 type Host<TClient, TServer, TAuth> = ConnectionHost<
   ServerConnection<TClient, TServer, TAuth>,
   TClient,
-  TServer
+  TServer,
+  ConnectionSession<TClient, TServer, TAuth>
 >;
 
 /**
@@ -31,9 +47,10 @@ type Host<TClient, TServer, TAuth> = ConnectionHost<
  * queue checks when the earliest deadline comes) and no Date is made.
  */
 export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unknown>
-  implements Connection<TServer, TAuth>, TransportSink, Deadlined
+  implements Connection<TServer, TAuth>, TransportSink, Deadlined, AckOwing
 {
-  readonly sessionId: string;
+  /** Set once, before `start`: a resumed connection takes its session's id. */
+  sessionId: string;
   readonly remoteAddress: string | undefined;
   readonly auth: TAuth;
   readonly connectedAt: number;
@@ -53,6 +70,16 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   #gone = false;
   /** Token bucket for the rate limit, refilled lazily from the clock on each frame. */
   #tokens: number;
+  /**
+   * The resumable session this connection holds; undefined on a plain v1
+   * connection, and from the moment this connection's end is decided (or it
+   * was replaced, or its session overflowed).
+   */
+  #session: ConnectionSession<TClient, TServer, TAuth> | undefined = undefined;
+  /** Client messages received (delivered or dropped as duplicates) since the last ack sent. */
+  #ackOwed = 0;
+  /** In the host's ack queue; the queue's and `flushAck`'s to write. */
+  ackQueued = false;
 
   constructor(
     host: Host<TClient, TServer, TAuth>,
@@ -81,6 +108,12 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     return !this.#ended;
   }
 
+  /** Binds the resumable session (before `start`); the connection speaks its seq and acks from now. */
+  bind(session: ConnectionSession<TClient, TServer, TAuth>): void {
+    this.#session = session;
+    this.sessionId = session.sessionId;
+  }
+
   /** Sends `welcome` (always the first frame) and starts the silence watch. */
   start(welcome: string): void {
     this.#transport.send(welcome);
@@ -103,7 +136,9 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
       this.#closeWith(CloseCode.RateLimited);
       return;
     }
-    const decoded = decodeClientFrame(text);
+    const session = this.#session;
+    // Without a session the plain v1 table: an `ack` is then an unknown type (4400).
+    const decoded = decodeClientFrame(text, session === undefined ? undefined : RESUMABLE);
     if (!decoded.ok) {
       this.#closeWith(CloseCode.BadMessage);
       return;
@@ -112,6 +147,29 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     if (message.type === "ping") {
       this.#write(encodeServerMessage({ type: "pong", seq: message.seq }));
       return;
+    }
+    if (message.type === "ack") {
+      // Cumulative; an ack above the highest seq sent is a bad message (only decoded with a session).
+      if (session === undefined || !session.unacked.ack(message.seq)) {
+        this.#closeWith(CloseCode.BadMessage);
+      }
+      return;
+    }
+    if (session !== undefined) {
+      const seq = message.seq;
+      const received = session.receivedSeq;
+      if (seq === undefined || seq > received + 1) {
+        // A missing seq or a gap: a message was lost in between, which the contract cannot repair.
+        this.#closeWith(CloseCode.BadMessage);
+        return;
+      }
+      if (seq <= received) {
+        // A replay of one already delivered: dropped, acknowledged again.
+        this.#oweAck();
+        return;
+      }
+      // Received, even if its data fails the schema below (the client hears `error`, as in v1).
+      session.receivedSeq = seq;
     }
     const valid = validateData(host.clientSchema, message.data);
     if (!valid.ok) {
@@ -122,10 +180,30 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
           message: valid.message,
         }),
       );
+      if (session !== undefined) this.#oweAck();
       return;
     }
     host.counters.messagesIn++;
     host.connectionMessage(this, valid.value);
+    // After delivery: what is acknowledged has reached the application.
+    if (session !== undefined) this.#oweAck();
+  }
+
+  /** One more client message to acknowledge: at once at 32, else at the latest one interval from now. */
+  #oweAck(): void {
+    if (this.#ended) return;
+    if (++this.#ackOwed >= ACK_EVERY) this.flushAck();
+    else if (!this.ackQueued) this.#host.queueAck(this);
+  }
+
+  /** Sends the ack owed, if any (the ack queue's call, or `#oweAck`'s at 32). */
+  flushAck(): void {
+    // An ack sent now makes a queued slot stale: the queue skips it.
+    this.ackQueued = false;
+    const session = this.#session;
+    if (this.#ackOwed === 0 || session === undefined || this.#ended) return;
+    this.#ackOwed = 0;
+    this.#write(`{"type":"ack","seq":${session.receivedSeq}}`);
   }
 
   receiveBinary(): void {
@@ -164,6 +242,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
       throw new HeartlineError(ServerErrorCode.InvalidPayload, `invalid payload: ${valid.message}`);
     }
     if (this.#ended) return false;
+    if (this.#session !== undefined) return this.sendNumbered(data, JSON.stringify(data));
     if (!this.#write(encodeServerMessage({ type: "message", data }))) return false;
     host.counters.messagesOut++;
     return true;
@@ -188,6 +267,62 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   /** Sends an already-encoded frame when open; false if ended or shed as a slow consumer. */
   writeIfOpen(text: string): boolean {
     return !this.#ended && this.#write(text);
+  }
+
+  /** True while the connection holds a resumable session (its messages need a seq each). */
+  get numbered(): boolean {
+    return this.#session !== undefined;
+  }
+
+  /**
+   * Sends `data` (already validated; `dataJson` its JSON text, shared by a
+   * broadcast) on the resumable session: numbered, and kept until acked. A
+   * full buffer overflows the session: false, nothing sent. Once kept, the
+   * message is the session's to deliver or report, so true even if the
+   * write sheds this connection as a slow consumer (it is replayed on resume).
+   */
+  sendNumbered(data: TServer, dataJson: string | undefined): boolean {
+    const session = this.#session;
+    if (session === undefined || this.#ended) return false;
+    const unacked = session.unacked;
+    // JSON.stringify({type, seq, data}) by hand, the data encoded once per broadcast.
+    const text = `{"type":"message","seq":${unacked.nextSeq},"data":${dataJson ?? "null"}}`;
+    if (unacked.push(data, text) === "full") {
+      this.#overflow(session);
+      return false;
+    }
+    this.#host.counters.messagesOut++;
+    this.#write(text);
+    return true;
+  }
+
+  /** After a resumed welcome: every message the client has not acknowledged, in order; returns how many. */
+  replay(): number {
+    const unacked = this.#session?.unacked;
+    if (unacked === undefined) return 0;
+    const count = unacked.size;
+    unacked.replay((text) => {
+      this.writeIfOpen(text);
+    });
+    return count;
+  }
+
+  /**
+   * Another connection resumed this one's session (a takeover): 4409,
+   * reported `replaced`, and the socket dropped at once, as for a timeout
+   * (the client is most likely gone: that is why it came back).
+   */
+  replace(): void {
+    this.#session = undefined;
+    this.#end(DisconnectReason.Replaced, CloseCode.Replaced, DisconnectReason.Replaced, true);
+  }
+
+  /** The unacknowledged buffer is full: the session ends ("overflow") and this connection closes 1013. */
+  #overflow(session: ConnectionSession<TClient, TServer, TAuth>): void {
+    // Unbound first, so this end does not keep the session for the window.
+    this.#session = undefined;
+    this.#closeWith(CloseCode.TryAgainLater);
+    this.#host.endSession(session, "overflow");
   }
 
   /** Shutdown: `goodbye`, then 1001. */
@@ -267,10 +402,12 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     this.#ended = true;
     const host = this.#host;
     host.unwatch(this);
+    const session = this.#session;
+    this.#session = undefined;
     if (closeReason !== undefined) {
       this.#transport.close(code!, closeReason);
       if (terminate) this.#transport.terminate();
     }
-    host.connectionEnded(this, reason, code);
+    host.connectionEnded(this, reason, code, session);
   }
 }

@@ -15,6 +15,16 @@ export {
   type ServerCoreOptions,
   serverDefaults,
 } from "./options.js";
+export { resumeDefaults } from "./resume/defaults.js";
+export type { ResumeOptions } from "./resume/options.js";
+export type {
+  ResumeInfo,
+  ResumeOffer,
+  SessionEndInfo,
+  SessionEndReason,
+  SessionStats,
+} from "./resume/resume-api.js";
+export { sameClientDefault } from "./resume/session-store.js";
 export { createServerCore, type ServerCore } from "./server-core.js";
 export type { ServerStats } from "./stats.js";
 export type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";

@@ -1,6 +1,7 @@
 import type { UpgradeRequest } from "./admission.js";
 import type { Connection, DisconnectInfo } from "./connection-api.js";
 import type { HeartlineError } from "./errors.js";
+import type { ResumeInfo, SessionEndInfo } from "./resume/resume-api.js";
 import type { UpgradeRejection } from "./upgrade-rejection.js";
 
 /** What each server event hands its listeners. */
@@ -11,6 +12,17 @@ export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = u
   message: (conn: Connection<TServer, TAuth>, data: TClient) => void;
   /** Exactly once per connection. */
   disconnect: (info: DisconnectInfo<TAuth>, conn: Connection<TServer, TAuth>) => void;
+  /**
+   * A connection resumed a session (resumption on): once per resumed
+   * connection, after its `welcome`, the replay and its `connection` event.
+   */
+  resume: (info: ResumeInfo, conn: Connection<TServer, TAuth>) => void;
+  /**
+   * A resumable session ended, exactly once per session: its window passed,
+   * it overflowed, or a deliberate end ended it; with the data the server
+   * could not deliver (after the `disconnect` of the connection whose end ended it).
+   */
+  sessionEnd: (info: SessionEndInfo<TServer, TAuth>) => void;
   /** Something went wrong that did not crash the server (a listener threw, authenticate threw…). */
   error: (error: HeartlineError, conn: Connection<TServer, TAuth> | undefined) => void;
   /** An upgrade was refused with an HTTP status; once per refused request. */

@@ -7,6 +7,12 @@ import {
 import type { AdmissionOptions, UpgradeRequest } from "./admission.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
 import type { ServerListeners } from "./listeners.js";
+import { resumeDefaults } from "./resume/defaults.js";
+import {
+  type ResolvedResumeOptions,
+  type ResumeOptions,
+  resolveResumeOptions,
+} from "./resume/options.js";
 
 /** A token bucket: `burst` frames at once, refilled at `perSecond`. */
 export interface RateLimit {
@@ -36,6 +42,8 @@ export const serverDefaults = Object.freeze({
   /** Wide enough that 10,000 clients come back at about 1,100 per second, not all at once. */
   reconnectWindow: Object.freeze({ minMs: 1000, maxMs: 10_000 }) as ReconnectWindow,
   closeTimeoutMs: 5000,
+  /** The values `resume` uses when it is on (it is off unless given): `resumeDefaults`. */
+  resume: resumeDefaults,
 });
 
 /**
@@ -68,6 +76,12 @@ export interface ServerCoreOptions<
   clock?: Clock;
   /** Session id per connection. Default Web Crypto's `crypto.randomUUID()`. */
   generateSessionId?: () => string;
+  /**
+   * Resumable sessions (PROTOCOL.md, "Resumable sessions"): `false` or
+   * absent is off (plain v1; resume offers ignored); an object turns them on,
+   * each field defaulting to `resumeDefaults`.
+   */
+  resume?: false | ResumeOptions<TAuth>;
   /** Listeners registered before the first event can fire. */
   on?: Partial<ServerListeners<TClient, TServer, TAuth>>;
 }
@@ -84,6 +98,8 @@ export interface ResolvedCoreOptions {
   readonly closeTimeoutMs: number;
   readonly clock: Clock;
   readonly generateSessionId: () => string;
+  /** Undefined when resumption is off. */
+  readonly resume: ResolvedResumeOptions | undefined;
 }
 
 function invalid(message: string): never {
@@ -142,5 +158,6 @@ export function resolveCoreOptions<TClient, TServer, TAuth, TRequest>(
     ),
     clock: options.clock ?? systemClock,
     generateSessionId: options.generateSessionId ?? randomUUID,
+    resume: resolveResumeOptions(options.resume),
   };
 }

@@ -4,10 +4,12 @@ import {
   encodeServerMessage,
   listenerThrew,
   PROTOCOL_VERSION,
+  type ResumeFailure,
   rethrowLater,
   type StandardSchemaV1,
   type TimerHandle,
   validateData,
+  type WelcomeMessage,
 } from "@heartline/protocol";
 import {
   type Admission,
@@ -15,13 +17,18 @@ import {
   createAdmission,
   type UpgradeRequest,
 } from "./admission.js";
-import { ServerConnection } from "./connection.js";
+import { type ConnectionSession, ServerConnection } from "./connection.js";
 import type { Connection, DisconnectInfo } from "./connection-api.js";
 import { type ConnectionHost, TrafficCounters } from "./connection-host.js";
 import { DeadlineQueue } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
 import type { ServerEventName, ServerListeners } from "./listeners.js";
 import { type ResolvedCoreOptions, resolveCoreOptions, type ServerCoreOptions } from "./options.js";
+import { AckQueue } from "./resume/ack-queue.js";
+import type { SessionEndReason } from "./resume/resume-api.js";
+import { type SessionEnd, SessionStore } from "./resume/session-store.js";
+import { unrefClock } from "./resume/unref-clock.js";
+import { sessionSurvives } from "./resume/window-rules.js";
 import type { ServerStats } from "./stats.js";
 import type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";
 import type { UpgradeRejection } from "./upgrade-rejection.js";
@@ -88,11 +95,17 @@ function emptyDisconnectCounts(): Record<DisconnectReason, number> {
 }
 
 type Conn<TClient, TServer, TAuth> = ServerConnection<TClient, TServer, TAuth>;
+type Session<TClient, TServer, TAuth> = ConnectionSession<TClient, TServer, TAuth>;
 
 export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   implements
     ServerCore<TClient, TServer, TAuth, TRequest>,
-    ConnectionHost<Conn<TClient, TServer, TAuth>, TClient, TServer>
+    ConnectionHost<
+      Conn<TClient, TServer, TAuth>,
+      TClient,
+      TServer,
+      Session<TClient, TServer, TAuth>
+    >
 {
   readonly options: ResolvedCoreOptions;
   readonly clientSchema: StandardSchemaV1<unknown, TClient> | undefined;
@@ -114,9 +127,17 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     connection: [],
     message: [],
     disconnect: [],
+    resume: [],
+    sessionEnd: [],
     error: [],
     upgradeRejected: [],
   };
+  /** Resumable sessions; undefined with resumption off (then nothing below is allocated). */
+  readonly #sessions: SessionStore<TServer, TAuth, Conn<TClient, TServer, TAuth>> | undefined;
+  /** Acks owed to clients, flushed at the latest one interval after receipt, under one timer. */
+  readonly #acks: AckQueue<Conn<TClient, TServer, TAuth>> | undefined;
+  #resumedCount = 0;
+  #endedCount = 0;
   readonly #terms: { intervalMs: number; timeoutMs: number };
   #keepAliveHandle: TimerHandle | undefined;
   #closing: Promise<void> | undefined;
@@ -133,6 +154,24 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       intervalMs: this.options.intervalMs,
       timeoutMs: this.options.timeoutMs,
     });
+    const resume = this.options.resume;
+    if (resume !== undefined) {
+      this.#sessions = new SessionStore<TServer, TAuth, Conn<TClient, TServer, TAuth>>({
+        windowMs: resume.windowMs,
+        maxUnackedMessages: resume.maxUnackedMessages,
+        maxUnackedBytes: resume.maxUnackedBytes,
+        maxUnackedBytesTotal: resume.maxUnackedBytesTotal,
+        maxSessions: resume.maxSessions,
+        sameClient: resume.sameClient,
+        onEnd: (end) => this.#sessionEnded(end),
+        // A detached session's window must not keep a closed server's process alive.
+        clock: unrefClock(this.options.clock),
+      });
+      this.#acks = new AckQueue(this.options.clock, this.options.intervalMs);
+    } else {
+      this.#sessions = undefined;
+      this.#acks = undefined;
+    }
     const on = options.on;
     if (on) {
       for (const name of Object.keys(this.#listeners) as ServerEventName[]) {
@@ -151,24 +190,92 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       transport.close(CloseCode.GoingAway, DisconnectReason.ServerClosed);
       return NOOP_SINK;
     }
-    const sessionId = this.options.generateSessionId();
-    const conn = new ServerConnection(this, transport, sessionId, info.remoteAddress, info.auth);
+    const conn = new ServerConnection(this, transport, "", info.remoteAddress, info.auth) as Conn<
+      TClient,
+      TServer,
+      TAuth
+    >;
+    const store = this.#sessions;
+    const offer = info.resume;
+    let welcome: string;
+    let resumed: { gapMs: number; ack: number } | undefined;
+    if (store === undefined || offer === undefined) {
+      // Resumption off, or a client that did not offer it: plain v1.
+      conn.sessionId = this.options.generateSessionId();
+      welcome = this.#welcome(conn.sessionId, undefined, undefined);
+    } else {
+      const taken =
+        offer.token === undefined ? undefined : store.take(offer.token, info.auth, conn);
+      if (taken?.ok === true) {
+        conn.bind(taken.session);
+        // Before the new welcome: the old connection's end is reported at this moment, once.
+        taken.replaced?.replace();
+        resumed = { gapMs: taken.gapMs, ack: taken.session.receivedSeq };
+        this.#resumedCount++;
+        welcome = this.#welcome(conn.sessionId, taken.token, { ack: resumed.ack });
+      } else {
+        conn.sessionId = this.options.generateSessionId();
+        const created = store.create(conn.sessionId, info.auth, conn);
+        // At maxSessions: plain v1 (no `resume` in the welcome tells the client).
+        if (created === undefined) welcome = this.#welcome(conn.sessionId, undefined, undefined);
+        else {
+          conn.bind(created.session);
+          welcome = this.#welcome(conn.sessionId, created.token, taken?.failure);
+        }
+      }
+    }
     this.#live.add(conn);
     this.#accepted++;
     this.#open++;
-    conn.start(
-      encodeServerMessage({
-        type: "welcome",
-        protocol: PROTOCOL_VERSION,
-        sessionId,
-        heartbeat: this.#terms,
-      }),
-    );
+    conn.start(welcome);
+    // Replay before anything new, so before any listener can send.
+    const replayed = resumed === undefined ? 0 : conn.replay();
     if (this.options.keepAliveIntervalMs > 0 && this.#keepAliveHandle === undefined) {
       this.#scheduleKeepAlive();
     }
     this.#emit("connection", conn, info.request);
+    if (resumed !== undefined) {
+      this.#emit(
+        "resume",
+        {
+          sessionId: conn.sessionId,
+          gapMs: resumed.gapMs,
+          replayed: { toClient: replayed },
+          ack: resumed.ack,
+        },
+        conn,
+      );
+    }
     return conn;
+  }
+
+  /**
+   * The welcome frame: plain v1 without a token; with one, `resume` and
+   * then `resumed` (an `{ ack }`) or `resumeFailed` (a failure name).
+   */
+  #welcome(
+    sessionId: string,
+    token: string | undefined,
+    outcome: { ack: number } | ResumeFailure | undefined,
+  ): string {
+    if (token === undefined) {
+      return encodeServerMessage({
+        type: "welcome",
+        protocol: PROTOCOL_VERSION,
+        sessionId,
+        heartbeat: this.#terms,
+      });
+    }
+    const message: WelcomeMessage = {
+      type: "welcome",
+      protocol: PROTOCOL_VERSION,
+      sessionId,
+      heartbeat: this.#terms,
+      resume: { token, windowMs: this.#sessions!.windowMs },
+    };
+    if (typeof outcome === "string") message.resumeFailed = outcome;
+    else if (outcome !== undefined) message.resumed = outcome;
+    return encodeServerMessage(message);
   }
 
   broadcast(data: TServer, filter?: (conn: Connection<TServer, TAuth>) => boolean): number {
@@ -177,12 +284,22 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       throw new HeartlineError(ServerErrorCode.InvalidPayload, `invalid payload: ${valid.message}`);
     }
     const text = encodeServerMessage({ type: "message", data });
+    // A resumable session numbers each message its own way; the data is encoded once for all.
+    let json: string | undefined;
+    let plain = 0;
     let sent = 0;
     for (const conn of this.#live) {
       if (!conn.isOpen || (filter !== undefined && !filter(conn))) continue;
-      if (conn.writeIfOpen(text)) sent++;
+      if (conn.numbered) {
+        json ??= JSON.stringify(data);
+        // Counted in messagesOut by the connection itself.
+        if (conn.sendNumbered(data, json)) sent++;
+      } else if (conn.writeIfOpen(text)) {
+        plain++;
+        sent++;
+      }
     }
-    this.counters.messagesOut += sent;
+    this.counters.messagesOut += plain;
     return sent;
   }
 
@@ -201,6 +318,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       framesIn: counters.framesIn,
       framesOut: counters.framesOut,
       upgradesRejected: { ...this.#rejected },
+      sessions: this.#sessionStats(),
     };
   }
 
@@ -269,9 +387,18 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     conn: Conn<TClient, TServer, TAuth>,
     reason: DisconnectReason,
     code: number | undefined,
+    session: Session<TClient, TServer, TAuth> | undefined,
   ): void {
     this.#open--;
     this.#disconnects[reason]++;
+    // The window rule decides first, so the report can say; a deliberate end
+    // ends the session after the report (disconnect, then sessionEnd).
+    let resumable = reason === DisconnectReason.Replaced;
+    let endsSession = false;
+    if (session !== undefined) {
+      if (sessionSurvives(reason, code)) resumable = this.#sessions!.detach(session, conn);
+      else endsSession = true;
+    }
     const info: DisconnectInfo<TAuth> =
       code === undefined
         ? {
@@ -281,6 +408,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
             lastSeenAt: conn.lastHeardAt,
             connectedAt: conn.connectedAt,
             auth: conn.auth,
+            resumable,
           }
         : {
             sessionId: conn.sessionId,
@@ -290,8 +418,18 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
             lastSeenAt: conn.lastHeardAt,
             connectedAt: conn.connectedAt,
             auth: conn.auth,
+            resumable,
           };
     this.#emit("disconnect", info, conn);
+    if (endsSession) this.#sessions!.end(session!, reason, conn);
+  }
+
+  queueAck(conn: Conn<TClient, TServer, TAuth>): void {
+    this.#acks?.add(conn);
+  }
+
+  endSession(session: Session<TClient, TServer, TAuth>, reason: "overflow"): void {
+    this.#sessions?.end(session, reason);
   }
 
   connectionGone(conn: Conn<TClient, TServer, TAuth>): void {
@@ -310,6 +448,36 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
 
   // ---- internals ----
 
+  /** The store's one report of a session's end, as the `sessionEnd` event. */
+  #sessionEnded(end: SessionEnd<TServer, TAuth>): void {
+    this.#endedCount++;
+    const undelivered: TServer[] = [];
+    for (const message of end.undelivered) undelivered.push(message.data);
+    this.#emit(
+      "sessionEnd",
+      {
+        sessionId: end.sessionId,
+        reason: end.reason as SessionEndReason,
+        undelivered,
+        auth: end.auth,
+        at: end.at,
+      },
+      undefined,
+    );
+  }
+
+  #sessionStats(): ServerStats["sessions"] {
+    const store = this.#sessions;
+    if (store === undefined) return { live: 0, detached: 0, resumed: 0, ended: 0 };
+    const held = store.stats();
+    return {
+      live: held.sessions - held.detached,
+      detached: held.detached,
+      resumed: this.#resumedCount,
+      ended: this.#endedCount,
+    };
+  }
+
   #emit<E extends ServerEventName>(
     event: E,
     a: Parameters<ServerListeners<TClient, TServer, TAuth>[E]>[0],
@@ -323,9 +491,11 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
         this.#listenerThrew(
           event,
           cause,
-          (event === "upgradeRejected" ? undefined : event === "disconnect" ? b : a) as
-            | Connection<TServer, TAuth>
-            | undefined,
+          (event === "upgradeRejected" || event === "sessionEnd"
+            ? undefined
+            : event === "disconnect" || event === "resume"
+              ? b
+              : a) as Connection<TServer, TAuth> | undefined,
         );
       }
     }

@@ -1,4 +1,5 @@
 import type { DisconnectReason } from "@heartline/protocol";
+import type { SessionStats } from "./resume/resume-api.js";
 
 /** Live counters; `stats()` returns a copy. */
 export interface ServerStats {
@@ -15,4 +16,6 @@ export interface ServerStats {
   readonly framesOut: number;
   /** Refused upgrades by HTTP status. */
   readonly upgradesRejected: Readonly<Record<number, number>>;
+  /** Resumable sessions (all zero with resumption off). */
+  readonly sessions: SessionStats;
 }

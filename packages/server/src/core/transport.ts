@@ -1,4 +1,5 @@
 import type { UpgradeRequest } from "./admission.js";
+import type { ResumeOffer } from "./resume/resume-api.js";
 
 /**
  * What the core needs from one connection's socket. The `ws` adapter wraps a
@@ -32,6 +33,11 @@ export interface ConnectionInfo<TAuth = unknown> {
   readonly auth: TAuth;
   /** Given to the `connection` listener, then dropped (not kept per connection, to save memory). */
   readonly request?: UpgradeRequest | undefined;
+  /**
+   * The resume offer from `admit` (`Admission.resume`), passed on as it is.
+   * Absent: a plain v1 connection, even with resumption on.
+   */
+  readonly resume?: ResumeOffer | undefined;
 }
 
 /**

@@ -126,13 +126,14 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       refuseUpgrade(socket, admission.status, admission.reason);
       return;
     }
-    const auth = admission.auth;
+    const { auth, resume } = admission;
     socket.removeListener("error", onUpgradeSocketError);
     wss.handleUpgrade(request, socket, head, (ws) => {
       const sink = core.accept(ws, {
         remoteAddress: request.socket.remoteAddress,
         auth,
         request,
+        resume,
       });
       attachSink(ws, sink);
     });

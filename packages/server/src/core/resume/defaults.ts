@@ -1,6 +1,7 @@
 /**
  * The defaults of the server's `resume` option (resumption itself is off
- * unless the option is given). Read with `??`, so 0 means 0.
+ * unless the option is given; these are the values used when it is on).
+ * Read with `??`, so 0 means 0. Also reachable as `serverDefaults.resume`.
  */
 export const resumeDefaults = Object.freeze({
   /** How long a dropped session stays resumable: the contract's example window, 2 minutes. */
@@ -30,6 +31,7 @@ export const resumeDefaults = Object.freeze({
    * A receiver acks once this many received messages are unacknowledged,
    * and otherwise at the latest one heartbeat interval after a message
    * (the interval is the heartbeat's `intervalMs`, not an option of its own).
+   * Fixed by the contract, so not an option.
    */
   ackEveryMessages: 32,
 });

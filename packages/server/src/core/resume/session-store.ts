@@ -1,4 +1,10 @@
-import { type Clock, ResumeFailure, systemClock, type TimerHandle } from "@heartline/protocol";
+import {
+  type Clock,
+  type DisconnectReason,
+  ResumeFailure,
+  systemClock,
+  type TimerHandle,
+} from "@heartline/protocol";
 import { type Deadlined, DeadlineQueue } from "../deadline-queue.js";
 import { resumeDefaults } from "./defaults.js";
 import {
@@ -22,9 +28,21 @@ export const SessionEndReason = {
 } as const;
 export type SessionEndReason = (typeof SessionEndReason)[keyof typeof SessionEndReason];
 
-export interface SessionEnd<TData = unknown> {
+/**
+ * What `end` may be given: `overflow`, or a deliberate end, either as
+ * `closed` or as the disconnect reason that made it (the server core passes
+ * the reason, so its `sessionEnd` event can say which end it was).
+ */
+export type SessionEndCause =
+  | typeof SessionEndReason.Closed
+  | typeof SessionEndReason.Overflow
+  | DisconnectReason;
+
+export interface SessionEnd<TData = unknown, TAuth = unknown> {
   readonly sessionId: string;
-  readonly reason: SessionEndReason;
+  readonly reason: SessionEndReason | DisconnectReason;
+  /** The session's `auth` (what `authenticate` returned for the connection that created it). */
+  readonly auth: TAuth;
   /** Every message the server still held unacknowledged, in order: never delivered, or not known to be. */
   readonly undelivered: ReadonlyArray<UnackedMessage<TData>>;
   /** Clock time of the end. */
@@ -89,7 +107,7 @@ export interface SessionStoreOptions<TData, TAuth> {
    * The end of a session, once, with the undelivered messages' data. A throw
    * here does not disturb the store: it is rethrown on a microtask.
    */
-  readonly onEnd?: ((end: SessionEnd<TData>) => void) | undefined;
+  readonly onEnd?: ((end: SessionEnd<TData, TAuth>) => void) | undefined;
   readonly clock?: Clock | undefined;
 }
 
@@ -200,7 +218,7 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
   readonly #maxUnackedBytes: number;
   readonly #budget: ByteBudget;
   readonly #sameClient: (sessionAuth: TAuth, newAuth: TAuth) => boolean;
-  readonly #onEnd: ((end: SessionEnd<TData>) => void) | undefined;
+  readonly #onEnd: ((end: SessionEnd<TData, TAuth>) => void) | undefined;
   readonly #clock: Clock;
   readonly #sessions = new Map<string, Session<TData, TAuth, TOwner>>();
   readonly #windows: DeadlineQueue<Session<TData, TAuth, TOwner>>;
@@ -326,11 +344,11 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
    * `owner`, only while that connection holds it (a replaced connection's
    * deliberate close does not end the session that moved on). False when
    * nothing was done. `overflow` leaves a tombstone so the next resume hears
-   * `overflow`; `closed` leaves none (`unknown`, as the contract says).
+   * `overflow`; a deliberate end leaves none (`unknown`, as the contract says).
    */
   end(
     session: ResumableSession<TData, TAuth, TOwner>,
-    reason: typeof SessionEndReason.Closed | typeof SessionEndReason.Overflow,
+    reason: SessionEndCause,
     owner?: TOwner,
   ): boolean {
     const s = session as Session<TData, TAuth, TOwner>;
@@ -345,7 +363,10 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     if (session.state === "detached") this.#finish(session, SessionEndReason.Expired);
   }
 
-  #finish(s: Session<TData, TAuth, TOwner>, reason: SessionEndReason): void {
+  #finish(
+    s: Session<TData, TAuth, TOwner>,
+    reason: SessionEndCause | typeof SessionEndReason.Expired,
+  ): void {
     const now = this.#clock.now();
     this.#windows.remove(s);
     this.#sessions.delete(s.id);
@@ -353,7 +374,7 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     s.owner = undefined;
     s.forget();
     const undelivered = s.unacked.drain();
-    if (reason !== SessionEndReason.Closed) {
+    if (reason === SessionEndReason.Expired || reason === SessionEndReason.Overflow) {
       this.#bury(
         s.id,
         reason === SessionEndReason.Expired ? ResumeFailure.Expired : ResumeFailure.Overflow,
@@ -363,7 +384,7 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     const onEnd = this.#onEnd;
     if (onEnd === undefined) return;
     try {
-      onEnd({ sessionId: s.sessionId, reason, undelivered, at: now });
+      onEnd({ sessionId: s.sessionId, reason, auth: s.auth, undelivered, at: now });
     } catch (error) {
       // Never let a listener break the queue's loop or the store's state;
       // never swallow it either.

@@ -1,0 +1,75 @@
+import { HeartlineError, ServerErrorCode } from "../errors.js";
+import { resumeDefaults } from "./defaults.js";
+import { sameClientDefault } from "./session-store.js";
+
+/** The server's `resume` option: resumable sessions (PROTOCOL.md, "Resumable sessions"). */
+export interface ResumeOptions<TAuth = unknown> {
+  /** How long a dropped session stays resumable. Default 120,000. */
+  windowMs?: number;
+  /** Server → client messages held unacknowledged per session; past it: overflow. Default 1,000. */
+  maxUnackedMessages?: number;
+  /** Bytes of those per session; past it: overflow. Default 1 MiB. */
+  maxUnackedBytes?: number;
+  /** Bytes held unacknowledged across all sessions; past it the session that pushes overflows. Default 64 MiB. */
+  maxUnackedBytesTotal?: number;
+  /** Resumable sessions held at once; at the bound new connections are plain v1. Default 100,000. */
+  maxSessions?: number;
+  /**
+   * Whether the client resuming (its `authenticate` result) is the session's.
+   * Default `sameClientDefault`: the same value, or equal plain data.
+   */
+  sameClient?: (sessionAuth: TAuth, newAuth: TAuth) => boolean;
+}
+
+export interface ResolvedResumeOptions {
+  readonly windowMs: number;
+  readonly maxUnackedMessages: number;
+  readonly maxUnackedBytes: number;
+  readonly maxUnackedBytesTotal: number;
+  readonly maxSessions: number;
+  readonly sameClient: (sessionAuth: unknown, newAuth: unknown) => boolean;
+}
+
+function check(name: string, value: number, integer: boolean): number {
+  if (!(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new HeartlineError(
+      ServerErrorCode.InvalidOption,
+      `resume.${name} must be a positive ${integer ? "integer" : "number"}`,
+    );
+  }
+  return value;
+}
+
+/** Undefined when resumption is off (`undefined` or `false`). */
+export function resolveResumeOptions<TAuth>(
+  resume: false | ResumeOptions<TAuth> | undefined,
+): ResolvedResumeOptions | undefined {
+  if (resume === undefined || resume === false) return undefined;
+  if (typeof resume !== "object" || resume === null) {
+    throw new HeartlineError(ServerErrorCode.InvalidOption, "resume must be false or an object");
+  }
+  const sameClient = resume.sameClient ?? sameClientDefault;
+  if (typeof sameClient !== "function") {
+    throw new HeartlineError(ServerErrorCode.InvalidOption, "resume.sameClient must be a function");
+  }
+  return Object.freeze({
+    windowMs: check("windowMs", resume.windowMs ?? resumeDefaults.windowMs, false),
+    maxUnackedMessages: check(
+      "maxUnackedMessages",
+      resume.maxUnackedMessages ?? resumeDefaults.maxUnackedMessages,
+      true,
+    ),
+    maxUnackedBytes: check(
+      "maxUnackedBytes",
+      resume.maxUnackedBytes ?? resumeDefaults.maxUnackedBytes,
+      false,
+    ),
+    maxUnackedBytesTotal: check(
+      "maxUnackedBytesTotal",
+      resume.maxUnackedBytesTotal ?? resumeDefaults.maxUnackedBytesTotal,
+      false,
+    ),
+    maxSessions: check("maxSessions", resume.maxSessions ?? resumeDefaults.maxSessions, true),
+    sameClient: sameClient as (a: unknown, b: unknown) => boolean,
+  });
+}

@@ -1,0 +1,60 @@
+import type { DisconnectReason } from "@heartline/protocol";
+
+/** What the `resume` event reports, once per resumed connection, after its `welcome`. */
+export interface ResumeInfo {
+  /** The session's id: the same as on its previous connections. */
+  readonly sessionId: string;
+  /**
+   * Milliseconds since the previous connection's end was reported (0 for a
+   * takeover: the old connection's end is reported at the resume).
+   */
+  readonly gapMs: number;
+  /** Messages sent again after the welcome: every server message the client had not acknowledged. */
+  readonly replayed: { readonly toClient: number };
+  /** `welcome.resumed.ack`: the highest client message seq the server had received. */
+  readonly ack: number;
+}
+
+/**
+ * Why a resumable session ended: its window passed (`expired`), an
+ * unacknowledged buffer overflowed (`overflow`), or the disconnect reason of
+ * the deliberate end that ended it (`client_closed` for a client's 1000 or
+ * 1005, `server_closed` for the application's `conn.close()`,
+ * `protocol_error`, `rate_limited`). `evicted` is reserved: this version
+ * never evicts a session; at `maxSessions` new connections are plain v1.
+ */
+export type SessionEndReason = "expired" | "overflow" | "evicted" | DisconnectReason;
+
+/** What the `sessionEnd` event reports, exactly once per resumable session. */
+export interface SessionEndInfo<TServer = unknown, TAuth = unknown> {
+  readonly sessionId: string;
+  readonly reason: SessionEndReason;
+  /**
+   * The data of every message the server still held unacknowledged, in
+   * order: accepted by `send`/`broadcast` and never acknowledged, so not
+   * known to be delivered (some may have arrived just before the end).
+   */
+  readonly undelivered: readonly TServer[];
+  /** What `authenticate` returned for the connection that created the session. */
+  readonly auth: TAuth;
+  /** Clock time of the end. */
+  readonly at: number;
+}
+
+/** Resumable session counts in `stats()`; all zero with resumption off. */
+export interface SessionStats {
+  /** Sessions held by an open connection. */
+  readonly live: number;
+  /** Sessions in their window, waiting for a resume. */
+  readonly detached: number;
+  /** Successful resumes since start. */
+  readonly resumed: number;
+  /** Sessions ended since start (each reported once on `sessionEnd`). */
+  readonly ended: number;
+}
+
+/** The resume offer admission found in the upgrade (`Admission.resume`); adapters pass it to `accept`. */
+export interface ResumeOffer {
+  /** The token of the session to resume, as offered (maybe malformed); undefined for a new session. */
+  readonly token: string | undefined;
+}
