@@ -165,7 +165,7 @@ describe.each(["memory", "loopback"] as const)("resume under faults (%s)", (tran
       within: 10 * X,
     });
     expect(failed.payload.resumed).toBe(false);
-    const welcome = h.timeline.entries.findLast(
+    const welcome = [...h.timeline.entries].reverse().find(
       (e) => e.kind === "frame" && e.direction === "toClient" && e.type === "welcome",
     );
     expect(welcome?.kind === "frame" && JSON.parse(welcome.text)).toMatchObject({
