@@ -65,6 +65,8 @@ interface World {
   send: (id: string) => boolean;
   sessionEnds: Array<{ sessionId: string; reason: string; undelivered: readonly string[] }>;
   sessionIds: Set<string>;
+  /** The last message number used (ids are unique across every phase of a run). */
+  n: number;
 }
 
 async function world(): Promise<World> {
@@ -92,7 +94,7 @@ async function world(): Promise<World> {
   const sessionIds = new Set<string>();
   c.on("open", ({ sessionId }) => void sessionIds.add(sessionId));
   await h.waitFor.clientState(c, "open", { within: 0 });
-  return { h, c, book, send, sessionEnds, sessionIds };
+  return { h, c, book, send, sessionEnds, sessionIds, n: 0 };
 }
 
 /** The app on the server sends to the session's live connection only (a detached one refuses). */
@@ -104,14 +106,13 @@ function serverSend(w: World, id: string): void {
 }
 
 async function run(w: World, steps: readonly Step[]): Promise<void> {
-  let n = 0;
   for (const s of steps) {
     switch (s.kind) {
       case "clientSend":
-        for (let i = 0; i < s.n; i++) w.send(`c${++n}`);
+        for (let i = 0; i < s.n; i++) w.send(`c${++w.n}`);
         break;
       case "serverSend":
-        for (let i = 0; i < s.n; i++) serverSend(w, `s${++n}`);
+        for (let i = 0; i < s.n; i++) serverSend(w, `s${++w.n}`);
         break;
       case "advance":
         await w.h.advance(s.ms);
@@ -158,6 +159,7 @@ describe("resume model (in memory, fake clock)", () => {
           // …and so everything accepted arrived, exactly in send order.
           expect(d.delivered).toEqual(d.accepted);
         }
+        if (process.env.HL_MODEL_TRACE && w.sessionIds.size !== 1) w.h.timeline.print();
         expect(w.sessionIds.size).toBe(1);
         expect(w.sessionEnds).toEqual([]);
 
