@@ -58,6 +58,8 @@ async function start(resumeWindowMs?: number) {
   client.on("resumed", ({ replayed }) => void replays.push(replayed));
   client.connect();
   await until("the first connect", () => events.find((e) => e.event === "connect"));
+  // The welcome (and its resume token) reached the client.
+  await until("the client open", () => (client.state === "open" ? true : undefined));
   return { server, events, sockets, client, replays };
 }
 
@@ -103,7 +105,9 @@ describe("the demo's resume and session_end lines", () => {
     await until("the second connect", () =>
       events.filter((e) => e.event === "connect").length === 2 ? true : undefined,
     );
-    expect(client.sessionId).not.toBe(first);
+    await until("the client open on a new session", () =>
+      client.state === "open" && client.sessionId !== first ? true : undefined,
+    );
     client.close();
     await until("the last disconnect", () =>
       events.filter((e) => e.event === "disconnect").length === 2 ? true : undefined,
