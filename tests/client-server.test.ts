@@ -44,6 +44,8 @@ async function startClient() {
     error: [],
     disconnect: [],
     reconnecting: [],
+    resumed: [],
+    undelivered: [],
   };
   for (const name of Object.keys(events) as Array<keyof ClientEvents>) {
     client.on(name, (payload) => (events[name] as unknown[]).push(payload));

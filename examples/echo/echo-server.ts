@@ -1,7 +1,8 @@
 // The echo demo's server: one node:http server that serves the page and its
 // bundle, with @heartline/server attached to it for /ws. Every application
 // message is echoed to its sender; every connect and disconnect is reported
-// through `on`, which the command-line entry (server.ts) prints as JSON lines.
+// through `on`, which the command-line entry (server.ts) prints as JSON lines,
+// and so is every resumed connection and every ended resumable session.
 import { readFile } from "node:fs/promises";
 import {
   createServer as createHttpServer,
@@ -24,7 +25,20 @@ export type EchoEvent =
       /** The close code, or null when the socket ended without one (`connection_lost`). */
       code: number | null;
       at: string;
+    }
+  /** A connection that continued an earlier session (same `sessionId`). */
+  | { event: "resume"; sessionId: string; at: string }
+  /** A resumable session ended: its window passed, or it ended deliberately, or a buffer overflowed. */
+  | {
+      event: "session_end";
+      sessionId: string;
+      reason: string;
+      /** How many messages the server still held unacknowledged (their data is in the server's event). */
+      undelivered: number;
+      at: string;
     };
+
+type EchoListener<K extends EchoEvent["event"]> = (event: Extract<EchoEvent, { event: K }>) => void;
 
 export interface EchoServerOptions {
   /** Default 5000; 0 picks a free port (read it from the result). */
@@ -37,9 +51,13 @@ export interface EchoServerOptions {
   allowedOrigins?: readonly string[] | undefined;
   /** The `goodbye` window on shutdown; `undefined`: the server's default. */
   reconnectWindow?: ReconnectWindow | undefined;
+  /** How long a dropped session stays resumable; 0 turns resumption off. Default `echoDefaults.resumeWindowMs`. */
+  resumeWindowMs?: number;
   on?: {
-    connect?: (event: Extract<EchoEvent, { event: "connect" }>) => void;
-    disconnect?: (event: Extract<EchoEvent, { event: "disconnect" }>) => void;
+    connect?: EchoListener<"connect">;
+    disconnect?: EchoListener<"disconnect">;
+    resume?: EchoListener<"resume">;
+    sessionEnd?: EchoListener<"session_end">;
   };
 }
 
@@ -105,8 +123,10 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   const http = createHttpServer((request, response) => {
     servePage(request, response).catch(() => response.destroy());
   });
+  const resumeWindowMs = options.resumeWindowMs ?? echoDefaults.resumeWindowMs;
   const heartline = createServer({
     server: http,
+    resume: resumeWindowMs === 0 ? false : { windowMs: resumeWindowMs },
     intervalMs: options.intervalMs ?? echoDefaults.intervalMs,
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
     ...(options.reconnectWindow === undefined ? {} : { reconnectWindow: options.reconnectWindow }),
@@ -125,6 +145,20 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
           sessionId: info.sessionId,
           reason: info.reason,
           code: info.code ?? null,
+          at: new Date().toISOString(),
+        }),
+      resume: (info) =>
+        options.on?.resume?.({
+          event: "resume",
+          sessionId: info.sessionId,
+          at: new Date().toISOString(),
+        }),
+      sessionEnd: (info) =>
+        options.on?.sessionEnd?.({
+          event: "session_end",
+          sessionId: info.sessionId,
+          reason: info.reason,
+          undelivered: info.undelivered.length,
           at: new Date().toISOString(),
         }),
     },

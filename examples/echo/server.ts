@@ -1,6 +1,7 @@
 // `pnpm demo` runs this (after building the page bundle): the echo server,
 // configured from the environment. stdout carries exactly one JSON line per
-// connect and per disconnect, so it can be piped into a log tool; everything
+// connect, per disconnect, per resumed connection and per ended resumable
+// session, so it can be piped into a log tool; everything
 // else goes to stderr.
 import { startEchoServer } from "./echo-server.js";
 import { EchoSettingsError, settingsFromEnv } from "./settings.js";
@@ -20,7 +21,7 @@ try {
 
 const echo = await startEchoServer({
   ...settings,
-  on: { connect: line, disconnect: line },
+  on: { connect: line, disconnect: line, resume: line, sessionEnd: line },
 }).catch((error: NodeJS.ErrnoException) => {
   process.stderr.write(
     `echo demo: cannot listen on ${settings.host}:${settings.port} (${error.code ?? error.message})\n`,

@@ -9,6 +9,11 @@ export const echoDefaults = Object.freeze({
   host: "127.0.0.1",
   /** X, the client's ping interval; the server's timeout is 2X. */
   intervalMs: 5000,
+  /**
+   * How long the server keeps a dropped client's session resumable (the
+   * server's `resume.windowMs`); 0 turns resumption off (plain v1).
+   */
+  resumeWindowMs: 120_000,
 });
 
 export interface EchoSettings {
@@ -19,6 +24,8 @@ export interface EchoSettings {
   allowedOrigins: string[] | undefined;
   /** The `goodbye` window on shutdown; `undefined`: the server's default. */
   reconnectWindow: ReconnectWindow | undefined;
+  /** The resume window; 0: resumption off. */
+  resumeWindowMs: number;
 }
 
 export class EchoSettingsError extends Error {
@@ -38,7 +45,8 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 /**
  * PORT, HOST, HEARTBEAT_INTERVAL_MS, ALLOWED_ORIGINS (comma-separated; unset
  * means all), and RECONNECT_WINDOW_MIN_MS / RECONNECT_WINDOW_MAX_MS (the
- * `goodbye` window, both or neither). Throws `EchoSettingsError` on a bad value.
+ * `goodbye` window, both or neither), RESUME_WINDOW_MS (0 turns resumption
+ * off). Throws `EchoSettingsError` on a bad value.
  */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): EchoSettings {
   const host = env.HOST?.trim();
@@ -58,5 +66,6 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): EchoSettings {
           maxMs: integer(env, "RECONNECT_WINDOW_MAX_MS", 0, 0),
         }
       : undefined,
+    resumeWindowMs: integer(env, "RESUME_WINDOW_MS", echoDefaults.resumeWindowMs, 0),
   };
 }

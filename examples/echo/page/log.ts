@@ -1,5 +1,5 @@
-// The communication log: one line per open, send, receive, close, error and
-// reconnect, newest at the bottom. `data-kind` lets the stylesheet colour a
+// The communication log: one line per open, send, receive, close, error,
+// reconnect, resume and undelivered batch, newest at the bottom. `data-kind` lets the stylesheet colour a
 // line and the browser tests find it.
 export type LogKind =
   | "connect"
@@ -9,7 +9,9 @@ export type LogKind =
   | "close"
   | "error"
   | "reconnect"
-  | "heartbeat";
+  | "heartbeat"
+  | "resume"
+  | "undelivered";
 
 function clockTime(date: Date): string {
   const pad = (n: number, width = 2) => String(n).padStart(width, "0");

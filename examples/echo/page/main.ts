@@ -54,6 +54,16 @@ function connect(): void {
           );
           renderPanel();
         },
+        // A resumed connection continues the same session: nothing was lost
+        // either way (k: the messages this page sent again).
+        resumed: ({ gapMs, replayed }) =>
+          log("resume", `resumed after ${Math.round(gapMs)} ms, ${replayed} replayed`),
+        // What the client could not deliver, with the data: never dropped silently.
+        undelivered: ({ reason, resumeFailed, messages }) =>
+          log(
+            "undelivered",
+            `${messages.length} not delivered (${resumeFailed === undefined ? reason : `${reason}: ${resumeFailed}`}): ${messages.map(show).join(", ")}`,
+          ),
         message: (data) => log("receive", show(data)),
         pong: () => renderPanel(),
         disconnect: ({ reason, code, willReconnect, delayMs }) => {

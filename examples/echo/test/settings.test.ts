@@ -9,8 +9,9 @@ describe("settingsFromEnv", () => {
       intervalMs: echoDefaults.intervalMs,
       allowedOrigins: undefined,
       reconnectWindow: undefined,
+      resumeWindowMs: echoDefaults.resumeWindowMs,
     });
-    expect(echoDefaults).toMatchObject({ port: 5000, host: "127.0.0.1" });
+    expect(echoDefaults).toMatchObject({ port: 5000, host: "127.0.0.1", resumeWindowMs: 120_000 });
     expect(Object.isFrozen(echoDefaults)).toBe(true);
   });
 
@@ -23,6 +24,7 @@ describe("settingsFromEnv", () => {
         ALLOWED_ORIGINS: " http://localhost:5000 , http://127.0.0.1:5000,",
         RECONNECT_WINDOW_MIN_MS: "0",
         RECONNECT_WINDOW_MAX_MS: "100",
+        RESUME_WINDOW_MS: "30000",
       }),
     ).toEqual({
       port: 0,
@@ -30,7 +32,13 @@ describe("settingsFromEnv", () => {
       intervalMs: 250,
       allowedOrigins: ["http://localhost:5000", "http://127.0.0.1:5000"],
       reconnectWindow: { minMs: 0, maxMs: 100 },
+      resumeWindowMs: 30_000,
     });
+  });
+
+  it("reads RESUME_WINDOW_MS=0 as resumption off, and an empty one as the default", () => {
+    expect(settingsFromEnv({ RESUME_WINDOW_MS: "0" }).resumeWindowMs).toBe(0);
+    expect(settingsFromEnv({ RESUME_WINDOW_MS: " " }).resumeWindowMs).toBe(120_000);
   });
 
   it("treats an empty ALLOWED_ORIGINS as unset (all origins)", () => {
@@ -44,6 +52,9 @@ describe("settingsFromEnv", () => {
     ["HEARTBEAT_INTERVAL_MS", "0"],
     ["HEARTBEAT_INTERVAL_MS", "5s"],
     ["RECONNECT_WINDOW_MIN_MS", "-5"],
+    ["RESUME_WINDOW_MS", "-1"],
+    ["RESUME_WINDOW_MS", "2m"],
+    ["RESUME_WINDOW_MS", "1.5"],
   ])("refuses %s=%s with code invalid_setting", (name, value) => {
     expect(() => settingsFromEnv({ [name]: value })).toThrow(EchoSettingsError);
     try {

@@ -2,6 +2,7 @@
 // Internal: users see only `Harness` and `HarnessClient`.
 import type { WebSocketConstructor } from "@heartline/client";
 import type { Connection, ServerStats } from "@heartline/server";
+import type { WhileBlackholed } from "./blackhole.js";
 import type { Gate } from "./clocks.js";
 import type { Direction, TimelineRecorder } from "./timeline.js";
 
@@ -15,14 +16,27 @@ export interface FrameInfo {
 }
 export type FramePredicate = (frame: FrameInfo) => boolean;
 
+/** How a blackhole behaves. */
+export interface BlackholeOptions {
+  /**
+   * `"hold"` (default): what is sent meanwhile is kept and arrives, in
+   * order, on `heal()`, as TCP's retransmission would deliver it.
+   * `"discard"`: it is lost for good, control events too (a dead NAT entry):
+   * a socket closed during the blackhole never tells the other end, so the
+   * server may still hold a connection the client has long given up on.
+   */
+  whileBlackholed?: WhileBlackholed;
+}
+
 /** Faults on one client's link. Each applies to the current socket and to every later one. */
 export interface LinkControls {
   /**
    * Half-open: nothing arrives either way and nothing closes. What is sent
    * meanwhile is held and arrives, in order, on `heal()` (as TCP's
-   * retransmission would deliver it); new connection attempts hang.
+   * retransmission would deliver it), or with `whileBlackholed: "discard"`
+   * is lost for good; new connection attempts hang.
    */
-  blackhole(): void;
+  blackhole(options?: BlackholeOptions): void;
   /** Ends a blackhole. */
   heal(): void;
   /** Sets the one-way latency (ms, an integer ≥ 0) of one direction, or of both when omitted. */

@@ -25,8 +25,24 @@ import type {
   RecordedDisconnect,
 } from "./types.js";
 
-const serverEvents = ["connection", "message", "disconnect", "error", "upgradeRejected"] as const;
-const clientEvents = ["state", "open", "disconnect", "reconnecting", "error"] as const;
+const serverEvents = [
+  "connection",
+  "message",
+  "disconnect",
+  "error",
+  "upgradeRejected",
+  "resume",
+  "sessionEnd",
+] as const;
+const clientEvents = [
+  "state",
+  "open",
+  "disconnect",
+  "reconnecting",
+  "error",
+  "resumed",
+  "undelivered",
+] as const;
 /** Rounds of "run what is due now, let I/O settle" before giving up on quiet. */
 const MAX_SETTLE_ROUNDS = 100;
 
@@ -311,7 +327,7 @@ export async function createHarness<TClient = unknown, TServer = unknown, TAuth 
       send: (data) => real.send(data),
       close: (code, reason) => real.close(code, reason),
       on: (event, listener) => real.on(event, listener),
-      blackhole: () => link.blackhole(),
+      blackhole: (blackholeOptions) => link.blackhole(blackholeOptions),
       heal: () => link.heal(),
       latency: (ms, direction) => link.latency(ms, direction),
       drop: (direction, predicate) => link.drop(direction, predicate),

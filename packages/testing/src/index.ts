@@ -2,8 +2,15 @@
 // must not depend on fake-timers, so it is structural); the kit re-exports it
 // for tests that build their own clock.
 export { clockOf, type TimerSource } from "@heartline/protocol";
+export type { WhileBlackholed } from "./blackhole.js";
 export { harnessDefaults } from "./defaults.js";
-export type { FrameInfo, FramePredicate, HarnessServer, LinkControls } from "./driver.js";
+export type {
+  BlackholeOptions,
+  FrameInfo,
+  FramePredicate,
+  HarnessServer,
+  LinkControls,
+} from "./driver.js";
 export { HarnessError, HarnessErrorCode } from "./errors.js";
 export { createHarness } from "./harness.js";
 export {
@@ -11,7 +18,6 @@ export {
   type LoopbackProxyOptions,
   loopbackProxyDefaults,
   startLoopbackProxy,
-  type WhileBlackholed,
 } from "./loopback/proxy.js";
 export type {
   ClientEntry,

@@ -8,8 +8,11 @@ import type { ClientEntry, Direction, FrameEntry, Timeline, TimelineEntry } from
 export interface HarnessOptions<TClient = unknown, TServer = unknown, TAuth = unknown> {
   /**
    * The server's options (the transport-free core's: `intervalMs`,
-   * `timeoutMs`, `protocol`, `on`, `reconnectWindow`, and the admission
-   * checks `path`, `allowedOrigins`, `authenticate`…). Its `clock` is always
+   * `timeoutMs`, `protocol`, `on`, `reconnectWindow`, `resume`, and the
+   * admission checks `path`, `allowedOrigins`, `authenticate`…). Both
+   * transports carry the client's offered subprotocols (`heartline.resume`,
+   * `heartline.resume.<token>`) to the server's admission, so resumption
+   * works as in production. Its `clock` is always
    * the harness's. Default `generateSessionId`: `session-1`, `session-2`…
    */
   server?: ServerCoreOptions<TClient, TServer, TAuth>;
@@ -93,7 +96,7 @@ export type RecordedDisconnect<TAuth = unknown> = DisconnectInfo<TAuth> & {
 
 export interface FrameMatch {
   direction?: Direction;
-  /** The frame's `type`: `ping`, `pong`, `welcome`, `message`, `error`, `goodbye`. */
+  /** The frame's `type`: `ping`, `pong`, `welcome`, `message`, `ack`, `error`, `goodbye`. */
   type?: string;
   client?: { readonly name: string } | string;
 }

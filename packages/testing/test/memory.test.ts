@@ -125,6 +125,39 @@ describe("link faults", () => {
     await h.expectNo.disconnect({}, { within: 5 * X });
   });
 
+  it('blackhole({ whileBlackholed: "discard" }): what is sent meanwhile is lost for good, even the end of a socket the client gave up on', async () => {
+    const received: unknown[] = [];
+    h = await createHarness({
+      server: { intervalMs: X, on: { message: (_conn, data) => received.push(data) } },
+    });
+    const c = await h.client({ reconnect: false });
+    await h.waitFor.clientState(c, "open", { within: 0 });
+    await h.advance(X); // ping 0 at X, answered
+    c.blackhole({ whileBlackholed: "discard" });
+    const lastHeard = h.now;
+    c.send("lost");
+    // The client gives up at its own timeout; its socket's end is lost too…
+    const own = await h.waitFor.clientEvent(c, "disconnect", undefined, { within: 2 * X });
+    expect(own.payload).toMatchObject({ reason: "timeout" });
+    c.heal();
+    // …so the server still holds the connection, and times it out at 2X as for any silent client.
+    const gone = await h.waitFor.disconnect({ client: c }, { within: 2 * X });
+    expect(gone).toMatchObject({ reason: "timeout", code: 4000 });
+    expect(gone.at).toBe(lastHeard + 2 * X);
+    expect(received).toEqual([]);
+    const lost = h.timeline.entries.filter(
+      (e) => (e.kind === "frame" && e.dropped) || (e.kind === "link" && e.what.startsWith("LOST")),
+    );
+    expect(lost.length).toBeGreaterThan(0);
+  });
+
+  it("blackhole refuses an unknown whileBlackholed with invalid_option", async () => {
+    const c = await open();
+    expect(() => c.blackhole({ whileBlackholed: "drop" as "hold" })).toThrow(
+      expect.objectContaining({ code: HarnessErrorCode.InvalidOption }),
+    );
+  });
+
   it("drop: losing every pong makes the client declare the server dead at exactly timeoutMs", async () => {
     const c = await open();
     const t0 = h.now;

@@ -112,6 +112,37 @@ describe("startLoopbackProxy", () => {
     },
   );
 
+  it("blackhole(mode) overrides the proxy's default for that blackhole only", async () => {
+    const { proxy, client, server, activity, proxySawIt } = await link("hold");
+    proxy.blackhole("discard");
+    let n = activity();
+    client.socket.write("b");
+    await proxySawIt(n);
+    proxy.heal();
+    client.socket.write("c");
+    await until("the byte after the heal", () => server.received.endsWith("c"));
+    expect(server.received).toBe("ac");
+    proxy.blackhole(); // the default again: held
+    n = activity();
+    client.socket.write("d");
+    await proxySawIt(n);
+    proxy.heal();
+    await until("the held byte", () => server.received.endsWith("d"));
+    expect(server.received).toBe("acd");
+  });
+
+  it('"discard": an end sent while blackholed never reaches the other side', async () => {
+    const { proxy, client, server, activity, proxySawIt } = await link("discard");
+    proxy.blackhole();
+    const n = activity();
+    client.socket.end();
+    await proxySawIt(n);
+    proxy.heal();
+    server.socket.write("still here");
+    await until("the server's bytes to reach the proxy", () => activity() > n + 1);
+    expect(server.ended).toBe(false);
+  });
+
   it('"hold": an end sent while blackholed reaches the other side only on heal', async () => {
     const { proxy, client, server, activity, proxySawIt } = await link("hold");
     proxy.blackhole();

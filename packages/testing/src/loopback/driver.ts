@@ -3,6 +3,7 @@ import type { WebSocketConstructor } from "@heartline/client";
 import type { Clock } from "@heartline/protocol";
 import { createServer, type HeartlineServer } from "@heartline/server";
 import { type ServerCoreOptions, serverDefaults } from "@heartline/server/core";
+import { checkWhileBlackholed } from "../blackhole.js";
 import { realSleep } from "../clocks.js";
 import type { HarnessServer, LinkContext, LinkDriver, TransportDriver } from "../driver.js";
 import { HarnessError, HarnessErrorCode } from "../errors.js";
@@ -108,9 +109,10 @@ export class LoopbackDriver implements TransportDriver {
       WebSocket: HarnessWebSocket as WebSocketConstructor,
       url: env.url,
       setOffline: (offline) => proxy.setOffline(offline),
-      blackhole: () => {
-        control("blackhole");
-        proxy.blackhole();
+      blackhole: (options = {}) => {
+        const mode = checkWhileBlackholed(options.whileBlackholed ?? "hold");
+        control(mode === "hold" ? "blackhole" : "blackhole (discard)");
+        proxy.blackhole(mode);
       },
       heal: () => {
         control("heal");

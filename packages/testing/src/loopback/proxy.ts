@@ -1,12 +1,7 @@
 import net from "node:net";
-import { HarnessError, HarnessErrorCode } from "../errors.js";
+import { checkWhileBlackholed, type WhileBlackholed } from "../blackhole.js";
 
-/** What a blackholed link does with the bytes (and FIN/close) sent into it. */
-export type WhileBlackholed =
-  /** Keep them and deliver them, in order, on `heal()`: TCP retransmitting across an outage. */
-  | "hold"
-  /** Drop them for good: a dead NAT entry or a pulled cable, where nothing is ever delivered. */
-  | "discard";
+export type { WhileBlackholed };
 
 export const loopbackProxyDefaults = Object.freeze({
   /** `"hold"`: a healed link delivers what was sent meanwhile (as TCP would, by retransmitting). */
@@ -33,8 +28,10 @@ export interface LoopbackProxyOptions {
  */
 export interface LoopbackProxy {
   readonly port: number;
+  /** The default mode of `blackhole()`. */
   readonly whileBlackholed: WhileBlackholed;
-  blackhole(): void;
+  /** Every byte stops; `mode` (default: the proxy's `whileBlackholed`) says what becomes of them. */
+  blackhole(mode?: WhileBlackholed): void;
   heal(): void;
   setOffline(offline: boolean): void;
   abort(): void;
@@ -48,13 +45,11 @@ interface Pipe {
 }
 
 export async function startLoopbackProxy(options: LoopbackProxyOptions): Promise<LoopbackProxy> {
-  const whileBlackholed = options.whileBlackholed ?? loopbackProxyDefaults.whileBlackholed;
-  if (whileBlackholed !== "hold" && whileBlackholed !== "discard") {
-    throw new HarnessError(
-      HarnessErrorCode.InvalidOption,
-      `whileBlackholed must be "hold" or "discard", got ${String(whileBlackholed)}`,
-    );
-  }
+  const whileBlackholed = checkWhileBlackholed(
+    options.whileBlackholed ?? loopbackProxyDefaults.whileBlackholed,
+  );
+  /** The current blackhole's mode. */
+  let mode = whileBlackholed;
   const { targetPort } = options;
   const onActivity = options.onActivity ?? (() => {});
   const pipes = new Set<Pipe>();
@@ -70,7 +65,7 @@ export async function startLoopbackProxy(options: LoopbackProxyOptions): Promise
   const forward = (action: () => void) => {
     onActivity();
     if (!down()) action();
-    else if (whileBlackholed === "hold") held.push(action);
+    else if (mode === "hold") held.push(action);
   };
 
   const server = net.createServer((downstream) => {
@@ -120,7 +115,8 @@ export async function startLoopbackProxy(options: LoopbackProxyOptions): Promise
   return {
     port: address.port,
     whileBlackholed,
-    blackhole() {
+    blackhole(blackholeMode = whileBlackholed) {
+      mode = checkWhileBlackholed(blackholeMode);
       blackholed = true;
     },
     heal() {

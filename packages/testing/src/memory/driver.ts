@@ -96,7 +96,7 @@ export class MemoryDriver implements TransportDriver {
       WebSocket: HarnessWebSocket as WebSocketConstructor,
       url: `ws://${MEMORY_HOST}${context.path ?? this.#options.path ?? serverDefaults.path}`,
       setOffline: (offline) => link.setOffline(offline),
-      blackhole: () => link.blackhole(),
+      blackhole: (options) => link.blackhole(options),
       heal: () => link.heal(),
       latency: (ms, direction) => link.latency(ms, direction),
       drop: (direction, predicate) => link.drop(direction, predicate),
@@ -162,7 +162,13 @@ export class MemoryDriver implements TransportDriver {
     const auth = this.#options.authenticate === undefined ? context.auth : admission.auth;
     this.#accepting = context.name;
     try {
-      end.sink = core.accept(end, { remoteAddress: `memory:${context.name}`, auth });
+      // The resume offer admission parsed from the offered subprotocols goes
+      // on to accept, as in the ws adapter: the token is checked and spent there.
+      end.sink = core.accept(end, {
+        remoteAddress: `memory:${context.name}`,
+        auth,
+        resume: admission.resume,
+      });
     } finally {
       this.#accepting = undefined;
     }

@@ -1,5 +1,6 @@
 import type FakeTimers from "@sinonjs/fake-timers";
-import type { FramePredicate, LinkControls } from "../driver.js";
+import { checkWhileBlackholed } from "../blackhole.js";
+import type { BlackholeOptions, FramePredicate, LinkControls } from "../driver.js";
 import { HarnessError, HarnessErrorCode } from "../errors.js";
 import type { Scheduler } from "../scheduler.js";
 import { type Direction, frameType, type TimelineRecorder } from "../timeline.js";
@@ -43,6 +44,8 @@ export class MemoryLink implements LinkControls {
   readonly #timeline: TimelineRecorder;
   readonly #name: string;
   #blackholed = false;
+  /** What the current blackhole does with what is sent into it. */
+  #discard = false;
   #offline = false;
   readonly #held: InFlight[] = [];
   readonly #latency: Record<Direction, number> = { toServer: 0, toClient: 0 };
@@ -88,7 +91,7 @@ export class MemoryLink implements LinkControls {
     if (connection.aborted) return;
     const flight: InFlight = { direction, packet, connection, deliver };
     if (this.#down) {
-      this.#held.push(flight);
+      this.#hold(flight);
       return;
     }
     let extra = 0;
@@ -106,14 +109,23 @@ export class MemoryLink implements LinkControls {
     this.#lastDue[direction] = due;
     this.#scheduler.at(due, () => {
       if (connection.aborted) return;
-      // Blackholed while in flight: it waits for the heal like the rest.
+      // Blackholed while in flight: it shares the fate of the rest.
       if (this.#down) {
-        this.#held.push(flight);
+        this.#hold(flight);
         return;
       }
       this.#record(direction, packet, false);
       deliver();
     });
+  }
+
+  /** While down: keep it for the heal, or (a discarding blackhole, not offline) lose it for good. */
+  #hold(flight: InFlight): void {
+    if (this.#blackholed && this.#discard && !this.#offline) {
+      this.#record(flight.direction, flight.packet, true);
+      return;
+    }
+    this.#held.push(flight);
   }
 
   #record(direction: Direction, packet: Packet, dropped: boolean): void {
@@ -130,7 +142,7 @@ export class MemoryLink implements LinkControls {
       this.#timeline.add({
         kind: "link",
         client: this.#name,
-        what: describePacket(packet, direction === "toServer"),
+        what: `${dropped ? "LOST " : ""}${describePacket(packet, direction === "toServer")}`,
       });
     }
   }
@@ -151,9 +163,11 @@ export class MemoryLink implements LinkControls {
     this.#release();
   }
 
-  blackhole(): void {
-    this.#control("blackhole");
+  blackhole(options: BlackholeOptions = {}): void {
+    const mode = checkWhileBlackholed(options.whileBlackholed ?? "hold");
+    this.#control(mode === "hold" ? "blackhole" : "blackhole (discard)");
     this.#blackholed = true;
+    this.#discard = mode === "discard";
   }
 
   heal(): void {
