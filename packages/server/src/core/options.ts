@@ -5,6 +5,7 @@ import {
   type ReconnectWindow,
   systemClock,
 } from "@heartline/protocol";
+import type { MetricsOptions } from "../metrics/instrument.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
 import type { ServerListeners } from "./events.js";
 
@@ -39,7 +40,9 @@ export const serverDefaults = Object.freeze({
 });
 
 /** Options of the transport-free core (the `ws` adapter adds the HTTP side). */
-export interface ServerCoreOptions<TClient = unknown, TServer = unknown, TAuth = unknown> {
+// Metrics (issue 16): `meterProvider`, declared and documented in ../metrics/instrument.ts.
+export interface ServerCoreOptions<TClient = unknown, TServer = unknown, TAuth = unknown>
+  extends MetricsOptions {
   /** X: the ping interval announced in `welcome`. Default 15,000. */
   intervalMs?: number;
   /** Silence after which a client is closed with 4000 and reported `timeout`. Default 2 × intervalMs. */

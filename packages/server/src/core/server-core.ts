@@ -7,6 +7,7 @@ import {
   type TimerHandle,
   validateData,
 } from "@heartline/protocol";
+import { instrumentServer } from "../metrics/instrument.js";
 import { ServerConnection } from "./connection.js";
 import { DeadlineQueue } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
@@ -109,6 +110,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth>
       intervalMs: this.options.intervalMs,
       timeoutMs: this.options.timeoutMs,
     });
+    // Metrics (issue 16): the one wiring point; the instrumentation uses only the public surface.
+    instrumentServer(this as never, options.meterProvider, this.options);
     const on = options.on;
     if (on) {
       for (const name of Object.keys(this.#listeners) as ServerEventName[]) {
