@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { DisconnectReason, ReconnectWindow } from "@heartline/protocol";
 import { createServer, type HeartlineServer } from "@heartline/server";
+import { createObservability, type Observability } from "./observability.js";
 import { pageBundlePath } from "./page-bundle.js";
 import { echoDefaults } from "./settings.js";
 
@@ -71,8 +72,14 @@ const securityHeaders = {
     "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
 };
 
-async function servePage(request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function servePage(
+  request: IncomingMessage,
+  response: ServerResponse,
+  observability: Observability,
+): Promise<void> {
   const path = new URL(request.url ?? "/", "http://localhost").pathname;
+  // GET /metrics (Prometheus): see observability.ts.
+  if (observability.handle(path, request, response)) return;
   if (path === "/ws") {
     // Only WebSocket upgrades belong here; @heartline/server takes those.
     response.writeHead(426, { "content-type": "text/plain", upgrade: "websocket" });
@@ -102,11 +109,13 @@ async function servePage(request: IncomingMessage, response: ServerResponse): Pr
 }
 
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
+  const observability = createObservability();
   const http = createHttpServer((request, response) => {
-    servePage(request, response).catch(() => response.destroy());
+    servePage(request, response, observability).catch(() => response.destroy());
   });
   const heartline = createServer({
     server: http,
+    meterProvider: observability.meterProvider,
     intervalMs: options.intervalMs ?? echoDefaults.intervalMs,
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
     ...(options.reconnectWindow === undefined ? {} : { reconnectWindow: options.reconnectWindow }),
@@ -153,6 +162,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
           // Idle keep-alive connections from the page would hold close() open.
           http.closeAllConnections();
         });
+        await observability.close();
       })();
       return closing;
     },
