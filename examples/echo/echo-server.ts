@@ -10,6 +10,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import type { Dashboard } from "@heartline/dashboard";
 import type { DisconnectReason, ReconnectWindow } from "@heartline/protocol";
 import { createServer, type HeartlineServer } from "@heartline/server";
 import { createObservability, type Observability } from "./observability.js";
@@ -49,6 +50,8 @@ export interface EchoServer {
   readonly url: string;
   readonly port: number;
   readonly heartline: HeartlineServer;
+  /** The operations page at `/dashboard/` (loopback clients only). */
+  readonly dashboard: Dashboard;
   /** Sends every client `goodbye` and close 1001, then stops listening. Idempotent. */
   close(): Promise<void>;
 }
@@ -127,7 +130,13 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
           at: new Date().toISOString(),
         }),
       // The echo itself: every message goes back to the one who sent it.
-      message: (conn, data) => void conn.send(data),
+      // A client may also report its heartbeat RTT as `{ heartlineRttMs: n }`
+      // (echoed like any message): the dashboard charts it.
+      message: (conn, data) => {
+        conn.send(data);
+        const rtt = (data as { heartlineRttMs?: unknown } | null)?.heartlineRttMs;
+        if (typeof rtt === "number") dashboard.recordRtt(rtt);
+      },
       disconnect: (info) =>
         options.on?.disconnect?.({
           event: "disconnect",
@@ -138,6 +147,8 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
         }),
     },
   });
+
+  const dashboard = observability.attach(heartline);
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
@@ -154,6 +165,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     url: `http://${host}:${address.port}/`,
     port: address.port,
     heartline,
+    dashboard,
     close() {
       closing ??= (async () => {
         await heartline.close();

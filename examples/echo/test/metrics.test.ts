@@ -74,7 +74,7 @@ describe("the demo's GET /metrics", () => {
       },
     });
     servers.push(server);
-    const ws = server.url.replace(/^http/, "ws") + "ws";
+    const ws = `${server.url.replace(/^http/, "ws")}ws`;
 
     let families = await scrape(server);
     expect(value(sample(families, "heartline_server_connections"))).toBe(0);
