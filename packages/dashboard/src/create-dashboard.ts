@@ -25,7 +25,7 @@ const headers = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "content-security-policy":
-    "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
 };
 
 function plain(response: ServerResponse, status: number, text: string): void {
