@@ -21,7 +21,7 @@ const browser = await launchChromium();
 const clients: Array<{ close(): void }> = [];
 const sockets: WebSocket[] = [];
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1060 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
   await page.goto(new URL("/dashboard/", echo.url).href);
   for (let round = 0; round < 12; round++) {
     for (let i = 0; i < 6; i++) {

@@ -38,7 +38,11 @@
         height: 180,
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
         series: [{}, ...lines],
-        axes: [{}, { label: yLabel, size: 50 }],
+        // Whole seconds at least: samples come once a second.
+        axes: [
+          { incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600] },
+          { label: yLabel, size: 50 },
+        ],
         legend: { live: false },
       },
       [[], ...lines.map(() => [])],
