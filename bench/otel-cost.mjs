@@ -113,9 +113,12 @@ async function main() {
   process.stdout.write(`${text}\n`);
   mkdirSync(here("./results"), { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
-  writeFileSync(here(`./results/${date}-${machine.commit}-otel-cost.md`), `${text}\n`);
+  // Only the default run is a result to commit; others are marked -partial (git-ignored).
+  const partial = n !== 15_000 || rounds !== 3 || timing.windowMs !== 20_000;
+  const name = `${date}-${machine.commit}-otel-cost${partial ? "-partial" : ""}`;
+  writeFileSync(here(`./results/${name}.md`), `${text}\n`);
   writeFileSync(
-    here(`./results/${date}-${machine.commit}-otel-cost.json`),
+    here(`./results/${name}.json`),
     JSON.stringify({ machine, n, rounds, timing, runs, base, otel, overhead }, null, 2),
   );
 }
