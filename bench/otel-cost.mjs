@@ -5,7 +5,7 @@
 // heartbeats (bench/lib/scenario.mjs's `msPer1kHeartbeats`) for each run and
 // the overhead of the medians.
 //
-//   node bench/otel-cost.mjs [--n=15000] [--rounds=3] [--window=20]
+//   node bench/otel-cost.mjs [--n=15000] [--rounds=3] [--window=20] [--cps=2500]
 //
 // Kept apart from bench/run.mjs on purpose (another change reworks it); it
 // reuses bench/lib unchanged.
@@ -25,13 +25,15 @@ const { values: args } = parseArgs({
     n: { type: "string", default: "15000" },
     rounds: { type: "string", default: "3" },
     window: { type: "string", default: "20" },
+    // Connections opened per second in the ramp (bench/run.mjs uses 2500).
+    cps: { type: "string", default: "2500" },
   },
 });
 const n = Number(args.n);
 const rounds = Number(args.rounds);
 const timing = {
   settleMs: 1500,
-  connectPerSecond: 2500,
+  connectPerSecond: Number(args.cps),
   warmupMs: 3 * INTERVAL_MS,
   windowMs: Number(args.window) * 1000,
   silenceGraceMs: 5000,
@@ -114,7 +116,8 @@ async function main() {
   mkdirSync(here("./results"), { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
   // Only the default run is a result to commit; others are marked -partial (git-ignored).
-  const partial = n !== 15_000 || rounds !== 3 || timing.windowMs !== 20_000;
+  const partial =
+    n !== 15_000 || rounds !== 3 || timing.windowMs !== 20_000 || timing.connectPerSecond !== 2500;
   const name = `${date}-${machine.commit}-otel-cost${partial ? "-partial" : ""}`;
   writeFileSync(here(`./results/${name}.md`), `${text}\n`);
   writeFileSync(
