@@ -60,8 +60,10 @@ async function buildOtel() {
   return outfile;
 }
 
+/** Median of the runs that measured anything (a starved load generator may send no heartbeat in the window). */
 const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter((x) => typeof x === "number").sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
