@@ -11,8 +11,10 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import type { Dashboard } from "@heartline/dashboard";
 import type { DisconnectReason, ReconnectWindow } from "@heartline/protocol";
 import { createServer, type HeartlineServer } from "@heartline/server";
+import { createObservability, type Observability } from "./observability.js";
 import { pageBundlePath } from "./page-bundle.js";
 import { echoDefaults } from "./settings.js";
 
@@ -66,6 +68,8 @@ export interface EchoServer {
   readonly url: string;
   readonly port: number;
   readonly heartline: HeartlineServer;
+  /** The operations page at `/dashboard/` (loopback clients only). */
+  readonly dashboard: Dashboard;
   /** Sends every client `goodbye` and close 1001, then stops listening. Idempotent. */
   close(): Promise<void>;
 }
@@ -89,8 +93,14 @@ const securityHeaders = {
     "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
 };
 
-async function servePage(request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function servePage(
+  request: IncomingMessage,
+  response: ServerResponse,
+  observability: Observability,
+): Promise<void> {
   const path = new URL(request.url ?? "/", "http://localhost").pathname;
+  // GET /metrics (Prometheus): see observability.ts.
+  if (observability.handle(path, request, response)) return;
   if (path === "/ws") {
     // Only WebSocket upgrades belong here; @heartline/server takes those.
     response.writeHead(426, { "content-type": "text/plain", upgrade: "websocket" });
@@ -120,13 +130,15 @@ async function servePage(request: IncomingMessage, response: ServerResponse): Pr
 }
 
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
+  const observability = createObservability();
   const http = createHttpServer((request, response) => {
-    servePage(request, response).catch(() => response.destroy());
+    servePage(request, response, observability).catch(() => response.destroy());
   });
   const resumeWindowMs = options.resumeWindowMs ?? echoDefaults.resumeWindowMs;
   const heartline = createServer({
     server: http,
     resume: resumeWindowMs === 0 ? false : { windowMs: resumeWindowMs },
+    meterProvider: observability.meterProvider,
     intervalMs: options.intervalMs ?? echoDefaults.intervalMs,
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
     ...(options.reconnectWindow === undefined ? {} : { reconnectWindow: options.reconnectWindow }),
@@ -138,7 +150,13 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
           at: new Date().toISOString(),
         }),
       // The echo itself: every message goes back to the one who sent it.
-      message: (conn, data) => void conn.send(data),
+      // A client may also report its heartbeat RTT as `{ heartlineRttMs: n }`
+      // (echoed like any message): the dashboard charts it.
+      message: (conn, data) => {
+        conn.send(data);
+        const rtt = (data as { heartlineRttMs?: unknown } | null)?.heartlineRttMs;
+        if (typeof rtt === "number") dashboard.recordRtt(rtt);
+      },
       disconnect: (info) =>
         options.on?.disconnect?.({
           event: "disconnect",
@@ -164,6 +182,8 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     },
   });
 
+  const dashboard = observability.attach(heartline);
+
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(options.port ?? echoDefaults.port, options.host ?? echoDefaults.host, () => {
@@ -179,6 +199,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     url: `http://${host}:${address.port}/`,
     port: address.port,
     heartline,
+    dashboard,
     close() {
       closing ??= (async () => {
         await heartline.close();
@@ -187,6 +208,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
           // Idle keep-alive connections from the page would hold close() open.
           http.closeAllConnections();
         });
+        await observability.close();
       })();
       return closing;
     },

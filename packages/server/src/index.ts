@@ -31,4 +31,12 @@ export {
   UpgradeRejectReason,
   type UpgradeRequest,
 } from "./core/index.js";
+export {
+  HeartlineMetric,
+  HeartlineMetricAttribute,
+  instrumentServer,
+  type MetricsOptions,
+  metricsDefaults,
+  onTimeoutLateness,
+} from "./metrics/index.js";
 export { createServer, type HeartlineServer, type ServerOptions } from "./ws/create-server.js";

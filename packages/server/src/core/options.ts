@@ -4,6 +4,7 @@ import {
   type ReconnectWindow,
   systemClock,
 } from "@heartline/protocol";
+import type { MetricsOptions } from "../metrics/instrument.js";
 import type { AdmissionOptions, UpgradeRequest } from "./admission.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
 import type { ServerListeners } from "./listeners.js";
@@ -55,7 +56,9 @@ export interface ServerCoreOptions<
   TServer = unknown,
   TAuth = unknown,
   TRequest = UpgradeRequest,
-> extends AdmissionOptions<TAuth, TRequest> {
+> extends AdmissionOptions<TAuth, TRequest>,
+    // Metrics (issue 16): `meterProvider`, declared and documented in ../metrics/instrument.ts.
+    MetricsOptions {
   /** X: the ping interval announced in `welcome`. Default 15,000. */
   intervalMs?: number;
   /** Silence after which a client is closed with 4000 and reported `timeout`. Default 2 × intervalMs. */

@@ -11,6 +11,7 @@ import {
   validateData,
   type WelcomeMessage,
 } from "@heartline/protocol";
+import { instrumentServer } from "../metrics/instrument.js";
 import {
   type Admission,
   type AdmissionRequest,
@@ -174,6 +175,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       this.#sessions = undefined;
       this.#acks = undefined;
     }
+    // Metrics (issue 16): the one wiring point; the instrumentation uses only the public surface.
+    instrumentServer(this as never, options.meterProvider, this.options);
     const on = options.on;
     if (on) {
       for (const name of Object.keys(this.#listeners) as ServerEventName[]) {

@@ -1,0 +1,18 @@
+// The library ships no types; this is the shape its README documents (prom2json's).
+declare module "parse-prometheus-text-format" {
+  export interface PrometheusSample {
+    labels?: Record<string, string>;
+    value?: string;
+    /** Histograms: cumulative count per `le` bound. */
+    buckets?: Record<string, string>;
+    count?: string;
+    sum?: string;
+  }
+  export interface PrometheusFamily {
+    name: string;
+    help: string;
+    type: "COUNTER" | "GAUGE" | "HISTOGRAM" | "SUMMARY" | "UNTYPED";
+    metrics: PrometheusSample[];
+  }
+  export default function parsePrometheusTextFormat(text: string): PrometheusFamily[];
+}

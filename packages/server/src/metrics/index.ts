@@ -1,0 +1,2 @@
+export { instrumentServer, type MetricsOptions, onTimeoutLateness } from "./instrument.js";
+export { HeartlineMetric, HeartlineMetricAttribute, metricsDefaults } from "./names.js";

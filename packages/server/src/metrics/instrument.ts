@@ -1,0 +1,183 @@
+import { type Clock, CloseCode, DisconnectReason } from "@heartline/protocol";
+import {
+  type Attributes,
+  type BatchObservableCallback,
+  type MeterProvider,
+  metrics,
+} from "@opentelemetry/api";
+import type { DisconnectInfo } from "../core/connection-api.js";
+import { HeartlineError, ServerErrorCode } from "../core/errors.js";
+import type { ServerCore } from "../core/server-core.js";
+import { HeartlineMetricAttribute as A, HeartlineMetric as M, metricsDefaults } from "./names.js";
+
+/** The metrics option of `createServerCore` / `createServer`. */
+export interface MetricsOptions {
+  /**
+   * Where the server's instruments are created. Default: the global provider
+   * (`metrics.getMeterProvider()` from `@opentelemetry/api`), a no-op unless
+   * the application registered an SDK before creating the server.
+   */
+  meterProvider?: MeterProvider;
+}
+
+/** What the instrumentation needs from the core besides its public surface. */
+export interface InstrumentedTiming {
+  readonly timeoutMs: number;
+  readonly clock: Clock;
+}
+
+type AnyCore = ServerCore<unknown, unknown, unknown>;
+type LatenessListener = (seconds: number, info: DisconnectInfo) => void;
+
+/** Per core: who else wants each timeout's lateness (the dashboard, while watched). */
+const latenessListeners = new WeakMap<object, Set<LatenessListener>>();
+
+const RECEIVE: Attributes = Object.freeze({ [A.Direction]: "receive" });
+const TRANSMIT: Attributes = Object.freeze({ [A.Direction]: "transmit" });
+
+/** One frozen attribute set per reason, made once rather than per disconnect. */
+const reasonAttributes = {} as Record<DisconnectReason, Attributes>;
+for (const reason of Object.values(DisconnectReason)) {
+  reasonAttributes[reason] = Object.freeze({ [A.DisconnectReason]: reason });
+}
+
+/**
+ * Creates the server's instruments on `meterProvider` and feeds them from
+ * the core's public surface: per-frame figures are read from `stats()` in
+ * one batch callback at collection time (nothing is called per frame), the
+ * rest from the `disconnect` and `upgradeRejected` events, which are rare.
+ */
+export function instrumentServer(
+  core: AnyCore,
+  meterProvider: MeterProvider | undefined,
+  timing: InstrumentedTiming,
+): void {
+  const meter = (meterProvider ?? metrics.getMeterProvider()).getMeter("@heartline/server");
+  const connections = meter.createObservableUpDownCounter(M.Connections, {
+    description: "Open Heartline connections.",
+    unit: "{connection}",
+  });
+  const messages = meter.createObservableCounter(M.Messages, {
+    description: "Application messages received (valid ones) and sent.",
+    unit: "{message}",
+  });
+  const frames = meter.createObservableCounter(M.Frames, {
+    description: "Data frames received and sent, heartbeats included.",
+    unit: "{frame}",
+  });
+  // A WeakRef: a provider outliving the server must not keep it alive.
+  const ref = new WeakRef(core);
+  const observe: BatchObservableCallback = (result) => {
+    const target = ref.deref();
+    if (target === undefined) {
+      meter.removeBatchObservableCallback(observe, [connections, messages, frames]);
+      return;
+    }
+    const stats = target.stats();
+    result.observe(connections, stats.open);
+    result.observe(messages, stats.messagesIn, RECEIVE);
+    result.observe(messages, stats.messagesOut, TRANSMIT);
+    result.observe(frames, stats.framesIn, RECEIVE);
+    result.observe(frames, stats.framesOut, TRANSMIT);
+  };
+  meter.addBatchObservableCallback(observe, [connections, messages, frames]);
+
+  const disconnects = meter.createCounter(M.Disconnects, {
+    description: "Ended connections, each counted once, by reason.",
+    unit: "{connection}",
+  });
+  const duration = meter.createHistogram(M.ConnectionDuration, {
+    description: "How long each connection lived, from accept to its disconnect report.",
+    unit: "s",
+    advice: { explicitBucketBoundaries: [...metricsDefaults.connectionDurationBuckets] },
+  });
+  const lateness = meter.createHistogram(M.TimeoutLateness, {
+    description:
+      "How long after its deadline (last data frame + timeoutMs) each timeout was reported.",
+    unit: "s",
+    advice: { explicitBucketBoundaries: [...metricsDefaults.timeoutLatenessBuckets] },
+  });
+  const slowConsumers = meter.createCounter(M.SlowConsumerCloses, {
+    description: "Connections closed 1013 (outbound buffer past maxBufferedBytes).",
+    unit: "{connection}",
+  });
+  const rateLimited = meter.createCounter(M.RateLimitCloses, {
+    description: "Connections closed 4429 for exceeding the rate limit.",
+    unit: "{connection}",
+  });
+  const rejected = meter.createCounter(M.UpgradesRejected, {
+    description: "Upgrades refused with an HTTP status, before any WebSocket existed.",
+    unit: "{request}",
+  });
+
+  const { clock, timeoutMs } = timing;
+  // The core emits `disconnect` synchronously when it decides the end, so
+  // `clock.now()` here is the report time.
+  core.on("disconnect", (info) => {
+    const now = clock.now();
+    const attributes = reasonAttributes[info.reason];
+    disconnects.add(1, attributes);
+    duration.record((now - info.connectedAt) / 1000, attributes);
+    if (info.reason === DisconnectReason.Timeout) {
+      const seconds = (now - (info.lastHeardAt + timeoutMs)) / 1000;
+      lateness.record(seconds);
+      const listeners = latenessListeners.get(core);
+      if (listeners !== undefined) notifyLateness(core, listeners, seconds, info);
+    } else if (info.reason === DisconnectReason.RateLimited) {
+      rateLimited.add(1);
+    } else if (
+      info.reason === DisconnectReason.ServerClosed &&
+      info.code === CloseCode.TryAgainLater
+    ) {
+      slowConsumers.add(1);
+    }
+  });
+  core.on("upgradeRejected", (rejection) => {
+    rejected.add(1, {
+      [A.HttpStatusCode]: rejection.status,
+      [A.UpgradeRejectReason]: rejection.reason,
+    });
+  });
+}
+
+function notifyLateness(
+  core: AnyCore,
+  listeners: Set<LatenessListener>,
+  seconds: number,
+  info: DisconnectInfo,
+): void {
+  for (const listener of listeners) {
+    try {
+      listener(seconds, info);
+    } catch (cause) {
+      core.reportError(
+        new HeartlineError(ServerErrorCode.ListenerThrew, "a timeout-lateness listener threw", {
+          cause,
+        }),
+      );
+    }
+  }
+}
+
+/**
+ * Calls `listener` with the lateness (seconds) of every `timeout` the server
+ * reports from now on: the same figure as `heartline.server.timeout.lateness`,
+ * for in-process consumers such as `@heartline/dashboard`. Returns a function
+ * that removes the listener.
+ */
+export function onTimeoutLateness(
+  server: AnyCore | { readonly core: AnyCore },
+  listener: LatenessListener,
+): () => void {
+  const core = "core" in server ? server.core : server;
+  let listeners = latenessListeners.get(core);
+  if (listeners === undefined) {
+    listeners = new Set();
+    latenessListeners.set(core, listeners);
+  }
+  const set = listeners;
+  set.add(listener);
+  return () => {
+    set.delete(listener);
+  };
+}
