@@ -310,3 +310,16 @@ describe("the client in a browser bundle", () => {
     console.log(`client browser bundle from the tarballs: ${bytes} bytes min+gzip`);
   });
 });
+
+describe("the release", () => {
+  it("`pnpm release:dry-run` would publish every package (the tarballs above are its build)", async () => {
+    // --ignore-scripts: `pack` above ran each prepack build moments ago.
+    const { stdout, stderr } = await timed("release dry run", () =>
+      run([...pnpm, "run", "release:dry-run", "--ignore-scripts"], repoRoot),
+    );
+    for (const { json } of publishedPackages)
+      expect(`${stdout}${stderr}`).toContain(
+        `Skip publishing ${json.name}@${json.version} (dry run)`,
+      );
+  }, 60_000);
+});
