@@ -49,12 +49,14 @@ export const UpgradeRejectReason = {
 } as const;
 export type UpgradeRejectReason = (typeof UpgradeRejectReason)[keyof typeof UpgradeRejectReason];
 
+/** The `upgradeRejected` event's payload: one refused upgrade. */
 export interface UpgradeRejection {
   readonly status: number;
   readonly reason: UpgradeRejectReason;
   readonly remoteAddress: string | undefined;
 }
 
+/** Each server event's listener, by event name (also the `on` option). */
 export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = unknown> {
   /** A client completed the upgrade and was sent `welcome`. `request` is not kept afterwards. */
   connection: (conn: Connection<TServer, TAuth>, request: UpgradeRequest | undefined) => void;
@@ -68,6 +70,7 @@ export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = u
   upgradeRejected: (rejection: UpgradeRejection) => void;
 }
 
+/** A server event's name. */
 export type ServerEventName = keyof ServerListeners;
 
 /** Live counters; `stats()` returns a copy. */

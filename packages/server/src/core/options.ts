@@ -74,6 +74,7 @@ export interface ResolvedCoreOptions {
   readonly reconnectWindow: ReconnectWindow;
   readonly closeTimeoutMs: number;
   readonly clock: Clock;
+  /** Makes each connection's session id. */
   readonly generateSessionId: () => string;
 }
 

@@ -34,6 +34,7 @@ export interface ServerCore<TClient = unknown, TServer = unknown, TAuth = unknow
   broadcast(data: TServer, filter?: (conn: Connection<TServer, TAuth>) => boolean): number;
   /** Open connections, in accept order. */
   connections(): IterableIterator<Connection<TServer, TAuth>>;
+  /** A snapshot of the counters (see the README's Stats). */
   stats(): ServerStats;
   /** Adds a listener; returns a function that removes it. */
   on<E extends ServerEventName>(

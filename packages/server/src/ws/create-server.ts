@@ -43,6 +43,7 @@ export interface ServerOptions<TClient = unknown, TServer = unknown, TAuth = und
   authenticate?: (request: IncomingMessage) => TAuth | false | Promise<TAuth | false>;
 }
 
+/** What `createServer` returns: the core's API plus the `ws` adapter's. */
 export interface HeartlineServer<TClient = unknown, TServer = unknown, TAuth = undefined>
   extends Omit<ServerCore<TClient, TServer, TAuth>, "accept" | "reportRejected" | "reportError"> {
   /**
