@@ -36,15 +36,6 @@ export default {
   // Every exported declaration needs a doc comment; members of documented
   // interfaces and classes are encouraged but not yet required.
   requiredToBeDocumented: ["Enum", "Variable", "Function", "Class", "Interface", "TypeAlias"],
-  // Members TypeDoc sees through `Omit<…>` or `extends Clock` without their
-  // comments (they are documented where they are declared: ClientEvents, Clock).
-  intentionallyNotDocumented: [
-    ...["state", "open", "message", "pong", "error", "disconnect", "reconnecting"].map(
-      (event) => `testing/src.HarnessClientOptions.on.__type.${event}`,
-    ),
-    "client/src/worker-clock.WorkerClock.setTimeout",
-    "client/src/worker-clock.WorkerClock.clearTimeout",
-  ],
   validation: { notExported: true, invalidLink: true, notDocumented: true },
   treatValidationWarningsAsErrors: true,
   treatWarningsAsErrors: true,

@@ -78,7 +78,7 @@ function writeVitestConfig(): string {
     `export default {
   resolve: { conditions: ["heartline-source"] },
   ssr: { resolve: { conditions: ["heartline-source"] } },
-  test: { include: ["*.test.ts"], reporters: ["default"] },
+  test: { include: ["*.readme-test.ts"], reporters: ["default"] },
 };\n`,
   );
   return file;

@@ -75,7 +75,8 @@ export function extractBlocks(readme: string, markdown: string): CodeBlock[] {
 /** The file name a block is written to (and run from). */
 export function blockFileName(block: CodeBlock): string {
   const slug = block.readme.replace(/\.md$/i, "").replace(/[^A-Za-z0-9]+/g, "-");
-  return `${slug}-${block.index}${block.mode === "vitest" ? ".test.ts" : ".ts"}`;
+  // Not `.test.ts`: the repository's own vitest run must not collect it.
+  return `${slug}-${block.index}${block.mode === "vitest" ? ".readme-test.ts" : ".ts"}`;
 }
 
 /**
