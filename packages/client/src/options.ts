@@ -32,6 +32,7 @@ export const clientDefaults = Object.freeze({
   resume: true,
 });
 
+/** How the client retries; every field defaults to `clientDefaults.reconnect`. */
 export interface ReconnectOptions {
   /** Replaces the default full-jitter schedule (then baseMs and capMs are unused). */
   backoff?: Backoff;
@@ -41,6 +42,7 @@ export interface ReconnectOptions {
   stableAfterMs?: number;
 }
 
+/** `createClient`'s one options object; every default is in `clientDefaults`, applied with `??`. */
 export interface ClientOptions<TClientData = unknown, TServerData = unknown> {
   /** The server's WebSocket URL, e.g. `wss://example.com/ws`. */
   url: string;

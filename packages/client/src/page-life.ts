@@ -18,6 +18,7 @@ const pageEvents = [
   ["window", "offline"],
 ] as const;
 
+/** A page-life event the client reacts to with a liveness check (`visibilitychange`, `freeze`, `online`…). */
 export type PageEvent = (typeof pageEvents)[number][1];
 
 interface Target {

@@ -10,11 +10,13 @@ import type { HeartlineClientError } from "./errors.js";
  */
 export type ClientState = "connecting" | "open" | "reconnecting" | "closed";
 
+/** The `disconnect` event's payload: once for every connection or attempt that ends. */
 export interface DisconnectEvent {
   /** Why the connection (or connection attempt) ended; see the README table. */
   reason: DisconnectReason;
   /** The close code, when there was one (the server's, or the one the client closed with). */
   code?: number;
+  /** Whether another attempt is scheduled (false after `close()`, a final close code or `maxAttempts`). */
   willReconnect: boolean;
   /**
    * The next attempt will offer to resume this session (the client holds its
@@ -62,19 +64,29 @@ export interface UndeliveredEvent<TClientData = unknown> {
   messages: TClientData[];
 }
 
+/** Each client event's payload, by event name (`client.on(name, listener)`). */
 export interface ClientEvents<TServerData = unknown, TClientData = unknown> {
+  /** The state changed; `previous` is the one it left. */
   state: { state: ClientState; previous: ClientState };
   /** `resumed`: this connection continues the previous one's session (a `resumed` event follows). */
   open: { sessionId: string; heartbeat: HeartbeatTerms; resumed: boolean };
+  /** This connection continued the previous one's session. */
   resumed: ResumedEvent;
+  /** Accepted messages that cannot be delivered, with their data. */
   undelivered: UndeliveredEvent<TClientData>;
+  /** An application message's `data`, validated against `protocol.server`. */
   message: TServerData;
+  /** A pong answered ping `seq` after `rttMs`. */
   pong: { seq: number; rttMs: number };
+  /** Something was refused or failed; `error.code` says what (`ClientErrorCode`). */
   error: HeartlineClientError;
+  /** A connection or attempt ended, with its reason. */
   disconnect: DisconnectEvent;
+  /** A retry is scheduled in `delayMs` (attempt `attempt`, from 0). */
   reconnecting: { attempt: number; delayMs: number };
 }
 
+/** Ping → pong round-trip times of the current connection. */
 export interface RoundTripTime {
   /** The last measured ping → pong time, or undefined before the first pong. */
   latestMs: number | undefined;
@@ -82,8 +94,11 @@ export interface RoundTripTime {
   smoothedMs: number | undefined;
 }
 
+/** Counters and times of the client (`client.stats`). */
 export interface ClientStats {
+  /** Pings sent, over every connection. */
   pingsSent: number;
+  /** Pongs received, over every connection. */
   pongsReceived: number;
   /** Clock time of the last frame from the server, if any. */
   lastHeardAt: number | undefined;
@@ -105,9 +120,11 @@ export interface ClientStats {
   unacked: number;
 }
 
+/** The heartbeat's terms and the pause switch (`client.heartbeat`). */
 export interface HeartbeatControl {
   /** The server's terms for the current (or last) connection. */
   readonly terms: HeartbeatTerms | undefined;
+  /** Whether `pause()` is in effect. */
   readonly paused: boolean;
   /**
    * Stops sending pings (and stops the client's own silence check, so the
@@ -119,12 +136,17 @@ export interface HeartbeatControl {
   resume(): void;
 }
 
+/** What `createClient` returns. */
 export interface HeartlineClient<TClientData = unknown, TServerData = unknown> {
+  /** The current state; see `ClientState`. */
   readonly state: ClientState;
   /** The current (or last) session id from `welcome`. */
   readonly sessionId: string | undefined;
+  /** The latest and smoothed round-trip times. */
   readonly rtt: RoundTripTime;
+  /** Counters and times. */
   readonly stats: ClientStats;
+  /** The server's heartbeat terms, and pause/resume. */
   readonly heartbeat: HeartbeatControl;
   /** Opens the connection. Does nothing unless the state is `closed`. */
   connect(): void;

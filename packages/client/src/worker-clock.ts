@@ -7,6 +7,7 @@ import type { Clock, TimerHandle } from "@heartline/protocol";
  */
 const WORKER_SOURCE = `const t=new Map;onmessage=e=>{const[id,ms]=e.data;if(ms<0){clearTimeout(t.get(id));t.delete(id)}else t.set(id,setTimeout(()=>{t.delete(id);postMessage(id)},ms))}`;
 
+/** A `Clock` whose timers run in a dedicated Web Worker; `terminate()` stops the worker. */
 export interface WorkerClock extends Clock {
   /** Stops the worker; pending timers never fire. */
   terminate(): void;

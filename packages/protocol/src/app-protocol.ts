@@ -35,6 +35,7 @@ export function defineProtocol<TClientData = unknown, TServerData = unknown>(sch
   return Object.freeze({ ...schemas });
 }
 
+/** `validateData`'s result: the schema's output, or its issues. */
 export type ValidateResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly message: string };

@@ -9,10 +9,13 @@ export type TimerHandle = unknown;
 export interface Clock {
   /** Milliseconds since the epoch, as `Date.now()`. */
   now(): number;
+  /** Calls `callback` once after `ms` milliseconds; returns a handle for `clearTimeout`. */
   setTimeout(callback: () => void, ms: number): TimerHandle;
+  /** Cancels a pending `setTimeout`; a handle already fired or cleared is ignored. */
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** The real clock: `Date.now()` and the global timers, read at each call. */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
   setTimeout: (callback: () => void, ms: number): TimerHandle =>

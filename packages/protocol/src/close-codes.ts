@@ -1,5 +1,6 @@
 import { CloseCode, DisconnectReason } from "./constants.js";
 
+/** What one close code means to a client (an entry of `closeCodeInfo`). */
 export interface CloseCodeInfo {
   readonly name: string;
   /** Whether a client should try to connect again after this code. */

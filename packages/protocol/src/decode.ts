@@ -24,6 +24,7 @@ export const DecodeErrorCode = {
 } as const;
 export type DecodeErrorCode = (typeof DecodeErrorCode)[keyof typeof DecodeErrorCode];
 
+/** Why a frame did not decode: a stable `code`, a message, and its `type` when known. */
 export interface DecodeError {
   readonly code: DecodeErrorCode;
   /** A short human-readable explanation, safe to log. */
@@ -32,6 +33,7 @@ export interface DecodeError {
   readonly type?: string;
 }
 
+/** A decoded message, or the reason it is not one; `decode*Frame` never throws. */
 export type DecodeResult<M> =
   | { readonly ok: true; readonly message: M }
   | { readonly ok: false; readonly error: DecodeError };

@@ -19,6 +19,7 @@ const data = z.custom<unknown>((value) => value !== undefined, { message: "data 
 // present they must be coherent: `resumed` and `resumeFailed` only on a
 // resumable session (one whose welcome carries `resume`, as the contract's
 // "the new session is resumable like any other" says), never both at once.
+/** `welcome` (server → client): the session id, the heartbeat terms, and the resume fields on a resumable session. */
 export const welcomeSchema = z
   .object({
     type: z.literal("welcome"),
@@ -39,7 +40,9 @@ export const welcomeSchema = z
       { message: "resumed and resumeFailed need resume, and exclude each other" },
     ),
   );
+/** `ping` (client → server), answered by a `pong` with the same `seq`. */
 export const pingSchema = z.object({ type: z.literal("ping"), seq });
+/** `pong` (server → client): the answer to the ping with this `seq`. */
 export const pongSchema = z.object({ type: z.literal("pong"), seq });
 /** `seq` is optional here: it is required exactly on resumable sessions, which the connection enforces. */
 export const messageSchema = z.object({
@@ -49,11 +52,13 @@ export const messageSchema = z.object({
 });
 /** `ack`, both ways: "I have received every message up to `seq`" (cumulative; 0 = none yet). */
 export const ackSchema = z.object({ type: z.literal("ack"), seq });
+/** `error` (server → client): a soft refusal; the connection stays. */
 export const errorSchema = z.object({
   type: z.literal("error"),
   code: z.string(),
   message: z.string(),
 });
+/** `goodbye` (server → client): shutdown; reconnect within the window. */
 export const goodbyeSchema = z.object({
   type: z.literal("goodbye"),
   reconnect: z.object({ minMs: nonNegativeMs, maxMs: nonNegativeMs }),
@@ -75,11 +80,13 @@ export const serverMessageSchemas = {
   goodbye: goodbyeSchema,
 } as const;
 
+/** Any message a client may send (by `type`). */
 export const clientMessageSchema = z.discriminatedUnion("type", [
   pingSchema,
   messageSchema,
   ackSchema,
 ]);
+/** Any message a server may send (by `type`). */
 export const serverMessageSchema = z.discriminatedUnion("type", [
   welcomeSchema,
   pongSchema,
@@ -89,10 +96,15 @@ export const serverMessageSchema = z.discriminatedUnion("type", [
   goodbyeSchema,
 ]);
 
+/** A `welcome` message. */
 export type WelcomeMessage = z.infer<typeof welcomeSchema>;
+/** A `ping` message. */
 export type PingMessage = z.infer<typeof pingSchema>;
+/** A `pong` message. */
 export type PongMessage = z.infer<typeof pongSchema>;
+/** An `error` message. */
 export type ErrorMessage = z.infer<typeof errorSchema>;
+/** A `goodbye` message. */
 export type GoodbyeMessage = z.infer<typeof goodbyeSchema>;
 export type AckMessage = z.infer<typeof ackSchema>;
 /** An application message; `TData` is the application's own type for `data`. */
@@ -102,7 +114,9 @@ export interface AppMessage<TData = unknown> {
   seq?: number;
   data: TData;
 }
+/** The server's heartbeat terms: `intervalMs` (ping every) and `timeoutMs` (silence limit). */
 export type HeartbeatTerms = WelcomeMessage["heartbeat"];
+/** The window after `goodbye` in which a client reconnects: [`minMs`, `maxMs`]. */
 export type ReconnectWindow = GoodbyeMessage["reconnect"];
 /** `welcome.resume`: the token for the next resume and how long the server keeps the session. */
 export type ResumeTerms = NonNullable<WelcomeMessage["resume"]>;
@@ -120,5 +134,7 @@ export type ServerMessage<TData = unknown> =
   | ErrorMessage
   | GoodbyeMessage;
 
+/** The `type` of a client message. */
 export type ClientMessageType = ClientMessage["type"];
+/** The `type` of a server message. */
 export type ServerMessageType = ServerMessage["type"];

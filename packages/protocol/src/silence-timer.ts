@@ -41,6 +41,7 @@ export class SilenceTimer {
     this.#lastHeardAt = this.#clock.now();
   }
 
+  /** Stops watching; `start()` may begin again. */
   stop(): void {
     if (this.#handle !== undefined) {
       this.#clock.clearTimeout(this.#handle);

@@ -28,9 +28,13 @@ import {
   tickScript,
 } from "./scripts.js";
 
+/** What `attachPresence` returns: the cluster-wide reader, plus this node's controls. */
 export interface Presence extends PresenceReader {
+  /** This node's id in the cluster. */
   readonly nodeId: string;
+  /** This node's counters. */
   stats(): PresenceStats;
+  /** Adds a listener (`error`, `overflow`, `resync`, `reap`); returns the function that removes it. */
   on<K extends keyof PresenceListeners>(
     event: K,
     listener: NonNullable<PresenceListeners[K]>,

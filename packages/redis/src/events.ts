@@ -45,6 +45,7 @@ export interface PresenceDisconnectEvent extends PresenceEntry {
   readonly lastSeenAt?: number;
 }
 
+/** A cluster-wide presence event: a `connect` or a `disconnect`. */
 export type PresenceEvent = PresenceConnectEvent | PresenceDisconnectEvent;
 
 const reasons = new Set<string>(Object.values(PresenceReason));

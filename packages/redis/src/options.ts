@@ -61,11 +61,15 @@ export interface PresenceSource<TConn extends PresenceConnection> {
   // NoInfer: the connection type is read from `connections()`, so that
   // `identify: (conn) => conn.auth.userId` is typed by the server's own
   // `authenticate` result; the server's generic `on` would infer nothing.
+  /** Called for each accepted connection. */
   on(event: "connection", listener: (conn: NoInfer<TConn>) => void): unknown;
+  /** Called once when each connection ends. */
   on(event: "disconnect", listener: (report: PresenceDisconnectReport) => void): unknown;
+  /** The connections open now, recorded when presence attaches. */
   connections?(): Iterable<TConn>;
 }
 
+/** `attachPresence`'s options; defaults are in `presenceDefaults`. */
 export interface AttachPresenceOptions<TConn extends PresenceConnection> {
   /** A connected ioredis client (Redis, Sentinel or Cluster). Presence never closes it. */
   redis: RedisClient;
@@ -82,12 +86,18 @@ export interface AttachPresenceOptions<TConn extends PresenceConnection> {
   on?: PresenceListeners;
 }
 
+/** `createPresenceReader`'s options. */
 export interface PresenceReaderOptions {
   redis: RedisClient;
   keyPrefix?: string;
-  on?: { error?: (err: PresenceError) => void };
+  /** Listeners: `error` for a failed read of the events channel. */
+  on?: {
+    /** A failed read of the events channel. */
+    error?: (err: PresenceError) => void;
+  };
 }
 
+/** `presence.stats()`: this node's counters. */
 export interface PresenceStats {
   readonly nodeId: string;
   /** Connections this node holds. */

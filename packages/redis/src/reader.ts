@@ -10,6 +10,7 @@ import { presenceKeys } from "./keys.js";
 import { type PresenceReaderOptions, presenceDefaults } from "./options.js";
 import type { RedisClient } from "./redis-client.js";
 
+/** `subscribe`'s options. */
 export interface SubscribeOptions {
   /**
    * The subscription was interrupted (the subscriber connection to Redis dropped
@@ -20,11 +21,13 @@ export interface SubscribeOptions {
   onGap?: () => void;
 }
 
+/** Who is online, cluster-wide, and the events channel. */
 export interface PresenceReader {
   /** Every live connection in the cluster, of nodes whose heartbeat has not lapsed. */
   list(): Promise<PresenceEntry[]>;
   /** The live connections of one identity (several tabs, devices or nodes). */
   connectionsOf(identity: string): Promise<PresenceEntry[]>;
+  /** Whether `identity` has a connection on any node. */
   isOnline(identity: string): Promise<boolean>;
   /** Registered nodes whose heartbeat has not lapsed. */
   nodes(): Promise<string[]>;

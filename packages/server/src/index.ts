@@ -1,3 +1,7 @@
+// The `ws` adapter's declarations use `node:http`, `node:net`, `node:stream`
+// and `Buffer`; this keeps them resolvable for a consumer whose tsconfig has
+// `types: []` (TypeScript 6's default). `@types/node` is an optional peer.
+/// <reference types="node" preserve="true" />
 export {
   type Admission,
   type AdmissionOptions,

@@ -14,6 +14,7 @@ export interface FrameInfo {
   /** The parsed JSON, or undefined if it is not JSON. */
   readonly message: unknown;
 }
+/** Selects frames for `drop` and `delay`. */
 export type FramePredicate = (frame: FrameInfo) => boolean;
 
 /** How a blackhole behaves. */
@@ -78,9 +79,13 @@ export interface LinkContext {
 export interface HarnessServer<TServer = unknown, TAuth = unknown> {
   /** False once `stopServer()` began. */
   readonly accepting: boolean;
+  /** Sends `data` to every open connection (or those `filter` accepts); returns how many. */
   broadcast(data: TServer, filter?: (conn: Connection<TServer, TAuth>) => boolean): number;
+  /** The open connections. */
   connections(): IterableIterator<Connection<TServer, TAuth>>;
+  /** The server's counters. */
   stats(): ServerStats;
+  /** Adds a server listener; returns the function that removes it. */
   // biome-ignore lint/suspicious/noExplicitAny: the server's own typed `on`; see ServerCore.on.
   on(event: any, listener: any): () => void;
 }

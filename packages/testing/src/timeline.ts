@@ -46,6 +46,7 @@ export interface ControlEntry extends EntryBase {
   readonly what: string;
 }
 
+/** One line of the timeline (`kind`: frame, link, server, client or control). */
 export type TimelineEntry = FrameEntry | LinkEntry | ServerEntry | ClientEntry | ControlEntry;
 
 /** Everything that happened, with fake times; printable. */

@@ -5,6 +5,7 @@ import type FakeTimers from "@sinonjs/fake-timers";
 import type { HarnessServer, LinkControls } from "./driver.js";
 import type { ClientEntry, Direction, FrameEntry, Timeline, TimelineEntry } from "./timeline.js";
 
+/** `createHarness`'s options; defaults are in `harnessDefaults`. */
 export interface HarnessOptions<TClient = unknown, TServer = unknown, TAuth = unknown> {
   /**
    * The server's options (the transport-free core's: `intervalMs`,
@@ -33,6 +34,7 @@ export interface HarnessOptions<TClient = unknown, TServer = unknown, TAuth = un
   quietTimeoutMs?: number;
 }
 
+/** `harness.client()`'s options: the client's own, plus `name`, `auth` and `connect`. */
 export interface HarnessClientOptions<TClientData = unknown, TServerData = unknown>
   extends Omit<ClientOptions<TClientData, TServerData>, "url" | "WebSocket" | "clock"> {
   /** How the timeline names it. Default `c1`, `c2`… */
@@ -73,6 +75,7 @@ export interface HarnessClient<TClientData = unknown, TServerData = unknown>
   readonly frozen: boolean;
 }
 
+/** How far a `waitFor.*` may advance fake time, and from when events count. */
 export interface WaitOptions {
   /** Fake ms this wait may advance the clock by. Default `harnessDefaults.withinMs`. */
   within?: number;
@@ -80,6 +83,7 @@ export interface WaitOptions {
   since?: number;
 }
 
+/** Which server disconnect reports match (every given field must). */
 export interface DisconnectMatch {
   reason?: DisconnectReason;
   code?: number;
@@ -94,6 +98,7 @@ export type RecordedDisconnect<TAuth = unknown> = DisconnectInfo<TAuth> & {
   readonly client: string | undefined;
 };
 
+/** Which delivered frames match (every given field must). */
 export interface FrameMatch {
   direction?: Direction;
   /** The frame's `type`: `ping`, `pong`, `welcome`, `message`, `ack`, `error`, `goodbye`. */
@@ -101,6 +106,7 @@ export interface FrameMatch {
   client?: { readonly name: string } | string;
 }
 
+/** `harness.waitFor`: advance fake time until something happens, or fail. */
 export interface WaitFor<TAuth = unknown> {
   /** Advances fake time until the server reports a matching disconnect; returns it. */
   disconnect(match?: DisconnectMatch, options?: WaitOptions): Promise<RecordedDisconnect<TAuth>>;
@@ -126,6 +132,7 @@ export interface WaitFor<TAuth = unknown> {
   ): Promise<TimelineEntry>;
 }
 
+/** `harness.expectNo`: advance fake time and fail if something happens. */
 export interface ExpectNo {
   /** Advances fake time by `within` ms; fails (stopping there) if a matching disconnect happens. */
   disconnect(match: DisconnectMatch, options: { within: number }): Promise<void>;
@@ -135,6 +142,7 @@ export interface ExpectNo {
   entry(predicate: (entry: TimelineEntry) => boolean, options: { within: number }): Promise<void>;
 }
 
+/** What `createHarness` resolves to. */
 export interface Harness<TClient = unknown, TServer = unknown, TAuth = unknown> {
   readonly transport: "memory" | "loopback";
   /** The one fake clock. */

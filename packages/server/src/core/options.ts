@@ -100,6 +100,7 @@ export interface ResolvedCoreOptions {
   readonly reconnectWindow: ReconnectWindow;
   readonly closeTimeoutMs: number;
   readonly clock: Clock;
+  /** Makes each connection's session id. */
   readonly generateSessionId: () => string;
   /** Undefined when resumption is off. */
   readonly resume: ResolvedResumeOptions | undefined;

@@ -61,6 +61,7 @@ export interface ServerCore<
   broadcast(data: TServer, filter?: (conn: Connection<TServer, TAuth>) => boolean): number;
   /** Open connections, in accept order. */
   connections(): IterableIterator<Connection<TServer, TAuth>>;
+  /** A snapshot of the counters (see the README's Stats). */
   stats(): ServerStats;
   /** Adds a listener; returns a function that removes it. */
   on<E extends ServerEventName>(

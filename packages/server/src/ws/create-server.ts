@@ -34,6 +34,7 @@ export interface ServerOptions<TClient = unknown, TServer = unknown, TAuth = und
   maxPayload?: number;
 }
 
+/** What `createServer` returns: the core's API plus the `ws` adapter's. */
 export interface HeartlineServer<TClient = unknown, TServer = unknown, TAuth = undefined>
   extends Omit<
     ServerCore<TClient, TServer, TAuth, IncomingMessage>,
