@@ -73,7 +73,10 @@ describe("SessionStore", () => {
     if (!again.ok) throw new Error("expected a resume");
     expect(again.token).not.toBe(first.token);
     // The token b was sent and never proved is superseded: only c's and the presented one work.
-    expect(store.take(first.token, undefined, conn("x"))).toEqual({ ok: false, failure: "unknown" });
+    expect(store.take(first.token, undefined, conn("x"))).toEqual({
+      ok: false,
+      failure: "unknown",
+    });
     again.session.tokenProven();
     expect(store.take(created.token, undefined, conn("y"))).toEqual({
       ok: false,
