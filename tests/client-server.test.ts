@@ -68,9 +68,11 @@ describe("client ↔ server", () => {
     await start();
     const { client, events } = await startClient();
     await opened(client);
+    // The client offers resume by default; this server has it off, so plain v1: not resumed.
     expect(events.open[0]).toEqual({
       sessionId: sessions()[0],
       heartbeat: { intervalMs: 1000, timeoutMs: 2000 },
+      resumed: false,
     });
     expect(client.state).toBe("open");
     for (let i = 0; i < 3; i++) await h.advance(1000);
@@ -106,10 +108,12 @@ describe("client ↔ server", () => {
 
     await h.stopServer();
     // random 0.5 in the [100, 200] goodbye window
+    // It reconnects, but holds no token (resume is off on this server): a new session, not a resume.
     expect(events.disconnect[0]).toEqual({
       reason: "server_closed",
       code: 1001,
       willReconnect: true,
+      willResume: false,
       delayMs: 150,
     });
     expect(client.state).toBe("reconnecting");
@@ -129,8 +133,12 @@ describe("client ↔ server", () => {
     expect(events.open).toHaveLength(2);
     expect(events.open[1]!.sessionId).toBe(sessions()[1]);
     expect(events.open[1]!.sessionId).not.toBe(events.open[0]!.sessionId);
+    expect(events.open[1]!.resumed).toBe(false);
     expect(received[1]).toEqual(["one", "two"]);
     expect(received[0]).toEqual([]);
+    // Nothing was held unacknowledged (plain v1), so nothing is reported lost; no resume either.
+    expect(events.resumed).toEqual([]);
+    expect(events.undelivered).toEqual([]);
   });
 
   it("retries with backoff while the server is down, then connects", async () => {

@@ -80,6 +80,12 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   #ackOwed = 0;
   /** In the host's ack queue; the queue's and `flushAck`'s to write. */
   ackQueued = false;
+  /**
+   * Bound to a session and no data frame yet: the client has not proved it
+   * read this connection's token, so the session still takes the previous
+   * one. The first frame clears it (one check per frame, nothing more).
+   */
+  #tokenUnproven = false;
 
   constructor(
     host: Host<TClient, TServer, TAuth>,
@@ -112,6 +118,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   bind(session: ConnectionSession<TClient, TServer, TAuth>): void {
     this.#session = session;
     this.sessionId = session.sessionId;
+    this.#tokenUnproven = true;
   }
 
   /** Sends `welcome` (always the first frame) and starts the silence watch. */
@@ -132,6 +139,12 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     const now = host.options.clock.now();
     const previous = this.lastHeardAt;
     this.lastHeardAt = now;
+    if (this.#tokenUnproven) {
+      // The client sends nothing before it has read the welcome, so any
+      // frame proves it holds the new token: the one it resumed with is spent.
+      this.#tokenUnproven = false;
+      this.#session?.tokenProven();
+    }
     if (host.options.rateLimit !== undefined && !this.#takeToken(now - previous)) {
       this.#closeWith(CloseCode.RateLimited);
       return;

@@ -36,7 +36,7 @@ describe("SessionStore", () => {
     expect(resumeDefaults.ackEveryMessages).toBe(32);
   });
 
-  it("resumes at windowMs − 1 and rotates the token; the old token is spent", () => {
+  it("resumes at windowMs − 1 and rotates the token; the old token is spent once the new connection proves alive", () => {
     const { clock, store, conn, ends } = setup();
     const a = conn("a");
     const created = store.create("s1", undefined, a)!;
@@ -49,12 +49,62 @@ describe("SessionStore", () => {
     expect(taken.session.sessionId).toBe("s1");
     expect(taken.session.owner).toBe(b);
     expect(taken.token).not.toBe(created.token);
+    taken.session.tokenProven();
     expect(store.take(created.token, undefined, conn("c"))).toEqual({
       ok: false,
       failure: "unknown",
     });
     clock.tick(10 * W);
     expect(ends).toEqual([]);
+  });
+
+  it("keeps the presented token valid until tokenProven: a takeover of the unproven owner, then unknown", () => {
+    const { store, conn, ends } = setup();
+    const a = conn("a");
+    const created = store.create("s1", undefined, a)!;
+    store.detach(created.session, a);
+    const b = conn("b");
+    const first = store.take(created.token, undefined, b);
+    if (!first.ok) throw new Error("expected a resume");
+    // b's welcome never reached the client: it still holds created.token.
+    const c = conn("c");
+    const again = store.take(created.token, undefined, c);
+    expect(again).toMatchObject({ ok: true, replaced: b, gapMs: 0 });
+    if (!again.ok) throw new Error("expected a resume");
+    expect(again.token).not.toBe(first.token);
+    // The token b was sent and never proved is superseded: only c's and the presented one work.
+    expect(store.take(first.token, undefined, conn("x"))).toEqual({
+      ok: false,
+      failure: "unknown",
+    });
+    again.session.tokenProven();
+    expect(store.take(created.token, undefined, conn("y"))).toEqual({
+      ok: false,
+      failure: "unknown",
+    });
+    expect(store.take(again.token, undefined, conn("d"))).toMatchObject({ ok: true, replaced: c });
+    expect(ends).toEqual([]);
+  });
+
+  it("the new token works before tokenProven too, and then the older one is gone", () => {
+    const { store, conn } = setup();
+    const a = conn("a");
+    const created = store.create("s1", undefined, a)!;
+    store.detach(created.session, a);
+    const b = conn("b");
+    const first = store.take(created.token, undefined, b);
+    if (!first.ok) throw new Error("expected a resume");
+    store.detach(first.session, b);
+    // The client read b's welcome but b died before its first frame.
+    const c = conn("c");
+    const second = store.take(first.token, undefined, c);
+    expect(second).toMatchObject({ ok: true, replaced: undefined });
+    // It presented first.token, so that one is kept; created.token is not.
+    expect(store.take(created.token, undefined, conn("x"))).toEqual({
+      ok: false,
+      failure: "unknown",
+    });
+    expect(store.take(first.token, undefined, conn("d"))).toMatchObject({ ok: true, replaced: c });
   });
 
   it("expires at exactly windowMs, reports once with the undelivered data, then tells expired", () => {

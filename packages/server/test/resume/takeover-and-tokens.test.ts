@@ -1,6 +1,6 @@
 // Takeover, the window's boundary, token reuse and theft, and exactly-once reports under races.
 import { describe, expect, it } from "vitest";
-import { INTERVAL, resumeSetup, WINDOW } from "./harness.js";
+import { INTERVAL, type Peer, resumeSetup, WINDOW } from "./harness.js";
 
 describe("resume: the half-open link, both ways", () => {
   it("client → server: what the client sent into the dead link is replayed after the timeout and delivered once", () => {
@@ -132,11 +132,12 @@ describe("resume: the window's boundary", () => {
 });
 
 describe("resume: tokens", () => {
-  it("a token works once: reusing it is refused (unknown) and leaves the session untouched", () => {
+  it("a token works once: reusing it after the new connection proved alive is refused (unknown) and leaves the session untouched", () => {
     const s = resumeSetup();
     const a = s.open({});
     a.lose();
     const b = s.open({ token: a.token });
+    b.ping();
     const replay = s.open({ token: a.token });
     expect(replay.welcome).toMatchObject({ sessionId: "s2", resumeFailed: "unknown" });
     expect(b.transport.log.some((l) => l.startsWith("close"))).toBe(false);
@@ -198,6 +199,77 @@ describe("resume: tokens", () => {
     ]);
     for (const secret of secrets) expect(reported).not.toContain(secret);
     expect(s.sessionEnds).toHaveLength(1);
+  });
+});
+
+describe("resume: the token resumed with stays valid until the new connection proves alive", () => {
+  const firstFrames: Array<[string, (p: Peer) => void]> = [
+    ["ping", (p) => p.ping()],
+    ["ack", (p) => p.ack(0)],
+    ["message", (p) => p.send(1, "hi")],
+  ];
+
+  it.each(firstFrames)("the first frame (%s) on the new connection spends it", (_name, frame) => {
+    const s = resumeSetup();
+    const a = s.open({});
+    a.lose();
+    const b = s.open({ token: a.token });
+    frame(b);
+    const late = s.open({ token: a.token });
+    expect(late.welcome).toMatchObject({ sessionId: "s2", resumeFailed: "unknown" });
+    expect(b.transport.log.some((l) => l.startsWith("close"))).toBe(false);
+    // b's own token works.
+    b.lose();
+    expect(s.open({ token: b.token }).welcome).toMatchObject({ sessionId: "s1", resumed: {} });
+  });
+
+  it("before any frame, it is a normal resume: the unproven connection is taken over (4409)", () => {
+    const s = resumeSetup();
+    const a = s.open({});
+    s.conns()[0]!.send("s-1");
+    a.lose();
+    // The client gave this attempt up: it never reads b's welcome.
+    const b = s.open({ token: a.token });
+    expect(b.messages()).toEqual([[1, "s-1"]]);
+    const c = s.open({ token: a.token });
+    expect(c.welcome).toMatchObject({ sessionId: "s1", resumed: { ack: 0 } });
+    expect(b.transport.log.slice(-2)).toEqual(["close:4409:replaced", "terminate"]);
+    expect(c.messages()).toEqual([[1, "s-1"]]);
+    expect(s.disconnects.map((d) => d.reason)).toEqual(["connection_lost", "replaced"]);
+    expect(s.resumes).toHaveLength(2);
+    // b's token was never proved and is superseded.
+    expect(s.open({ token: b.token }).welcome.resumeFailed).toBe("unknown");
+    c.ping();
+    expect(s.open({ token: a.token }).welcome.resumeFailed).toBe("unknown");
+    expect(s.sessionEnds).toEqual([]);
+  });
+
+  it("a late, abandoned resume whose connection then died: the old token still resumes in the window", () => {
+    const s = resumeSetup();
+    const a = s.open({});
+    s.conns()[0]!.send("s-1");
+    a.lose();
+    const b = s.open({ token: a.token });
+    s.fc.tick(500);
+    b.lose(); // the client had closed that socket: connection_lost, resumable
+    expect(s.disconnects.at(-1)).toMatchObject({ reason: "connection_lost", resumable: true });
+    s.fc.tick(300);
+    const c = s.open({ token: a.token });
+    expect(c.welcome).toMatchObject({ sessionId: "s1", resumed: { ack: 0 } });
+    expect(c.messages()).toEqual([[1, "s-1"]]);
+    expect(s.resumes.at(-1)).toMatchObject({ gapMs: 300, replayed: { toClient: 1 } });
+    expect(s.sessionEnds).toEqual([]);
+  });
+
+  it("the new token works before the first frame too; then the older one is gone", () => {
+    const s = resumeSetup();
+    const a = s.open({});
+    a.lose();
+    const b = s.open({ token: a.token });
+    b.lose(); // the client read b's welcome; b died before its first frame
+    const c = s.open({ token: b.token });
+    expect(c.welcome).toMatchObject({ sessionId: "s1", resumed: { ack: 0 } });
+    expect(s.open({ token: a.token }).welcome.resumeFailed).toBe("unknown");
   });
 });
 

@@ -48,6 +48,19 @@ export class MemoryLink implements LinkControls {
   #discard = false;
   #offline = false;
   readonly #held: InFlight[] = [];
+  /**
+   * Scheduled, not yet arrived, in send order. When the link goes down they
+   * join `#held` at once, under the mode of that moment: a frame already on
+   * the path shares the fate of everything sent after it, in order (one TCP
+   * stream each way never loses a frame and delivers a later one).
+   */
+  readonly #inFlight = new Set<InFlight>();
+  /**
+   * Connections that lost a frame to a discarding blackhole: dead for good
+   * (a dead NAT entry), nothing more arrives on them either way, as TCP can
+   * never deliver what follows a byte it lost. Neither end is told.
+   */
+  readonly #severed = new WeakSet<LinkedConnection>();
   readonly #latency: Record<Direction, number> = { toServer: 0, toClient: 0 };
   readonly #drops: Record<Direction, Set<FramePredicate>> = {
     toServer: new Set(),
@@ -89,6 +102,10 @@ export class MemoryLink implements LinkControls {
     deliver: () => void,
   ): void {
     if (connection.aborted) return;
+    if (this.#severed.has(connection)) {
+      this.#record(direction, packet, true);
+      return;
+    }
     const flight: InFlight = { direction, packet, connection, deliver };
     if (this.#down) {
       this.#hold(flight);
@@ -107,21 +124,27 @@ export class MemoryLink implements LinkControls {
     }
     const due = Math.max(this.#fc.now + this.#latency[direction] + extra, this.#lastDue[direction]);
     this.#lastDue[direction] = due;
+    this.#inFlight.add(flight);
     this.#scheduler.at(due, () => {
-      if (connection.aborted) return;
-      // Blackholed while in flight: it shares the fate of the rest.
-      if (this.#down) {
-        this.#hold(flight);
-        return;
-      }
+      // Not in flight any more: the link went down meanwhile and holds (or lost) it.
+      if (!this.#inFlight.delete(flight) || connection.aborted) return;
       this.#record(direction, packet, false);
       deliver();
     });
   }
 
+  /** The link just went down: what is on the path is held (or lost) with the rest, in order. */
+  #catchInFlight(): void {
+    for (const flight of this.#inFlight) {
+      if (!flight.connection.aborted) this.#hold(flight);
+    }
+    this.#inFlight.clear();
+  }
+
   /** While down: keep it for the heal, or (a discarding blackhole, not offline) lose it for good. */
   #hold(flight: InFlight): void {
     if (this.#blackholed && this.#discard && !this.#offline) {
+      this.#severed.add(flight.connection);
       this.#record(flight.direction, flight.packet, true);
       return;
     }
@@ -159,15 +182,19 @@ export class MemoryLink implements LinkControls {
   }
 
   setOffline(offline: boolean): void {
+    const wasDown = this.#down;
     this.#offline = offline;
+    if (!wasDown && this.#down) this.#catchInFlight();
     this.#release();
   }
 
   blackhole(options: BlackholeOptions = {}): void {
     const mode = checkWhileBlackholed(options.whileBlackholed ?? "hold");
     this.#control(mode === "hold" ? "blackhole" : "blackhole (discard)");
+    const wasDown = this.#down;
     this.#blackholed = true;
     this.#discard = mode === "discard";
+    if (!wasDown) this.#catchInFlight();
   }
 
   heal(): void {

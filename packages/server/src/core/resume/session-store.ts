@@ -68,6 +68,12 @@ export interface ResumableSession<TData = unknown, TAuth = unknown, TOwner = unk
   /** The connection holding the session, or undefined while detached or ended. */
   readonly owner: TOwner | undefined;
   readonly state: SessionState;
+  /**
+   * The connection that was sent the current token has proved alive (its
+   * first data frame arrived): the previous token stops working. Called
+   * once per resumed connection, by that connection; a no-op otherwise.
+   */
+  tokenProven(): void;
 }
 
 export type TakeResult<TData, TAuth, TOwner> =
@@ -148,8 +154,13 @@ class Session<TData, TAuth, TOwner> implements ResumableSession<TData, TAuth, TO
   receivedSeq = 0;
   owner: TOwner | undefined;
   state: SessionState = "attached";
-  // Private, so logging a session (util.inspect, JSON) never shows it.
+  // Private, so logging a session (util.inspect, JSON) never shows them.
   #secret = "";
+  // The secret the client presented for the resume that made `#secret`,
+  // valid until the connection that was sent `#secret` proves alive: a
+  // client that gave up a resume attempt never read that welcome, so it
+  // still holds this one ("" when there is none, or it is retired).
+  #previous = "";
   // For the window's deadline queue: `lastHeardAt` is when the session was
   // detached (its window ends windowMs later), `queueSlot` is the queue's.
   lastHeardAt = 0;
@@ -166,19 +177,37 @@ class Session<TData, TAuth, TOwner> implements ResumableSession<TData, TAuth, TO
     this.owner = owner;
   }
 
-  /** A fresh secret; the token that carries it. The previous token stops working. */
-  rotate(): string {
+  /**
+   * A fresh secret; the token that carries it. `kept` is the secret the
+   * client just presented (it surely holds that one): it stays valid until
+   * `tokenProven`. Without it (`rotate()`), every older token stops working.
+   */
+  rotate(kept = ""): string {
+    this.#previous = kept;
     this.#secret = newSecret();
     return formatToken(this.id, this.#secret);
   }
 
-  /** Constant-time check of a presented secret; never true once ended. */
-  matches(presented: string): boolean {
-    return secretsEqual(this.#secret, presented) && this.#secret !== "";
+  /**
+   * Constant-time check of a presented secret against the current one and
+   * the previous one (both compared, whatever the first said); the secret
+   * that matched, or "" for none. Never a match once ended.
+   */
+  matches(presented: string): string {
+    const current = secretsEqual(this.#secret, presented);
+    const previous = secretsEqual(this.#previous, presented);
+    if (this.#secret === "") return "";
+    if (current) return this.#secret;
+    return previous && this.#previous !== "" ? this.#previous : "";
+  }
+
+  tokenProven(): void {
+    this.#previous = "";
   }
 
   forget(): void {
     this.#secret = "";
+    this.#previous = "";
   }
 
   deadlinePassed(): void {
@@ -201,7 +230,8 @@ export interface SessionStoreStats {
  * The server's registry of resumable sessions, transport-free.
  *
  * - `create` makes a session for a new connection, `take` gives one to a
- *   resuming connection (token checked in constant time, spent, rotated),
+ *   resuming connection (token checked in constant time, rotated; spent
+ *   once the new connection proves alive),
  *   `detach` starts the window when a connection ends and the session stays
  *   resumable, `end` ends it at once. Each end is reported once (`onEnd`)
  *   with the undelivered messages.
@@ -289,9 +319,13 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
    * its tombstone, or `unknown`), the secret in constant time (else
    * `unknown`: a spent token looks like none), then `sameClient` (else
    * `mismatch`). Every refusal leaves the session untouched, so a stolen or
-   * replayed token costs its rightful holder nothing. On success the token
-   * is spent and a new one returned; a session whose window has run out by
-   * now is expired here, whether or not its timer has fired yet.
+   * replayed token costs its rightful holder nothing. On success a new
+   * token is returned and the presented one is spent once the new
+   * connection proves alive (`tokenProven`, its first data frame): until
+   * then it still resumes (a takeover of that unproven connection), since
+   * a client that gave the attempt up never read the new token. A session
+   * whose window has run out by now is expired here, whether or not its
+   * timer has fired yet.
    */
   take(token: string | undefined, auth: TAuth, owner: TOwner): TakeResult<TData, TAuth, TOwner> {
     const parsed = parseToken(token);
@@ -300,9 +334,8 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     if (session === undefined) {
       return { ok: false, failure: this.#tombstones.get(parsed.id) ?? ResumeFailure.Unknown };
     }
-    if (!session.matches(parsed.secret)) {
-      return { ok: false, failure: ResumeFailure.Unknown };
-    }
+    const presented = session.matches(parsed.secret);
+    if (presented === "") return { ok: false, failure: ResumeFailure.Unknown };
     const now = this.#clock.now();
     if (session.state === "detached" && now >= session.lastHeardAt + this.windowMs) {
       this.windowPassed(session);
@@ -316,10 +349,11 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     this.#windows.remove(session);
     session.state = "attached";
     session.owner = owner;
-    return { ok: true, session, token: this.rotate(session), replaced, gapMs };
+    // The presented secret stays valid until the new connection proves alive.
+    return { ok: true, session, token: session.rotate(presented), replaced, gapMs };
   }
 
-  /** A fresh token for `session` (the previous one stops working). `take` calls it. */
+  /** A fresh token for `session`; every older one stops working. */
   rotate(session: ResumableSession<TData, TAuth, TOwner>): string {
     return (session as Session<TData, TAuth, TOwner>).rotate();
   }
