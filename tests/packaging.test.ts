@@ -13,7 +13,13 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PackageJson, publishedPackages, readJson, repoRoot } from "./support/packages.js";
+import {
+  type PackageJson,
+  publishedPackages,
+  readJson,
+  repoRoot,
+  requiredPeers,
+} from "./support/packages.js";
 
 const fixture = path.join(repoRoot, "tests/fixtures/consumer");
 const tsc = path.join(repoRoot, "node_modules/typescript/lib/tsc.js");
@@ -99,7 +105,15 @@ function consumerManifest(consumer: Consumer): object {
       `file:../tarballs/${path.basename(tarballOf(p.json))}`,
     ]),
   );
-  const peers = Object.assign({}, ...publishedPackages.map((p) => p.json.peerDependencies));
+  // Every required peer an install line names (zod, ioredis, @opentelemetry/api…).
+  const peers: Record<string, string> = Object.assign(
+    {},
+    ...publishedPackages.map((p) =>
+      Object.fromEntries(
+        requiredPeers(p.json).map((name) => [name, p.json.peerDependencies![name]]),
+      ),
+    ),
+  );
   const root = readJson<PackageJson & { devDependencies: Record<string, string> }>(
     path.join(repoRoot, "package.json"),
   );
@@ -107,7 +121,7 @@ function consumerManifest(consumer: Consumer): object {
     name: `heartline-consumer-${consumer}`,
     private: true,
     type: "module",
-    dependencies: { ...local, zod: peers.zod, ioredis: peers.ioredis },
+    dependencies: { ...local, ...peers },
     devDependencies: { "@types/node": root.devDependencies["@types/node"] },
     // The tarballs' own dependencies on each other ("0.1.0") resolve to the
     // tarballs too, never to a registry.

@@ -1,5 +1,6 @@
 import type { Connection } from "@heartline/server";
 
+/** One row of the connections table: a connection as the page shows it. */
 export interface ConnectionRow {
   readonly sessionId: string;
   readonly remoteAddress: string | null;
@@ -9,9 +10,13 @@ export interface ConnectionRow {
   readonly lastHeardAgoMs: number;
 }
 
+/** One page of the connections table, as `connections?page=N` returns it. */
 export interface ConnectionsPage {
+  /** Open connections in all. */
   readonly total: number;
+  /** The 0-based page served (clamped to the last page). */
   readonly page: number;
+  /** Rows per page (the `pageSize` option). */
   readonly pageSize: number;
   readonly rows: readonly ConnectionRow[];
 }

@@ -5,6 +5,7 @@ import { connectionsPage } from "./connections-page.js";
 import { type DashboardOptions, resolveDashboardOptions } from "./options.js";
 import { LiveSampler } from "./sampler.js";
 
+/** What `createDashboard` returns: one request handler plus the RTT feed. */
 export interface Dashboard {
   /**
    * The request handler: node:http's `(request, response)`, also Express

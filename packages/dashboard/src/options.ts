@@ -15,6 +15,7 @@ export const dashboardDefaults = Object.freeze({
 // biome-ignore lint/suspicious/noExplicitAny: any message and auth types will do.
 type AnyServer = HeartlineServer<any, any, any> | ServerCore<any, any, any>;
 
+/** The options of `createDashboard`; defaults in `dashboardDefaults`. */
 export interface DashboardOptions {
   /** The server to watch: `createServer`'s result or a core. */
   server: AnyServer;
@@ -47,6 +48,7 @@ export interface ResolvedDashboardOptions {
   readonly onError: (error: unknown) => void;
 }
 
+/** Thrown by `createDashboard` for a missing `authorize` or a bad option (code `invalid_option`). */
 export class DashboardError extends Error {
   readonly code = "invalid_option";
 }

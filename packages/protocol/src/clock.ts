@@ -31,7 +31,9 @@ export const systemClock: Clock = Object.freeze({
  */
 export interface TimerSource<H = unknown> {
   readonly now: number;
+  /** Runs `callback` once, `ms` after `now`; returns the handle `clearTimeout` takes. */
   setTimeout(callback: () => void, ms: number): H;
+  /** Cancels a pending `setTimeout` by its handle. */
   clearTimeout(handle: H): void;
 }
 

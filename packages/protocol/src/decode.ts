@@ -43,6 +43,7 @@ type SchemaTable = Record<string, z.ZodMiniType>;
 /** What a client may send on a session that is not resumable: no `ack`. */
 const plainClientMessageSchemas = { ping: pingSchema, message: messageSchema } as const;
 
+/** How `decodeClientMessage` reads a frame: what the connection's session allows. */
 export interface DecodeClientOptions {
   /**
    * The connection's session is resumable, so `ack` is part of its protocol.

@@ -106,6 +106,7 @@ export type PongMessage = z.infer<typeof pongSchema>;
 export type ErrorMessage = z.infer<typeof errorSchema>;
 /** A `goodbye` message. */
 export type GoodbyeMessage = z.infer<typeof goodbyeSchema>;
+/** An `ack` message, either way: every message up to `seq` was received (resumable sessions only). */
 export type AckMessage = z.infer<typeof ackSchema>;
 /** An application message; `TData` is the application's own type for `data`. */
 export interface AppMessage<TData = unknown> {

@@ -29,4 +29,5 @@ export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = u
   upgradeRejected: (rejection: UpgradeRejection) => void;
 }
 
+/** The name of a server event, as `on(event, listener)` takes it. */
 export type ServerEventName = keyof ServerListeners;

@@ -11,8 +11,12 @@ export const UpgradeRejectReason = {
 } as const;
 export type UpgradeRejectReason = (typeof UpgradeRejectReason)[keyof typeof UpgradeRejectReason];
 
+/** What the `upgradeRejected` event reports, once per refused upgrade. */
 export interface UpgradeRejection {
+  /** The HTTP status the upgrade was answered with (404, 403, 400, 401, …). */
   readonly status: number;
+  /** Why it was refused. */
   readonly reason: UpgradeRejectReason;
+  /** The peer's address, when the transport knows it. */
   readonly remoteAddress: string | undefined;
 }

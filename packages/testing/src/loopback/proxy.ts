@@ -3,11 +3,13 @@ import { checkWhileBlackholed, type WhileBlackholed } from "../blackhole.js";
 
 export type { WhileBlackholed };
 
+/** The defaults of `startLoopbackProxy`'s options, frozen. */
 export const loopbackProxyDefaults = Object.freeze({
   /** `"hold"`: a healed link delivers what was sent meanwhile (as TCP would, by retransmitting). */
   whileBlackholed: "hold" as WhileBlackholed,
 });
 
+/** The options of `startLoopbackProxy`; defaults in `loopbackProxyDefaults`. */
 export interface LoopbackProxyOptions {
   /** The port on 127.0.0.1 to forward to; a function is read for each new connection (a restarted server). */
   targetPort: number | (() => number);
@@ -32,9 +34,13 @@ export interface LoopbackProxy {
   readonly whileBlackholed: WhileBlackholed;
   /** Every byte stops; `mode` (default: the proxy's `whileBlackholed`) says what becomes of them. */
   blackhole(mode?: WhileBlackholed): void;
+  /** Bytes flow again; in `"hold"` mode what was held is delivered first, in order. */
   heal(): void;
+  /** `true`: every byte stops and new connections are refused at once; `false` ends that (a `blackhole()` stays until `heal()`). */
   setOffline(offline: boolean): void;
+  /** Ends both sockets of every current link, with no WebSocket close frame. */
   abort(): void;
+  /** Destroys every link and stops listening. */
   close(): Promise<void>;
 }
 
@@ -44,6 +50,7 @@ interface Pipe {
   destroy(): void;
 }
 
+/** Starts a `LoopbackProxy` on 127.0.0.1, port 0, in front of `targetPort`. */
 export async function startLoopbackProxy(options: LoopbackProxyOptions): Promise<LoopbackProxy> {
   const whileBlackholed = checkWhileBlackholed(
     options.whileBlackholed ?? loopbackProxyDefaults.whileBlackholed,
