@@ -330,6 +330,9 @@ describe("stats", () => {
       framesIn: 3,
       framesOut: 3,
       upgradesRejected: {},
+      upgradesRejectedByReason: expect.objectContaining({ server_full: 0, not_found: 0 }),
+      acceptErrors: 0,
+      acceptErrorEpisodes: 0,
     });
     // A snapshot, not a live view.
     a.ws.close();

@@ -15,6 +15,7 @@ import {
   createAdmission,
   type UpgradeRequest,
 } from "./admission.js";
+import { CapacityLedger } from "./capacity.js";
 import { ServerConnection } from "./connection.js";
 import type { Connection, DisconnectInfo } from "./connection-api.js";
 import { type ConnectionHost, TrafficCounters } from "./connection-host.js";
@@ -24,7 +25,7 @@ import type { ServerEventName, ServerListeners } from "./listeners.js";
 import { type ResolvedCoreOptions, resolveCoreOptions, type ServerCoreOptions } from "./options.js";
 import type { ServerStats } from "./stats.js";
 import type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";
-import type { UpgradeRejection } from "./upgrade-rejection.js";
+import { type UpgradeRejection, UpgradeRejectReason } from "./upgrade-rejection.js";
 
 /**
  * The transport-free server: connections, listeners, stats, broadcast and
@@ -64,6 +65,13 @@ export interface ServerCore<
   /** For adapters: reports an error on the `error` event (never throws). */
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void;
   /**
+   * For adapters: accepting a connection failed for want of descriptors
+   * (EMFILE/ENFILE). Counted each time (`stats().acceptErrors`); reported on
+   * `error` (`descriptors_exhausted`) once per episode, which ends at the
+   * next accepted connection.
+   */
+  reportAcceptError(cause: unknown): void;
+  /**
    * Stops accepting; sends each open client `goodbye` then 1001 (reported
    * `server_closed`); resolves when every socket is gone, destroying those
    * still there after `closeTimeoutMs`. Idempotent.
@@ -81,10 +89,23 @@ const NOOP_SINK: TransportSink = Object.freeze({
   closed() {},
 });
 
+function emptyReasonCounts(): Record<UpgradeRejectReason, number> {
+  const counts = {} as Record<UpgradeRejectReason, number>;
+  for (const reason of Object.values(UpgradeRejectReason)) counts[reason] = 0;
+  return counts;
+}
+
 function emptyDisconnectCounts(): Record<DisconnectReason, number> {
   const counts = {} as Record<DisconnectReason, number>;
   for (const reason of Object.values(DisconnectReason)) counts[reason] = 0;
   return counts;
+}
+
+function insecureOrigins(): HeartlineError {
+  return new HeartlineError(
+    ServerErrorCode.InsecureOrigins,
+    'allowedOrigins "*" with authenticate: any site can open an authenticated connection with its visitors\' cookies',
+  );
 }
 
 type Conn<TClient, TServer, TAuth> = ServerConnection<TClient, TServer, TAuth>;
@@ -108,6 +129,11 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   #open = 0;
   readonly #disconnects = emptyDisconnectCounts();
   readonly #rejected: Record<number, number> = {};
+  readonly #rejectedByReason = emptyReasonCounts();
+  readonly capacity: CapacityLedger;
+  #acceptErrors = 0;
+  #acceptErrorEpisodes = 0;
+  #inAcceptErrorEpisode = false;
   /** Every connection whose socket is not gone yet (open or closing). */
   readonly #live = new Set<Conn<TClient, TServer, TAuth>>();
   #listeners: ListenerTable = {
@@ -126,7 +152,11 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   constructor(options: ServerCoreOptions<TClient, TServer, TAuth, TRequest>) {
     this.options = resolveCoreOptions(options);
     this.#deadlines = new DeadlineQueue(this.options.clock, this.options.timeoutMs);
-    this.admit = createAdmission(options, this, this.options.path);
+    this.capacity = new CapacityLedger(
+      this.options.maxConnections,
+      this.options.maxConnectionsPerAddress,
+    );
+    this.admit = createAdmission(options, this, this.options);
     this.clientSchema = options.protocol?.client;
     this.serverSchema = options.protocol?.server;
     this.#terms = Object.freeze({
@@ -139,6 +169,10 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
         const listener = on[name];
         if (listener) this.on(name, listener as never);
       }
+    }
+    if (options.allowedOrigins === "*" && options.authenticate !== undefined) {
+      // After creation, so a listener added right after `createServer` hears it too.
+      queueMicrotask(() => this.#warn(insecureOrigins()));
     }
   }
 
@@ -154,6 +188,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     const sessionId = this.options.generateSessionId();
     const conn = new ServerConnection(this, transport, sessionId, info.remoteAddress, info.auth);
     this.#live.add(conn);
+    this.capacity.take(conn.remoteAddress);
+    this.#inAcceptErrorEpisode = false;
     this.#accepted++;
     this.#open++;
     conn.start(
@@ -201,6 +237,9 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       framesIn: counters.framesIn,
       framesOut: counters.framesOut,
       upgradesRejected: { ...this.#rejected },
+      upgradesRejectedByReason: { ...this.#rejectedByReason },
+      acceptErrors: this.#acceptErrors,
+      acceptErrorEpisodes: this.#acceptErrorEpisodes,
     };
   }
 
@@ -218,12 +257,27 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
 
   reportRejected(rejection: UpgradeRejection): void {
     this.#rejected[rejection.status] = (this.#rejected[rejection.status] ?? 0) + 1;
+    this.#rejectedByReason[rejection.reason]++;
     this.#emit("upgradeRejected", rejection, undefined);
   }
 
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void {
     // An `error` listener that throws: rethrown later, as for any callback (never swallowed).
     if (!this.#deliverError(error, conn)) rethrowLater(error);
+  }
+
+  reportAcceptError(cause: unknown): void {
+    this.#acceptErrors++;
+    if (this.#inAcceptErrorEpisode) return;
+    this.#inAcceptErrorEpisode = true;
+    this.#acceptErrorEpisodes++;
+    this.reportError(
+      new HeartlineError(
+        ServerErrorCode.DescriptorsExhausted,
+        "out of file descriptors accepting connections (EMFILE/ENFILE): set maxConnections below the process's limit",
+        { cause },
+      ),
+    );
   }
 
   close(): Promise<void> {
@@ -295,7 +349,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   }
 
   connectionGone(conn: Conn<TClient, TServer, TAuth>): void {
-    this.#live.delete(conn);
+    if (this.#live.delete(conn)) this.capacity.release(conn.remoteAddress);
     if (this.#live.size === 0) {
       this.#stopKeepAlive();
       if (this.#resolveClosing !== undefined) {
@@ -365,6 +419,12 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       }
     }
     return delivered;
+  }
+
+  /** A warning: to the `error` listeners if there are any, else one line on the console (never rethrown). */
+  #warn(warning: HeartlineError): void {
+    if (this.#listeners.error.length > 0) this.#deliverError(warning, undefined);
+    else console.warn(`heartline: ${warning.message}`);
   }
 
   #scheduleKeepAlive(): void {

@@ -1,4 +1,5 @@
 import type { DisconnectReason } from "@heartline/protocol";
+import type { UpgradeRejectReason } from "./upgrade-rejection.js";
 
 /** Live counters; `stats()` returns a copy. */
 export interface ServerStats {
@@ -15,4 +16,9 @@ export interface ServerStats {
   readonly framesOut: number;
   /** Refused upgrades by HTTP status. */
   readonly upgradesRejected: Readonly<Record<number, number>>;
+  /** Refused upgrades by reason (`server_full`, `address_limit`, `authenticate_timeout`…). */
+  readonly upgradesRejectedByReason: Readonly<Record<UpgradeRejectReason, number>>;
+  /** Accepts that failed for want of file descriptors (EMFILE/ENFILE), and the episodes they came in. */
+  readonly acceptErrors: number;
+  readonly acceptErrorEpisodes: number;
 }

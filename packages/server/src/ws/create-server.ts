@@ -37,7 +37,7 @@ export interface ServerOptions<TClient = unknown, TServer = unknown, TAuth = und
 export interface HeartlineServer<TClient = unknown, TServer = unknown, TAuth = undefined>
   extends Omit<
     ServerCore<TClient, TServer, TAuth, IncomingMessage>,
-    "admit" | "accept" | "reportRejected" | "reportError"
+    "admit" | "accept" | "reportRejected" | "reportError" | "reportAcceptError"
   > {
   /**
    * Runs the upgrade checks and, if they pass, completes the WebSocket
@@ -123,14 +123,14 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     if (admission instanceof Promise) admission = await admission;
     if (admission.kind === "abandoned") return;
     if (admission.kind === "refused") {
-      refuseUpgrade(socket, admission.status, admission.reason);
+      refuseUpgrade(socket, admission.status, admission.reason, admission.retryAfterSeconds);
       return;
     }
     const auth = admission.auth;
     socket.removeListener("error", onUpgradeSocketError);
     wss.handleUpgrade(request, socket, head, (ws) => {
       const sink = core.accept(ws, {
-        remoteAddress: request.socket.remoteAddress,
+        remoteAddress: admission.remoteAddress,
         auth,
         request,
       });
