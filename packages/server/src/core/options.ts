@@ -63,6 +63,8 @@ export const serverDefaults = Object.freeze({
   /** Wide enough that 10,000 clients come back at about 1,100 per second, not all at once. */
   reconnectWindow: Object.freeze({ minMs: 1000, maxMs: 10_000 }) as ReconnectWindow,
   closeTimeoutMs: 5000,
+  /** Standalone mode's HTTP `headersTimeout`/`requestTimeout`: 10 s, ample for a handshake's headers. */
+  headersTimeoutMs: 10_000,
 });
 
 /**
