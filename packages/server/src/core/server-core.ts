@@ -23,6 +23,7 @@ import { DeadlineQueue } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
 import type { ServerEventName, ServerListeners } from "./listeners.js";
 import { type ResolvedCoreOptions, resolveCoreOptions, type ServerCoreOptions } from "./options.js";
+import { OutboundBudget } from "./outbound-budget.js";
 import type { ServerStats } from "./stats.js";
 import type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";
 import { type UpgradeRejection, UpgradeRejectReason } from "./upgrade-rejection.js";
@@ -85,6 +86,7 @@ const NOOP_SINK: TransportSink = Object.freeze({
   receive() {},
   receiveBinary() {},
   refused() {},
+  drained() {},
   errored() {},
   closed() {},
 });
@@ -120,6 +122,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   readonly serverSchema: StandardSchemaV1<unknown, TServer> | undefined;
   /** Bumped by the connections directly (plain fields: no call per frame). */
   readonly counters = new TrafficCounters();
+  readonly outbound: OutboundBudget;
   readonly admit: (
     request: AdmissionRequest<TRequest>,
   ) => Admission<TAuth> | Promise<Admission<TAuth>>;
@@ -152,6 +155,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   constructor(options: ServerCoreOptions<TClient, TServer, TAuth, TRequest>) {
     this.options = resolveCoreOptions(options);
     this.#deadlines = new DeadlineQueue(this.options.clock, this.options.timeoutMs);
+    this.outbound = new OutboundBudget(this.options.maxBufferedBytesTotal);
     this.capacity = new CapacityLedger(
       this.options.maxConnections,
       this.options.maxConnectionsPerAddress,

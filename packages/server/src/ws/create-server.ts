@@ -162,7 +162,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
         auth,
         request,
       });
-      attachSink(ws, sink);
+      attachSink(ws, sink, socket);
     });
   };
 

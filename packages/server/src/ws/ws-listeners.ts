@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import type { RawData, WebSocket } from "ws";
 import type { TransportSink } from "../core/transport.js";
 
@@ -80,9 +81,15 @@ function onClose(this: Tagged, code: number): void {
   this[kSink].closed(code, code !== ABNORMAL);
 }
 
-/** Wires a `ws` WebSocket's events into its core sink. */
-export function attachSink(ws: WebSocket, sink: TransportSink): void {
+function onDrain(this: Duplex & { [kSink]: TransportSink }): void {
+  this[kSink].drained();
+}
+
+/** Wires a `ws` WebSocket's events (and its socket's `drain`) into its core sink. */
+export function attachSink(ws: WebSocket, sink: TransportSink, socket: Duplex): void {
   (ws as Tagged)[kSink] = sink;
+  (socket as Duplex & { [kSink]: TransportSink })[kSink] = sink;
+  socket.on("drain", onDrain);
   // `this` is the socket itself, which carries the sink (typed here as Tagged).
   ws.on("message", onMessage as (this: WebSocket, data: RawData, isBinary: boolean) => void);
   ws.on("error", onError as (this: WebSocket, error: Error) => void);
