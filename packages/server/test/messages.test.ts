@@ -334,6 +334,7 @@ describe("stats", () => {
       upgradesRejectedByReason: expect.objectContaining({ server_full: 0, not_found: 0 }),
       acceptErrors: 0,
       acceptErrorEpisodes: 0,
+      outboundBufferedBytes: 0,
     });
     // A snapshot, not a live view.
     a.ws.close();

@@ -367,6 +367,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       upgradesRejectedByReason: { ...this.#rejectedByReason },
       acceptErrors: this.#acceptErrors,
       acceptErrorEpisodes: this.#acceptErrorEpisodes,
+      outboundBufferedBytes: this.outbound.total,
     };
   }
 

@@ -24,4 +24,10 @@ export interface ServerStats {
   /** Accepts that failed for want of file descriptors (EMFILE/ENFILE), and the episodes they came in. */
   readonly acceptErrors: number;
   readonly acceptErrorEpisodes: number;
+  /**
+   * Outbound bytes queued across connections as `maxBufferedBytesTotal`
+   * counts them (each connection's last-counted share: stale high at most,
+   * never low). Never above the budget once a send has returned.
+   */
+  readonly outboundBufferedBytes: number;
 }
