@@ -1,7 +1,7 @@
 // Issue 15 measurement (not a CI test): the connection ramp and non-reading
 // clients, against one standalone server in this process (clients too: the
 // figures include the clients' own cost on the same cores; say so).
-//   npx tsx --conditions heartline-source bench/abuse-measure.ts [ramp=20000] [nonReaders=200]
+//   npx tsx --conditions heartline-source tests/abuse-measure.ts [ramp=20000] [nonReaders=200]
 // Prints one JSON line per part.
 
 import type { AddressInfo } from "node:net";
