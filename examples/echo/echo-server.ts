@@ -49,8 +49,12 @@ export interface EchoServerOptions {
   host?: string;
   /** X; the server closes a client silent for 2X. Default `echoDefaults.intervalMs`. */
   intervalMs?: number;
-  /** `undefined`: every origin may connect. */
-  allowedOrigins?: readonly string[] | undefined;
+  /** `undefined`: only the page's own origin (the same origin); `"*"`: every origin. */
+  allowedOrigins?: readonly string[] | "*" | undefined;
+  /** `undefined`: no limit. */
+  maxConnections?: number | undefined;
+  /** `undefined`: no limit. */
+  maxConnectionsPerAddress?: number | undefined;
   /** The `goodbye` window on shutdown; `undefined`: the server's default. */
   reconnectWindow?: ReconnectWindow | undefined;
   /** How long a dropped session stays resumable; 0 turns resumption off. Default `echoDefaults.resumeWindowMs`. */
@@ -141,6 +145,10 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     meterProvider: observability.meterProvider,
     intervalMs: options.intervalMs ?? echoDefaults.intervalMs,
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+    ...(options.maxConnectionsPerAddress === undefined
+      ? {}
+      : { maxConnectionsPerAddress: options.maxConnectionsPerAddress }),
     ...(options.reconnectWindow === undefined ? {} : { reconnectWindow: options.reconnectWindow }),
     on: {
       connection: (conn) =>

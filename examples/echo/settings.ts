@@ -20,8 +20,12 @@ export interface EchoSettings {
   port: number;
   host: string;
   intervalMs: number;
-  /** `undefined`: every origin may connect. */
-  allowedOrigins: string[] | undefined;
+  /** `undefined`: only the page's own origin (the same origin); `"*"`: every origin. */
+  allowedOrigins: string[] | "*" | undefined;
+  /** `undefined`: no limit. */
+  maxConnections: number | undefined;
+  /** `undefined`: no limit. */
+  maxConnectionsPerAddress: number | undefined;
   /** The `goodbye` window on shutdown; `undefined`: the server's default. */
   reconnectWindow: ReconnectWindow | undefined;
   /** The resume window; 0: resumption off. */
@@ -42,11 +46,18 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+function limit(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === "" ? undefined : integer(env, name, 0, 1);
+}
+
 /**
- * PORT, HOST, HEARTBEAT_INTERVAL_MS, ALLOWED_ORIGINS (comma-separated; unset
- * means all), and RECONNECT_WINDOW_MIN_MS / RECONNECT_WINDOW_MAX_MS (the
- * `goodbye` window, both or neither), RESUME_WINDOW_MS (0 turns resumption
- * off). Throws `EchoSettingsError` on a bad value.
+ * PORT, HOST, HEARTBEAT_INTERVAL_MS, ALLOWED_ORIGINS (comma-separated; `*`
+ * lets every origin in; unset means the same origin only),
+ * MAX_CONNECTIONS and MAX_CONNECTIONS_PER_ADDRESS (unset: no limit),
+ * RECONNECT_WINDOW_MIN_MS / RECONNECT_WINDOW_MAX_MS (the `goodbye` window,
+ * both or neither), and RESUME_WINDOW_MS (0 turns resumption off). Throws
+ * `EchoSettingsError` on a bad value.
  */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): EchoSettings {
   const host = env.HOST?.trim();
@@ -59,7 +70,14 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): EchoSettings {
     port: integer(env, "PORT", echoDefaults.port, 0),
     host: host === undefined || host === "" ? echoDefaults.host : host,
     intervalMs: integer(env, "HEARTBEAT_INTERVAL_MS", echoDefaults.intervalMs, 1),
-    allowedOrigins: origins === undefined || origins.length === 0 ? undefined : origins,
+    allowedOrigins:
+      origins === undefined || origins.length === 0
+        ? undefined
+        : origins.includes("*")
+          ? "*"
+          : origins,
+    maxConnections: limit(env, "MAX_CONNECTIONS"),
+    maxConnectionsPerAddress: limit(env, "MAX_CONNECTIONS_PER_ADDRESS"),
     reconnectWindow: windowSet
       ? {
           minMs: integer(env, "RECONNECT_WINDOW_MIN_MS", 0, 0),

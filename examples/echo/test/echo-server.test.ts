@@ -12,8 +12,12 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await server.close();
 });
 
-async function start(events: EchoEvent[] = []) {
+async function start(
+  events: EchoEvent[] = [],
+  extra: Partial<Parameters<typeof startEchoServer>[0]> = {},
+) {
   const server = await startEchoServer({
+    ...extra,
     port: 0,
     intervalMs: 1000,
     reconnectWindow: { minMs: 0, maxMs: 0 },
@@ -107,5 +111,37 @@ describe("startEchoServer", () => {
       code: CloseCode.GoingAway,
     });
     await expect(fetch(server.url)).rejects.toThrow();
+  });
+
+  it("lets the page's own origin in by default, refuses another with 403, and applies MAX_CONNECTIONS", async () => {
+    const { request } = await import("node:http");
+    const server = await start([], { maxConnections: 1 });
+    const held: { destroy(): void }[] = [];
+    const status = (origin: string) =>
+      new Promise<number>((resolve) => {
+        const req = request(`${server.url}ws`, {
+          headers: {
+            origin,
+            connection: "Upgrade",
+            upgrade: "websocket",
+            "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "sec-websocket-version": "13",
+          },
+        });
+        req.on("upgrade", (_res, socket) => {
+          held.push(socket);
+          resolve(101);
+        });
+        req.on("response", (res) => {
+          res.resume();
+          resolve(res.statusCode ?? -1);
+        });
+        req.on("error", () => {});
+        req.end();
+      });
+    expect(await status("https://evil.example")).toBe(403);
+    expect(await status(server.url.replace(/\/$/, ""))).toBe(101);
+    expect(await status(server.url.replace(/\/$/, ""))).toBe(503);
+    for (const socket of held) socket.destroy();
   });
 });

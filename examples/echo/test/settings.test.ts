@@ -8,6 +8,8 @@ describe("settingsFromEnv", () => {
       host: echoDefaults.host,
       intervalMs: echoDefaults.intervalMs,
       allowedOrigins: undefined,
+      maxConnections: undefined,
+      maxConnectionsPerAddress: undefined,
       reconnectWindow: undefined,
       resumeWindowMs: echoDefaults.resumeWindowMs,
     });
@@ -25,12 +27,16 @@ describe("settingsFromEnv", () => {
         RECONNECT_WINDOW_MIN_MS: "0",
         RECONNECT_WINDOW_MAX_MS: "100",
         RESUME_WINDOW_MS: "30000",
+        MAX_CONNECTIONS: "20",
+        MAX_CONNECTIONS_PER_ADDRESS: "5",
       }),
     ).toEqual({
       port: 0,
       host: "0.0.0.0",
       intervalMs: 250,
       allowedOrigins: ["http://localhost:5000", "http://127.0.0.1:5000"],
+      maxConnections: 20,
+      maxConnectionsPerAddress: 5,
       reconnectWindow: { minMs: 0, maxMs: 100 },
       resumeWindowMs: 30_000,
     });
@@ -41,8 +47,12 @@ describe("settingsFromEnv", () => {
     expect(settingsFromEnv({ RESUME_WINDOW_MS: " " }).resumeWindowMs).toBe(120_000);
   });
 
-  it("treats an empty ALLOWED_ORIGINS as unset (all origins)", () => {
+  it("treats an empty ALLOWED_ORIGINS as unset (the same origin only)", () => {
     expect(settingsFromEnv({ ALLOWED_ORIGINS: " , " }).allowedOrigins).toBeUndefined();
+  });
+
+  it("reads ALLOWED_ORIGINS=* as the wildcard", () => {
+    expect(settingsFromEnv({ ALLOWED_ORIGINS: "*" }).allowedOrigins).toBe("*");
   });
 
   it.each([
@@ -55,6 +65,8 @@ describe("settingsFromEnv", () => {
     ["RESUME_WINDOW_MS", "-1"],
     ["RESUME_WINDOW_MS", "2m"],
     ["RESUME_WINDOW_MS", "1.5"],
+    ["MAX_CONNECTIONS", "0"],
+    ["MAX_CONNECTIONS_PER_ADDRESS", "many"],
   ])("refuses %s=%s with code invalid_setting", (name, value) => {
     expect(() => settingsFromEnv({ [name]: value })).toThrow(EchoSettingsError);
     try {

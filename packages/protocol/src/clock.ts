@@ -13,6 +13,14 @@ export interface Clock {
   setTimeout(callback: () => void, ms: number): TimerHandle;
   /** Cancels a pending `setTimeout`; a handle already fired or cleared is ignored. */
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Runs `callback` once the I/O already waiting has been read: Node's
+   * `setImmediate` (the check phase follows the poll phase, which follows the
+   * timers). A timer that decides "nothing heard" defers its verdict to here,
+   * so data that arrived while the loop was busy counts first. Optional: a
+   * clock without it runs the verdict in the timer itself.
+   */
+  afterIO?(callback: () => void): void;
 }
 
 /** The real clock: `Date.now()` and the global timers, read at each call. */
@@ -22,6 +30,12 @@ export const systemClock: Clock = Object.freeze({
     globalThis.setTimeout(callback, ms),
   clearTimeout: (handle: TimerHandle) =>
     globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
+  // Where there is no setImmediate (browsers), a 0 ms timeout still runs after the I/O already queued.
+  afterIO: (callback: () => void): void => {
+    const immediate = (globalThis as { setImmediate?: (cb: () => void) => unknown }).setImmediate;
+    if (immediate !== undefined) immediate(callback);
+    else globalThis.setTimeout(callback, 0);
+  },
 });
 
 /**
@@ -43,6 +57,8 @@ export interface TimerSource<H = unknown> {
  * the clock Heartline's timers run on, with nothing global patched.
  */
 export function clockOf<H>(timers: TimerSource<H>): Clock {
+  // No `afterIO`: fake-timers schedules a 0 ms callback made during a tick 1 ms later, which would move
+  // every boundary; a test of the loop's phase order injects its own (server test abuse-stall.test.ts).
   return {
     now: () => timers.now,
     setTimeout: (callback, ms) => timers.setTimeout(callback, ms),

@@ -81,11 +81,13 @@ describe("core.admit", () => {
       kind: "accepted",
       auth: undefined,
       protocol: "heartline.v1",
+      remoteAddress: "10.0.0.1",
     });
     expect(c.admit(request({ headers: { "sec-websocket-protocol": "" } }))).toEqual({
       kind: "accepted",
       auth: undefined,
       protocol: "",
+      remoteAddress: "10.0.0.1",
     });
     expect(c.admit(request({ headers: { origin: "HTTPS://APP.EXAMPLE:443/" } }))).toMatchObject({
       kind: "accepted",
@@ -102,6 +104,7 @@ describe("core.admit", () => {
       kind: "accepted",
       auth: { user: "ada", from: "raw-request" },
       protocol: "heartline.v1",
+      remoteAddress: "10.0.0.1",
     });
   });
 

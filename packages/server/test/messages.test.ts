@@ -331,6 +331,10 @@ describe("stats", () => {
       framesOut: 3,
       upgradesRejected: {},
       sessions: { live: 0, detached: 0, resumed: 0, ended: 0 },
+      upgradesRejectedByReason: expect.objectContaining({ server_full: 0, not_found: 0 }),
+      acceptErrors: 0,
+      acceptErrorEpisodes: 0,
+      outboundBufferedBytes: 0,
     });
     // A snapshot, not a live view.
     a.ws.close();

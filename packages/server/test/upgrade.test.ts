@@ -93,12 +93,33 @@ describe("upgrade checks, in the contract's order", () => {
     expect(events.connections).toHaveLength(4);
   });
 
-  it("accepts every origin without a list", async () => {
-    const { url } = await start();
+  it('accepts every origin with the explicit wildcard "*"', async () => {
+    const { url } = await start({ allowedOrigins: "*" });
     const client = await TestClient.connect(url, "heartline.v1", {
       headers: { origin: "https://anything.example" },
     });
     expect(client.frames[0]?.type).toBe("welcome");
+  });
+
+  it("without a list, lets only the same origin pass: the Origin's host and port against Host", async () => {
+    const { url, port, events } = await start();
+    // ws sends Host: 127.0.0.1:<port>; the page a browser loaded from this server has the same origin.
+    const same = await TestClient.connect(url, "heartline.v1", {
+      headers: { origin: `http://127.0.0.1:${port}` },
+    });
+    expect(same.frames[0]?.type).toBe("welcome");
+    for (const origin of [
+      "https://evil.example",
+      `http://127.0.0.1:${port + 1}`,
+      `http://localhost:${port}`,
+      "null",
+    ]) {
+      expect(await TestClient.refused(url, "heartline.v1", { headers: { origin } })).toBe(403);
+    }
+    await until(() => events.rejections.length === 4, "four rejections");
+    expect(new Set(events.rejections.map((r) => r.reason))).toEqual(
+      new Set(["origin_not_allowed"]),
+    );
   });
 
   it("selects heartline.v1 among other offers, and accepts a client offering none", async () => {

@@ -1,5 +1,7 @@
-import { parseSubprotocolOffer, SUBPROTOCOL } from "@heartline/protocol";
+import { type Clock, parseSubprotocolOffer, SUBPROTOCOL } from "@heartline/protocol";
+import type { CapacityLedger } from "./capacity.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
+import type { ResolvedCoreOptions } from "./options.js";
 import type { ResumeOffer } from "./resume/resume-api.js";
 import { type UpgradeRejection, UpgradeRejectReason } from "./upgrade-rejection.js";
 
@@ -33,6 +35,8 @@ export interface Refusal {
   readonly kind: "refused";
   readonly status: number;
   readonly reason: UpgradeRejectReason;
+  /** Seconds for a `Retry-After` header (capacity refusals: 503, 429). */
+  readonly retryAfterSeconds?: number;
 }
 
 /** `admit`'s verdict. */
@@ -49,6 +53,11 @@ export type Admission<TAuth> =
        * yet: the token is checked and spent by `accept`.
        */
       readonly resume: ResumeOffer | undefined;
+      /**
+       * The client's address as capacity counted it (`addressOf`, or the
+       * socket's): hand it to `accept` as `remoteAddress`.
+       */
+      readonly remoteAddress: string | undefined;
     }
   | Refusal
   | { readonly kind: "abandoned" };
@@ -57,8 +66,24 @@ export type Admission<TAuth> =
 export interface AdmissionOptions<TAuth, TRequest> {
   /** The only path upgrades are accepted on (404 elsewhere). Default "/ws". */
   path?: string;
-  /** Origins allowed to connect (403 otherwise); absent `Origin` always passes. Default: all. */
-  allowedOrigins?: readonly string[];
+  /**
+   * Origins allowed to connect (403 otherwise); an absent `Origin` always
+   * passes. Default: the same origin only (the `Origin`'s host and port equal
+   * the `Host` header's). `"*"` lets every origin pass.
+   */
+  allowedOrigins?: readonly string[] | "*";
+  /** Connections held at once (open or closing, or waiting on `authenticate`); past it 503 with `Retry-After`. Default Infinity (off). */
+  maxConnections?: number;
+  /** Connections one address may hold; past it 429 with `Retry-After`. Default Infinity (off). */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Names the client's address (for `maxConnectionsPerAddress` and every
+   * report) from the adapter's request, e.g. from `X-Forwarded-For` set by
+   * your own proxy. Default: the socket's address.
+   */
+  addressOf?: (request: TRequest) => string | undefined;
+  /** How long `authenticate` may take; past it the upgrade is refused 401 (`authenticate_timeout`). Infinity disables. Default 10,000. */
+  authenticateTimeoutMs?: number;
   /**
    * Decides whether an upgrade may proceed. Resolve to `false` to refuse
    * (401); any other value is accepted and attached as `conn.auth`. A throw
@@ -73,6 +98,7 @@ export interface AdmissionOptions<TAuth, TRequest> {
 export interface AdmissionHost {
   /** False once the server began closing. */
   readonly accepting: boolean;
+  readonly capacity: CapacityLedger;
   reportRejected(rejection: UpgradeRejection): void;
   reportError(error: HeartlineError): void;
 }
@@ -80,9 +106,13 @@ export interface AdmissionHost {
 /** One upgrade on its way through the checks; a check may fill in `auth` or `protocol`. */
 interface PendingAdmission<TAuth> {
   readonly request: AdmissionRequest<unknown>;
+  /** The client's address as named by `addressOf` (or the socket's). */
+  readonly address: string | undefined;
   auth: TAuth;
   protocol: string;
   resume: ResumeOffer | undefined;
+  /** It holds a place in the capacity ledger (given back when the admission ends). */
+  holdsPlace: boolean;
 }
 
 /** One step of the pipeline: a refusal, or undefined to pass on to the next. */
@@ -90,8 +120,12 @@ type AdmissionCheck<TAuth> = (
   pending: PendingAdmission<TAuth>,
 ) => Refusal | undefined | Promise<Refusal | undefined>;
 
-function refusal(status: number, reason: UpgradeRejectReason): Refusal {
-  return Object.freeze({ kind: "refused", status, reason });
+function refusal(status: number, reason: UpgradeRejectReason, retryAfterSeconds?: number): Refusal {
+  return Object.freeze(
+    retryAfterSeconds === undefined
+      ? { kind: "refused", status, reason }
+      : { kind: "refused", status, reason, retryAfterSeconds },
+  );
 }
 
 const SERVER_CLOSING = refusal(503, UpgradeRejectReason.ServerClosing);
@@ -99,6 +133,7 @@ const NOT_FOUND = refusal(404, UpgradeRejectReason.NotFound);
 const ORIGIN_NOT_ALLOWED = refusal(403, UpgradeRejectReason.OriginNotAllowed);
 const UNSUPPORTED_SUBPROTOCOL = refusal(400, UpgradeRejectReason.UnsupportedSubprotocol);
 const UNAUTHORIZED = refusal(401, UpgradeRejectReason.Unauthorized);
+const AUTHENTICATE_TIMEOUT = refusal(401, UpgradeRejectReason.AuthenticateTimeout);
 const ABANDONED = Object.freeze({ kind: "abandoned" as const });
 
 /** The path part of a request URL (no query). */
@@ -125,13 +160,51 @@ export function serializeOrigin(origin: string): string {
   return trimmed.replace(/\/+$/, "").toLowerCase();
 }
 
-/** A predicate for the `Origin` check; `undefined` list = every origin passes. */
+const DEFAULT_PORTS: Readonly<Record<string, string>> = { "http:": "80", "https:": "443" };
+
+/**
+ * The same-origin rule of the contract: the `Origin`'s host and port equal
+ * the `Host` header's, case-insensitively. A missing port is the default of
+ * the `Origin`'s scheme (80 for http, 443 for https) on both sides (the
+ * `Host` header names no scheme of its own). An opaque or unparsable origin
+ * (`null`), or a missing `Host`, is not the same origin.
+ */
+export function isSameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined || host === "") return false;
+  let from: URL;
+  let to: URL;
+  try {
+    from = new URL(origin.trim());
+    if (from.host === "") return false;
+    // The Host header read under the Origin's scheme: URL lower-cases it and drops that scheme's default port.
+    to = new URL(`${from.protocol}//${host.trim()}`);
+  } catch {
+    return false;
+  }
+  if (to.pathname !== "/" || to.username !== "" || to.search !== "" || to.hash !== "") return false;
+  const defaultPort = DEFAULT_PORTS[from.protocol] ?? "";
+  return from.hostname === to.hostname && (from.port || defaultPort) === (to.port || defaultPort);
+}
+
+/**
+ * A predicate for the `Origin` check. `undefined` (the default): the same
+ * origin only; `"*"`: every origin passes. No `Origin` header always passes:
+ * not a browser, and Origin is not authentication.
+ */
 export function originChecker(
-  allowedOrigins: readonly string[] | undefined,
-): (origin: string | undefined) => boolean {
-  if (allowedOrigins === undefined) return () => true;
+  allowedOrigins: readonly string[] | "*" | undefined,
+): (origin: string | undefined, host: string | undefined) => boolean {
+  if (allowedOrigins === "*") return () => true;
+  if (allowedOrigins === undefined) {
+    return (origin, host) => origin === undefined || isSameOrigin(origin, host);
+  }
+  if (allowedOrigins.includes("*")) {
+    throw new HeartlineError(
+      ServerErrorCode.InvalidOption,
+      'allowedOrigins: write "*" (not ["*"]) to let every origin pass',
+    );
+  }
   const allowed = new Set(allowedOrigins.map(serializeOrigin));
-  // No Origin header: not a browser, and Origin is not authentication.
   return (origin) => origin === undefined || allowed.has(serializeOrigin(origin));
 }
 
@@ -175,19 +248,27 @@ function header(request: UpgradeRequest, name: string): string | undefined {
 
 /**
  * The pipeline, in the contract's order (PROTOCOL.md, "Upgrade"): closing
- * 503, path 404, origin 403, subprotocol 400, authenticate 401. Later checks
- * slot in here (a capacity check goes between subprotocol and authenticate).
+ * 503, path 404, origin 403, subprotocol 400, capacity 503/429, authenticate
+ * 401 (refused at `authenticateTimeoutMs` too), then the resume offer. Capacity
+ * runs before `authenticate` and the offer is read last, so a resume refused
+ * by any check has not spent its token.
  */
 function admissionChecks<TAuth, TRequest>(
   options: AdmissionOptions<TAuth, TRequest>,
   host: AdmissionHost,
-  path: string,
+  resolved: ResolvedCoreOptions,
 ): AdmissionCheck<TAuth>[] {
   const originAllowed = originChecker(options.allowedOrigins);
+  const { path } = resolved;
+  const serverFull = refusal(503, UpgradeRejectReason.ServerFull, resolved.retryAfterSeconds);
+  const addressFull = refusal(429, UpgradeRejectReason.AddressLimit, resolved.retryAfterSeconds);
   const checks: AdmissionCheck<TAuth>[] = [
     serverOpen(host),
     ({ request }) => (pathOf(request.url) === path ? undefined : NOT_FOUND),
-    ({ request }) => (originAllowed(header(request, "origin")) ? undefined : ORIGIN_NOT_ALLOWED),
+    ({ request }) =>
+      originAllowed(header(request, "origin"), header(request, "host"))
+        ? undefined
+        : ORIGIN_NOT_ALLOWED,
     (pending) => {
       const protocol = selectSubprotocol(
         offeredSubprotocols(pending.request.headers["sec-websocket-protocol"]),
@@ -196,28 +277,24 @@ function admissionChecks<TAuth, TRequest>(
       pending.protocol = protocol;
       return undefined;
     },
+    (pending) => {
+      const full = host.capacity.full(pending.address);
+      if (full !== undefined) return full === "total" ? serverFull : addressFull;
+      host.capacity.take(pending.address);
+      pending.holdsPlace = true;
+      return undefined;
+    },
   ];
   const authenticate = options.authenticate;
   if (authenticate !== undefined) {
-    // Always asynchronous (awaited even when the hook returns a plain value), as before.
-    checks.push(async (pending) => {
-      let result: TAuth | false;
-      try {
-        result = await authenticate(pending.request.raw as TRequest);
-      } catch (cause) {
-        host.reportError(
-          new HeartlineError(ServerErrorCode.AuthenticateThrew, "authenticate threw", { cause }),
-        );
-        result = false;
-      }
-      if (result === false) return UNAUTHORIZED;
-      pending.auth = result;
-      return undefined;
-    });
+    checks.push(
+      boundedAuthenticate(authenticate, host, resolved.clock, resolved.authenticateTimeoutMs),
+    );
   }
   if (options.resume !== undefined && options.resume !== false) {
-    // Last, after every check that can refuse: a refused resume has not
-    // spent its token (it is only read here; `accept` checks and spends it).
+    // Last, after every check that can refuse (capacity and authenticate
+    // included): a refused resume has not spent its token (it is only read
+    // here; `accept` checks and spends it).
     checks.push((pending) => {
       const offer = parseSubprotocolOffer(
         joined(pending.request.headers["sec-websocket-protocol"]),
@@ -228,6 +305,54 @@ function admissionChecks<TAuth, TRequest>(
     });
   }
   return checks;
+}
+
+/**
+ * `authenticate`, bounded: always asynchronous (awaited even when the hook
+ * returns a plain value); a throw or rejection is a 401 reported on `error`;
+ * still pending at `timeoutMs` is a 401 of its own (`authenticate_timeout`),
+ * and whatever the hook settles to later is ignored. One timer per upgrade.
+ */
+function boundedAuthenticate<TAuth, TRequest>(
+  authenticate: NonNullable<AdmissionOptions<TAuth, TRequest>["authenticate"]>,
+  host: AdmissionHost,
+  clock: Clock,
+  timeoutMs: number,
+): AdmissionCheck<TAuth> {
+  return (pending) =>
+    new Promise<Refusal | undefined>((resolve) => {
+      let settled = false;
+      const timer =
+        timeoutMs === Number.POSITIVE_INFINITY
+          ? undefined
+          : clock.setTimeout(() => {
+              settled = true;
+              resolve(AUTHENTICATE_TIMEOUT);
+            }, timeoutMs);
+      const settle = (result: TAuth | false): void => {
+        if (settled) return;
+        settled = true;
+        if (timer !== undefined) clock.clearTimeout(timer);
+        if (result === false) resolve(UNAUTHORIZED);
+        else {
+          pending.auth = result;
+          resolve(undefined);
+        }
+      };
+      const threw = (cause: unknown): void => {
+        if (settled) return;
+        host.reportError(
+          new HeartlineError(ServerErrorCode.AuthenticateThrew, "authenticate threw", { cause }),
+        );
+        settle(false);
+      };
+      try {
+        Promise.resolve(authenticate(pending.request.raw as TRequest)).then(settle, threw);
+      } catch (cause) {
+        // A synchronous throw: still answered asynchronously, as a rejection would be.
+        Promise.resolve().then(() => threw(cause));
+      }
+    });
 }
 
 function serverOpen<TAuth>(host: AdmissionHost): AdmissionCheck<TAuth> {
@@ -242,18 +367,28 @@ function serverOpen<TAuth>(host: AdmissionHost): AdmissionCheck<TAuth> {
 export function createAdmission<TAuth, TRequest>(
   options: AdmissionOptions<TAuth, TRequest>,
   host: AdmissionHost,
-  path: string,
+  resolved: ResolvedCoreOptions,
 ): (request: AdmissionRequest<TRequest>) => Admission<TAuth> | Promise<Admission<TAuth>> {
-  const checks = admissionChecks(options, host, path);
+  const checks = admissionChecks(options, host, resolved);
   const stillOpen = checks[0]!;
+  const addressOf = options.addressOf;
 
-  const refuse = (request: AdmissionRequest<unknown>, verdict: Refusal): Refusal => {
+  const refuse = (pending: PendingAdmission<TAuth>, verdict: Refusal): Refusal => {
+    done(pending);
     host.reportRejected({
       status: verdict.status,
       reason: verdict.reason,
-      remoteAddress: request.remoteAddress,
+      remoteAddress: pending.address,
     });
     return verdict;
+  };
+
+  // The admission is over: its place in the ledger goes back (an accepted connection takes its own in `accept`).
+  const done = (pending: PendingAdmission<TAuth>): void => {
+    if (pending.holdsPlace) {
+      pending.holdsPlace = false;
+      host.capacity.release(pending.address);
+    }
   };
 
   const run = (
@@ -264,13 +399,15 @@ export function createAdmission<TAuth, TRequest>(
       const verdict = checks[i]!(pending);
       if (verdict === undefined) continue;
       if (verdict instanceof Promise) return verdict.then((v) => resume(pending, v, i + 1));
-      return refuse(pending.request, verdict);
+      return refuse(pending, verdict);
     }
+    done(pending);
     return {
       kind: "accepted",
       auth: pending.auth,
       protocol: pending.protocol,
       resume: pending.resume,
+      remoteAddress: pending.address,
     };
   };
 
@@ -280,12 +417,37 @@ export function createAdmission<TAuth, TRequest>(
     verdict: Refusal | undefined,
     next: number,
   ): Admission<TAuth> | Promise<Admission<TAuth>> => {
-    if (pending.request.abandoned?.() === true) return ABANDONED;
+    if (pending.request.abandoned?.() === true) {
+      done(pending);
+      return ABANDONED;
+    }
     const refused = verdict ?? (stillOpen(pending) as Refusal | undefined);
-    if (refused !== undefined) return refuse(pending.request, refused);
+    if (refused !== undefined) return refuse(pending, refused);
     return run(pending, next);
   };
 
+  const nameAddress = (request: AdmissionRequest<TRequest>): string | undefined => {
+    if (addressOf === undefined) return request.remoteAddress;
+    try {
+      return addressOf(request.raw) ?? request.remoteAddress;
+    } catch (cause) {
+      host.reportError(
+        new HeartlineError(ServerErrorCode.AddressOfThrew, "addressOf threw", { cause }),
+      );
+      return request.remoteAddress;
+    }
+  };
+
   return (request) =>
-    run({ request, auth: undefined as TAuth, protocol: "", resume: undefined }, 0);
+    run(
+      {
+        request,
+        address: nameAddress(request),
+        auth: undefined as TAuth,
+        protocol: "",
+        resume: undefined,
+        holdsPlace: false,
+      },
+      0,
+    );
 }

@@ -2,6 +2,7 @@ import type { DisconnectReason, StandardSchemaV1 } from "@heartline/protocol";
 import type { Deadlined } from "./deadline-queue.js";
 import type { HeartlineError } from "./errors.js";
 import type { ResolvedCoreOptions } from "./options.js";
+import type { OutboundBudget } from "./outbound-budget.js";
 
 /**
  * Traffic counters: plain fields the connections bump on every frame (no
@@ -25,6 +26,8 @@ export interface ConnectionHost<TConn extends Deadlined, TClient, TServer, TSess
   readonly clientSchema: StandardSchemaV1<unknown, TClient> | undefined;
   readonly serverSchema: StandardSchemaV1<unknown, TServer> | undefined;
   readonly counters: TrafficCounters;
+  /** The outbound buffer total across connections; each connection moves it by its own change. */
+  readonly outbound: OutboundBudget;
   /** Starts the silence watch (deadline `lastHeardAt + timeoutMs`); no-op if watched. */
   watch(conn: TConn): void;
   /** Stops it; no-op if not watched. */

@@ -12,6 +12,7 @@ import type { Connection } from "./connection-api.js";
 import type { ConnectionHost } from "./connection-host.js";
 import type { Deadlined } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
+import { drawTokens } from "./rate-limit.js";
 import type { AckOwing } from "./resume/ack-queue.js";
 import { resumeDefaults } from "./resume/defaults.js";
 import type { ResumableSession } from "./resume/session-store.js";
@@ -68,8 +69,11 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   #ended = false;
   /** The transport reported the socket gone (or was destroyed at the shutdown deadline). */
   #gone = false;
-  /** Token bucket for the rate limit, refilled lazily from the clock on each frame. */
+  /** Token buckets of the frame and byte budgets, refilled lazily from the clock on each frame. */
   #tokens: number;
+  #byteTokens: number;
+  /** This connection's share of the host's outbound total (see OutboundBudget). */
+  #counted = 0;
   /**
    * The resumable session this connection holds; undefined on a plain v1
    * connection, and from the moment this connection's end is decided (or it
@@ -103,6 +107,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     this.connectedAt = options.clock.now();
     this.lastHeardAt = this.connectedAt;
     this.#tokens = options.rateLimit?.burst ?? 0;
+    this.#byteTokens = options.byteRateLimit?.burst ?? 0;
   }
 
   /** @deprecated `lastHeardAt`. */
@@ -145,7 +150,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
       this.#tokenUnproven = false;
       this.#session?.tokenProven();
     }
-    if (host.options.rateLimit !== undefined && !this.#takeToken(now - previous)) {
+    if (!this.#withinBudgets(now - previous, text.length)) {
       this.#closeWith(CloseCode.RateLimited);
       return;
     }
@@ -238,9 +243,16 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     );
   }
 
+  drained(): void {
+    if (!this.#gone) this.#recount();
+  }
+
   closed(code: number, hadCloseFrame: boolean): void {
     if (this.#gone) return;
     this.#gone = true;
+    // Its buffer goes with the socket.
+    this.#host.outbound.total -= this.#counted;
+    this.#counted = 0;
     if (hadCloseFrame) this.#end(DisconnectReason.ClientClosed, code, undefined, false);
     else this.#end(DisconnectReason.ConnectionLost, undefined, undefined, false);
     this.#host.connectionGone(this);
@@ -364,27 +376,60 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   #write(text: string): boolean {
     const transport = this.#transport;
     const host = this.#host;
-    if (transport.bufferedAmount + text.length > host.options.maxBufferedBytes) {
+    const buffered = this.#recount();
+    if (buffered + text.length > host.options.maxBufferedBytes) {
       // A slow consumer: shed it rather than queue without bound.
       this.#closeWith(CloseCode.TryAgainLater);
       return false;
     }
+    // Over the total, only a connection holding a backlog is shed: one whose socket takes what it is given never is.
+    if (buffered > 0 && host.outbound.exceeded(text.length)) {
+      this.#shedForTotal();
+      return false;
+    }
     transport.send(text);
     host.counters.framesOut++;
+    if (this.#recount() > 0 && host.outbound.exceeded(0)) {
+      // This write is what backed it up past the total.
+      this.#shedForTotal();
+      return false;
+    }
     return true;
   }
 
-  /** Refills the bucket for the `elapsedMs` since the previous data frame, then takes a token. */
-  #takeToken(elapsedMs: number): boolean {
-    const limit = this.#host.options.rateLimit!;
-    let tokens = this.#tokens + (elapsedMs * limit.perSecond) / 1000;
-    if (tokens > limit.burst) tokens = limit.burst;
-    if (tokens < 1) {
-      this.#tokens = tokens;
-      return false;
+  /**
+   * Shed for the total budget: 1013, then the socket dropped at once (a
+   * client that does not read would not answer the close, and dropping it
+   * frees its buffer now); its share leaves the total with it.
+   */
+  #shedForTotal(): void {
+    const reason = disconnectReasonFor(CloseCode.TryAgainLater);
+    this.#end(reason, CloseCode.TryAgainLater, reason, true);
+    this.#host.outbound.total -= this.#counted;
+    this.#counted = 0;
+  }
+
+  /** Moves the host's outbound total by the change in this transport's buffer; returns the buffer. O(1). */
+  #recount(): number {
+    const buffered = this.#transport.bufferedAmount;
+    this.#host.outbound.total += buffered - this.#counted;
+    this.#counted = buffered;
+    return buffered;
+  }
+
+  /** Both inbound budgets (frames, bytes), refilled for the `elapsedMs` since the previous data frame. */
+  #withinBudgets(elapsedMs: number, length: number): boolean {
+    const { rateLimit, byteRateLimit } = this.#host.options;
+    let ok = true;
+    if (rateLimit !== undefined) {
+      this.#tokens = drawTokens(this.#tokens, elapsedMs, rateLimit, 1);
+      ok = this.#tokens >= 0;
     }
-    this.#tokens = tokens - 1;
-    return true;
+    if (byteRateLimit !== undefined) {
+      this.#byteTokens = drawTokens(this.#byteTokens, elapsedMs, byteRateLimit, length);
+      ok &&= this.#byteTokens >= 0;
+    }
+    return ok;
   }
 
   /** The deadline queue found `timeoutMs` of silence (it has already dequeued us). */

@@ -33,8 +33,25 @@ export class DeadlineQueue<T extends Deadlined> {
   #handle: TimerHandle | undefined;
   /** The deadline the timer is armed for (meaningful while `#handle` is set). */
   #armedFor = 0;
+  /** The timer fired and the verdict waits for `afterIO` (no timer is armed meanwhile). */
+  #deciding = false;
+  /**
+   * The timer fired: decide after the I/O already waiting has been read, so a
+   * ping that arrived while the loop was busy (the timers phase runs before
+   * the poll phase) counts before anyone is judged silent.
+   */
   readonly #fire = (): void => {
     this.#handle = undefined;
+    const afterIO = this.#clock.afterIO;
+    if (afterIO === undefined) {
+      this.#decide();
+      return;
+    }
+    this.#deciding = true;
+    afterIO.call(this.#clock, this.#decide);
+  };
+  readonly #decide = (): void => {
+    this.#deciding = false;
     const clock = this.#clock;
     let now = clock.now();
     const deadlines = this.#deadlines;
@@ -94,6 +111,8 @@ export class DeadlineQueue<T extends Deadlined> {
 
   /** Arms the one timer for the earliest deadline, unless it already fires at or before it. */
   #arm(): void {
+    // A verdict is pending: it arms the timer itself when done.
+    if (this.#deciding) return;
     const clock = this.#clock;
     if (this.#entries.length === 0) {
       if (this.#handle !== undefined) {

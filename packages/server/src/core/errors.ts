@@ -12,6 +12,20 @@ export const ServerErrorCode = {
   AuthenticateThrew: "authenticate_threw",
   /** The transport reported an error (the connection's end is reported separately). */
   TransportError: "transport_error",
+  /**
+   * A warning, not a failure: `allowedOrigins: "*"` together with
+   * `authenticate` (any site may open an authenticated connection with its
+   * visitors' cookies). Given once, after creation.
+   */
+  InsecureOrigins: "insecure_origins",
+  /**
+   * The process ran out of file descriptors (EMFILE/ENFILE) accepting a
+   * connection: reported once per episode (until a connection is accepted
+   * again), each failed accept counted in `stats().acceptErrors`.
+   */
+  DescriptorsExhausted: "descriptors_exhausted",
+  /** The `addressOf` option threw; the socket's own address was used. */
+  AddressOfThrew: "address_of_threw",
   /** The standalone HTTP server could not listen. */
   ListenFailed: "listen_failed",
 } as const;

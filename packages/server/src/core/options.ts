@@ -15,7 +15,10 @@ import {
   resolveResumeOptions,
 } from "./resume/options.js";
 
-/** A token bucket: `burst` frames at once, refilled at `perSecond`. */
+/**
+ * A token bucket: `burst` at once, refilled at `perSecond` (frames for
+ * `rateLimit`, bytes for `byteRateLimit`; one policy, in rate-limit.ts).
+ */
 export interface RateLimit {
   readonly burst: number;
   readonly perSecond: number;
@@ -40,11 +43,37 @@ export const serverDefaults = Object.freeze({
    */
   rateLimit: Object.freeze({ burst: 100, perSecond: 50 }) as RateLimit,
   maxBufferedBytes: 1024 * 1024,
+  /**
+   * Inbound bytes (UTF-16 code units of each text frame: bytes for ASCII
+   * JSON): 1 MiB at once, 256 KiB per second sustained. Sixteen full 64 KiB
+   * frames in a burst, four a second after that: far above any heartbeat or
+   * chat client, and a twelfth of what the frame budget alone lets through
+   * (50 × 64 KiB = 3.2 MB/s).
+   */
+  byteRateLimit: Object.freeze({ burst: 1024 * 1024, perSecond: 256 * 1024 }) as RateLimit,
+  /**
+   * Outbound bytes queued across every connection: 64 MiB. 64 clients that
+   * never read, at the per-connection 1 MiB each, then the next one written
+   * to while it holds a backlog is shed (1013). Connections whose socket
+   * takes what is written (every healthy one) are never shed by it.
+   */
+  maxBufferedBytesTotal: 64 * 1024 * 1024,
+  /** Off: size it below the process's descriptor limit (README, "Security"). */
+  maxConnections: Number.POSITIVE_INFINITY,
+  /** Off: behind a proxy, name the client's address with `addressOf`. */
+  maxConnectionsPerAddress: Number.POSITIVE_INFINITY,
+  /**
+   * 10 s: a session or token lookup takes milliseconds; a hook still pending
+   * after 10 s is stuck, and each waiting upgrade holds a socket.
+   */
+  authenticateTimeoutMs: 10_000,
   /** Wide enough that 10,000 clients come back at about 1,100 per second, not all at once. */
   reconnectWindow: Object.freeze({ minMs: 1000, maxMs: 10_000 }) as ReconnectWindow,
   closeTimeoutMs: 5000,
   /** The values `resume` uses when it is on (it is off unless given): `resumeDefaults`. */
   resume: resumeDefaults,
+  /** Standalone mode's HTTP `headersTimeout`/`requestTimeout`: 10 s, ample for a handshake's headers. */
+  headersTimeoutMs: 10_000,
 });
 
 /**
@@ -69,8 +98,16 @@ export interface ServerCoreOptions<
   protocol?: HeartlineProtocol<TClient, TServer>;
   /** Per-connection token bucket; `false`, or `perSecond` 0 or Infinity, disables. Default 100 burst, 50/s. */
   rateLimit?: RateLimit | false;
+  /** Inbound byte budget per connection, beside `rateLimit`; over it: close 4429, `rate_limited`. `false` disables. Default 1 MiB burst, 256 KiB/s. */
+  byteRateLimit?: RateLimit | false;
   /** Outbound bytes a connection may have queued; past it: close 1013, `server_closed`. Infinity disables. Default 1 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * Outbound bytes queued across all connections; a connection written to
+   * while it holds a backlog and the total is reached is shed (1013,
+   * `server_closed`). Infinity disables. Default 64 MiB.
+   */
+  maxBufferedBytesTotal?: number;
   /** The `goodbye` window sent on shutdown. Default { minMs: 1000, maxMs: 10_000 }. */
   reconnectWindow?: ReconnectWindow;
   /** How long `close()` waits for clients to finish closing before destroying sockets. Default 5000. */
@@ -96,7 +133,14 @@ export interface ResolvedCoreOptions {
   readonly timeoutMs: number;
   readonly keepAliveIntervalMs: number;
   readonly rateLimit: RateLimit | undefined;
+  readonly byteRateLimit: RateLimit | undefined;
   readonly maxBufferedBytes: number;
+  readonly maxBufferedBytesTotal: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
+  readonly authenticateTimeoutMs: number;
+  /** `Retry-After` on a capacity refusal: the `goodbye` window's end, in whole seconds (≥ 1). */
+  readonly retryAfterSeconds: number;
   readonly reconnectWindow: ReconnectWindow;
   readonly closeTimeoutMs: number;
   readonly clock: Clock;
@@ -120,6 +164,23 @@ function positiveOrInfinity(name: string, value: number): number {
   return value;
 }
 
+/** A whole number ≥ 1, or Infinity (off). */
+function countOrInfinity(name: string, value: number): number {
+  if (!(value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= 1))) {
+    invalid(`${name} must be a whole number ≥ 1 or Infinity`);
+  }
+  return value;
+}
+
+/** A token bucket, or undefined when off (`false`, `perSecond` 0 or Infinity). */
+function bucket(name: string, limit: RateLimit | false): RateLimit | undefined {
+  if (limit === false || !(limit.perSecond > 0) || !Number.isFinite(limit.perSecond)) {
+    return undefined;
+  }
+  positive(`${name}.burst`, limit.burst);
+  return limit;
+}
+
 function nonNegative(name: string, value: number): number {
   if (!(value >= 0) || Number.isNaN(value)) invalid(`${name} must be 0 or more`);
   return value;
@@ -138,10 +199,11 @@ export function resolveCoreOptions<TClient, TServer, TAuth, TRequest>(
   const window = options.reconnectWindow ?? serverDefaults.reconnectWindow;
   nonNegative("reconnectWindow.minMs", window.minMs);
   if (!(window.maxMs >= window.minMs)) invalid("reconnectWindow.maxMs must be ≥ minMs");
-  const rateLimit = options.rateLimit ?? serverDefaults.rateLimit;
-  const rateOn =
-    rateLimit !== false && rateLimit.perSecond > 0 && Number.isFinite(rateLimit.perSecond);
-  if (rateOn) positive("rateLimit.burst", rateLimit.burst);
+  const rateLimit = bucket("rateLimit", options.rateLimit ?? serverDefaults.rateLimit);
+  const byteRateLimit = bucket(
+    "byteRateLimit",
+    options.byteRateLimit ?? serverDefaults.byteRateLimit,
+  );
   return {
     path: options.path ?? serverDefaults.path,
     intervalMs,
@@ -150,11 +212,29 @@ export function resolveCoreOptions<TClient, TServer, TAuth, TRequest>(
       "keepAliveIntervalMs",
       options.keepAliveIntervalMs ?? serverDefaults.keepAliveIntervalMs,
     ),
-    rateLimit: rateOn ? rateLimit : undefined,
+    rateLimit,
+    byteRateLimit,
     maxBufferedBytes: positiveOrInfinity(
       "maxBufferedBytes",
       options.maxBufferedBytes ?? serverDefaults.maxBufferedBytes,
     ),
+    maxBufferedBytesTotal: positiveOrInfinity(
+      "maxBufferedBytesTotal",
+      options.maxBufferedBytesTotal ?? serverDefaults.maxBufferedBytesTotal,
+    ),
+    maxConnections: countOrInfinity(
+      "maxConnections",
+      options.maxConnections ?? serverDefaults.maxConnections,
+    ),
+    maxConnectionsPerAddress: countOrInfinity(
+      "maxConnectionsPerAddress",
+      options.maxConnectionsPerAddress ?? serverDefaults.maxConnectionsPerAddress,
+    ),
+    authenticateTimeoutMs: positiveOrInfinity(
+      "authenticateTimeoutMs",
+      options.authenticateTimeoutMs ?? serverDefaults.authenticateTimeoutMs,
+    ),
+    retryAfterSeconds: Math.max(1, Math.ceil(window.maxMs / 1000)),
     reconnectWindow: Object.freeze({ minMs: window.minMs, maxMs: window.maxMs }),
     closeTimeoutMs: nonNegative(
       "closeTimeoutMs",

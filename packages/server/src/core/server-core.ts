@@ -18,6 +18,7 @@ import {
   createAdmission,
   type UpgradeRequest,
 } from "./admission.js";
+import { CapacityLedger } from "./capacity.js";
 import { type ConnectionSession, ServerConnection } from "./connection.js";
 import type { Connection, DisconnectInfo } from "./connection-api.js";
 import { type ConnectionHost, TrafficCounters } from "./connection-host.js";
@@ -25,6 +26,7 @@ import { DeadlineQueue } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
 import type { ServerEventName, ServerListeners } from "./listeners.js";
 import { type ResolvedCoreOptions, resolveCoreOptions, type ServerCoreOptions } from "./options.js";
+import { OutboundBudget } from "./outbound-budget.js";
 import { AckQueue } from "./resume/ack-queue.js";
 import type { SessionEndReason } from "./resume/resume-api.js";
 import { type SessionEnd, SessionStore } from "./resume/session-store.js";
@@ -32,7 +34,7 @@ import { unrefClock } from "./resume/unref-clock.js";
 import { sessionSurvives } from "./resume/window-rules.js";
 import type { ServerStats } from "./stats.js";
 import type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";
-import type { UpgradeRejection } from "./upgrade-rejection.js";
+import { type UpgradeRejection, UpgradeRejectReason } from "./upgrade-rejection.js";
 
 /**
  * The transport-free server: connections, listeners, stats, broadcast and
@@ -73,6 +75,13 @@ export interface ServerCore<
   /** For adapters: reports an error on the `error` event (never throws). */
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void;
   /**
+   * For adapters: accepting a connection failed for want of descriptors
+   * (EMFILE/ENFILE). Counted each time (`stats().acceptErrors`); reported on
+   * `error` (`descriptors_exhausted`) once per episode, which ends at the
+   * next accepted connection.
+   */
+  reportAcceptError(cause: unknown): void;
+  /**
    * Stops accepting; sends each open client `goodbye` then 1001 (reported
    * `server_closed`); resolves when every socket is gone, destroying those
    * still there after `closeTimeoutMs`. Idempotent.
@@ -86,14 +95,28 @@ const NOOP_SINK: TransportSink = Object.freeze({
   receive() {},
   receiveBinary() {},
   refused() {},
+  drained() {},
   errored() {},
   closed() {},
 });
+
+function emptyReasonCounts(): Record<UpgradeRejectReason, number> {
+  const counts = {} as Record<UpgradeRejectReason, number>;
+  for (const reason of Object.values(UpgradeRejectReason)) counts[reason] = 0;
+  return counts;
+}
 
 function emptyDisconnectCounts(): Record<DisconnectReason, number> {
   const counts = {} as Record<DisconnectReason, number>;
   for (const reason of Object.values(DisconnectReason)) counts[reason] = 0;
   return counts;
+}
+
+function insecureOrigins(): HeartlineError {
+  return new HeartlineError(
+    ServerErrorCode.InsecureOrigins,
+    'allowedOrigins "*" with authenticate: any site can open an authenticated connection with its visitors\' cookies',
+  );
 }
 
 type Conn<TClient, TServer, TAuth> = ServerConnection<TClient, TServer, TAuth>;
@@ -114,6 +137,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   readonly serverSchema: StandardSchemaV1<unknown, TServer> | undefined;
   /** Bumped by the connections directly (plain fields: no call per frame). */
   readonly counters = new TrafficCounters();
+  readonly outbound: OutboundBudget;
   readonly admit: (
     request: AdmissionRequest<TRequest>,
   ) => Admission<TAuth> | Promise<Admission<TAuth>>;
@@ -123,6 +147,11 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   #open = 0;
   readonly #disconnects = emptyDisconnectCounts();
   readonly #rejected: Record<number, number> = {};
+  readonly #rejectedByReason = emptyReasonCounts();
+  readonly capacity: CapacityLedger;
+  #acceptErrors = 0;
+  #acceptErrorEpisodes = 0;
+  #inAcceptErrorEpisode = false;
   /** Every connection whose socket is not gone yet (open or closing). */
   readonly #live = new Set<Conn<TClient, TServer, TAuth>>();
   #listeners: ListenerTable = {
@@ -149,7 +178,12 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   constructor(options: ServerCoreOptions<TClient, TServer, TAuth, TRequest>) {
     this.options = resolveCoreOptions(options);
     this.#deadlines = new DeadlineQueue(this.options.clock, this.options.timeoutMs);
-    this.admit = createAdmission(options, this, this.options.path);
+    this.outbound = new OutboundBudget(this.options.maxBufferedBytesTotal);
+    this.capacity = new CapacityLedger(
+      this.options.maxConnections,
+      this.options.maxConnectionsPerAddress,
+    );
+    this.admit = createAdmission(options, this, this.options);
     this.clientSchema = options.protocol?.client;
     this.serverSchema = options.protocol?.server;
     this.#terms = Object.freeze({
@@ -184,6 +218,10 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
         const listener = on[name];
         if (listener) this.on(name, listener as never);
       }
+    }
+    if (options.allowedOrigins === "*" && options.authenticate !== undefined) {
+      // After creation, so a listener added right after `createServer` hears it too.
+      queueMicrotask(() => this.#warn(insecureOrigins()));
     }
   }
 
@@ -231,6 +269,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       }
     }
     this.#live.add(conn);
+    this.capacity.take(conn.remoteAddress);
+    this.#inAcceptErrorEpisode = false;
     this.#accepted++;
     this.#open++;
     conn.start(welcome);
@@ -325,6 +365,10 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       framesOut: counters.framesOut,
       upgradesRejected: { ...this.#rejected },
       sessions: this.#sessionStats(),
+      upgradesRejectedByReason: { ...this.#rejectedByReason },
+      acceptErrors: this.#acceptErrors,
+      acceptErrorEpisodes: this.#acceptErrorEpisodes,
+      outboundBufferedBytes: this.outbound.total,
     };
   }
 
@@ -342,12 +386,27 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
 
   reportRejected(rejection: UpgradeRejection): void {
     this.#rejected[rejection.status] = (this.#rejected[rejection.status] ?? 0) + 1;
+    this.#rejectedByReason[rejection.reason]++;
     this.#emit("upgradeRejected", rejection, undefined);
   }
 
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void {
     // An `error` listener that throws: rethrown later, as for any callback (never swallowed).
     if (!this.#deliverError(error, conn)) rethrowLater(error);
+  }
+
+  reportAcceptError(cause: unknown): void {
+    this.#acceptErrors++;
+    if (this.#inAcceptErrorEpisode) return;
+    this.#inAcceptErrorEpisode = true;
+    this.#acceptErrorEpisodes++;
+    this.reportError(
+      new HeartlineError(
+        ServerErrorCode.DescriptorsExhausted,
+        "out of file descriptors accepting connections (EMFILE/ENFILE): set maxConnections below the process's limit",
+        { cause },
+      ),
+    );
   }
 
   close(): Promise<void> {
@@ -439,7 +498,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   }
 
   connectionGone(conn: Conn<TClient, TServer, TAuth>): void {
-    this.#live.delete(conn);
+    if (this.#live.delete(conn)) this.capacity.release(conn.remoteAddress);
     if (this.#live.size === 0) {
       this.#stopKeepAlive();
       if (this.#resolveClosing !== undefined) {
@@ -541,6 +600,12 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       }
     }
     return delivered;
+  }
+
+  /** A warning: to the `error` listeners if there are any, else one line on the console (never rethrown). */
+  #warn(warning: HeartlineError): void {
+    if (this.#listeners.error.length > 0) this.#deliverError(warning, undefined);
+    else console.warn(`heartline: ${warning.message}`);
   }
 
   #scheduleKeepAlive(): void {

@@ -1,5 +1,6 @@
 import type { DisconnectReason } from "@heartline/protocol";
 import type { SessionStats } from "./resume/resume-api.js";
+import type { UpgradeRejectReason } from "./upgrade-rejection.js";
 
 /** Live counters; `stats()` returns a copy. */
 export interface ServerStats {
@@ -18,4 +19,15 @@ export interface ServerStats {
   readonly upgradesRejected: Readonly<Record<number, number>>;
   /** Resumable sessions (all zero with resumption off). */
   readonly sessions: SessionStats;
+  /** Refused upgrades by reason (`server_full`, `address_limit`, `authenticate_timeout`…). */
+  readonly upgradesRejectedByReason: Readonly<Record<UpgradeRejectReason, number>>;
+  /** Accepts that failed for want of file descriptors (EMFILE/ENFILE), and the episodes they came in. */
+  readonly acceptErrors: number;
+  readonly acceptErrorEpisodes: number;
+  /**
+   * Outbound bytes queued across connections as `maxBufferedBytesTotal`
+   * counts them (each connection's last-counted share: stale high at most,
+   * never low). Never above the budget once a send has returned.
+   */
+  readonly outboundBufferedBytes: number;
 }

@@ -56,6 +56,12 @@ export interface TransportSink {
    * reported once as `protocol_error` with that code.
    */
   refused(code: number, message: string): void;
+  /**
+   * The socket flushed a backlog (Node's `drain`): the connection re-reads
+   * `bufferedAmount` for the outbound total. Optional for an adapter whose
+   * buffer never backs up; calling it more often is harmless.
+   */
+  drained(): void;
   /** A transport error; `closed()` follows. Reported on the `error` event. */
   errored(error: unknown): void;
   /**

@@ -8,6 +8,12 @@ export const UpgradeRejectReason = {
   InvalidHandshake: "invalid_handshake",
   /** The server is shutting down. */
   ServerClosing: "server_closing",
+  /** The server holds `maxConnections` (503, `Retry-After`). */
+  ServerFull: "server_full",
+  /** The connecting address holds `maxConnectionsPerAddress` (429, `Retry-After`). */
+  AddressLimit: "address_limit",
+  /** `authenticate` did not settle within `authenticateTimeoutMs` (401). */
+  AuthenticateTimeout: "authenticate_timeout",
 } as const;
 export type UpgradeRejectReason = (typeof UpgradeRejectReason)[keyof typeof UpgradeRejectReason];
 

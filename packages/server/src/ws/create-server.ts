@@ -32,13 +32,20 @@ export interface ServerOptions<TClient = unknown, TServer = unknown, TAuth = und
   noServer?: boolean;
   /** Largest inbound frame in bytes; a larger one closes 1009. Default 64 KiB. */
   maxPayload?: number;
+  /**
+   * Standalone mode (`port`): the HTTP server's `headersTimeout` and
+   * `requestTimeout`, in ms; an upgrade request whose headers are not in by
+   * then is dropped. Node's own (60 s, 300 s) suit bodies, not a WebSocket
+   * endpoint. With `server`, set them on your server. Default 10,000.
+   */
+  headersTimeoutMs?: number;
 }
 
 /** What `createServer` returns: the core's API plus the `ws` adapter's. */
 export interface HeartlineServer<TClient = unknown, TServer = unknown, TAuth = undefined>
   extends Omit<
     ServerCore<TClient, TServer, TAuth, IncomingMessage>,
-    "admit" | "accept" | "reportRejected" | "reportError"
+    "admit" | "accept" | "reportRejected" | "reportError" | "reportAcceptError"
   > {
   /**
    * Runs the upgrade checks and, if they pass, completes the WebSocket
@@ -58,6 +65,18 @@ export interface HeartlineServer<TClient = unknown, TServer = unknown, TAuth = u
 
 function onUpgradeSocketError(this: Duplex): void {
   this.destroy();
+}
+
+/** RFC 6455 §4.1: an opening handshake is an HTTP/1.1 (or later) GET with a `Host`. */
+function wellFormedHandshake(request: IncomingMessage): boolean {
+  const version = request.httpVersionMajor * 1000 + request.httpVersionMinor;
+  const host = request.headers.host;
+  return version >= 1001 && host !== undefined && host.trim() !== "";
+}
+
+/** Running out of descriptors, as `accept` reports it. */
+function isDescriptorExhaustion(error: NodeJS.ErrnoException): boolean {
+  return error.code === "EMFILE" || error.code === "ENFILE";
 }
 
 /**
@@ -95,13 +114,15 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     closeTimeout: closeTimeoutMs,
     // Admission refused every other offer already (400); this only picks the answer.
     handleProtocols: (offered: Set<string>) => selectSubprotocol(offered) || false,
+    // Pings are answered in ws-listeners.ts, so a ping flood ends with a close frame (1008), not a cut socket.
+    autoPong: false,
   } as ConstructorParameters<typeof WebSocketServer>[0]);
 
   // ws's own handshake checks (method, key, version): answer and report them like the core's.
   wss.on("wsClientError", (error: Error, socket: Duplex, request: IncomingMessage) => {
     const status = error.message === "Invalid HTTP method" ? 405 : 400;
     const reason = UpgradeRejectReason.InvalidHandshake;
-    refuseUpgrade(socket, status, reason);
+    refuseUpgrade(socket, status, reason, undefined, status === 405 ? "Allow: GET\r\n" : "");
     core.reportRejected({ status, reason, remoteAddress: request.socket.remoteAddress });
   });
 
@@ -113,6 +134,13 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     head: Buffer,
   ): Promise<void> => {
     socket.on("error", onUpgradeSocketError);
+    if (!wellFormedHandshake(request)) {
+      // Before the upgrade checks: not a WebSocket handshake at all (HTTP/1.0, or no Host).
+      const reason = UpgradeRejectReason.InvalidHandshake;
+      refuseUpgrade(socket, 400, reason);
+      core.reportRejected({ status: 400, reason, remoteAddress: request.socket.remoteAddress });
+      return;
+    }
     let admission = core.admit({
       headers: request.headers,
       url: request.url,
@@ -124,19 +152,19 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     if (admission instanceof Promise) admission = await admission;
     if (admission.kind === "abandoned") return;
     if (admission.kind === "refused") {
-      refuseUpgrade(socket, admission.status, admission.reason);
+      refuseUpgrade(socket, admission.status, admission.reason, admission.retryAfterSeconds);
       return;
     }
     const { auth, resume } = admission;
     socket.removeListener("error", onUpgradeSocketError);
     wss.handleUpgrade(request, socket, head, (ws) => {
       const sink = core.accept(ws, {
-        remoteAddress: request.socket.remoteAddress,
+        remoteAddress: admission.remoteAddress,
         auth,
         request,
         resume,
       });
-      attachSink(ws, sink);
+      attachSink(ws, sink, socket);
     });
   };
 
@@ -151,10 +179,23 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     httpServer = options.server;
     httpServer.on("upgrade", onUpgrade);
   } else if (options.port !== undefined) {
-    ownServer = createHttpServer((_request, response) => {
-      response.writeHead(426, { "Content-Type": "text/plain; charset=utf-8" });
-      response.end("Upgrade Required");
-    });
+    const headersTimeoutMs = options.headersTimeoutMs ?? serverDefaults.headersTimeoutMs;
+    if (!(headersTimeoutMs > 0) || !Number.isFinite(headersTimeoutMs)) {
+      throw new HeartlineError(ServerErrorCode.InvalidOption, "headersTimeoutMs must be positive");
+    }
+    ownServer = createHttpServer(
+      {
+        headersTimeout: headersTimeoutMs,
+        // No request here has a body: the whole request is its headers.
+        requestTimeout: headersTimeoutMs,
+        // Node checks those timeouts on this period (30 s by default): keep it well under them.
+        connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
+      },
+      (_request, response) => {
+        response.writeHead(426, { "Content-Type": "text/plain; charset=utf-8" });
+        response.end("Upgrade Required");
+      },
+    );
     httpServer = ownServer;
     ownServer.on("upgrade", onUpgrade);
     const server = ownServer;
@@ -167,6 +208,14 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       server.once("error", onError);
       server.listen(options.port, options.host, () => {
         server.removeListener("error", onError);
+        // From now on an error is an accept failing: never a crash, reported like any other.
+        server.on("error", (cause: NodeJS.ErrnoException) => {
+          if (isDescriptorExhaustion(cause)) core.reportAcceptError(cause);
+          else
+            core.reportError(
+              new HeartlineError(ServerErrorCode.TransportError, cause.message, { cause }),
+            );
+        });
         resolve();
       });
     });

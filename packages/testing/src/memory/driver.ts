@@ -162,10 +162,11 @@ export class MemoryDriver implements TransportDriver {
     const auth = this.#options.authenticate === undefined ? context.auth : admission.auth;
     this.#accepting = context.name;
     try {
-      // The resume offer admission parsed from the offered subprotocols goes
-      // on to accept, as in the ws adapter: the token is checked and spent there.
+      // As in the ws adapter: the address capacity counted (`addressOf`, or
+      // the link's) and the resume offer admission parsed go on to accept;
+      // the token is checked and spent there.
       end.sink = core.accept(end, {
-        remoteAddress: `memory:${context.name}`,
+        remoteAddress: admission.remoteAddress,
         auth,
         resume: admission.resume,
       });
