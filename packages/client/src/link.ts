@@ -305,7 +305,12 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
 
   return {
     ready: () => !ended && terms !== undefined && !endIfSilent() && socket.readyState === OPEN,
-    write: (text) => socket.send(text),
+    write: (text) => {
+      // An ack owed rides ahead of the message: the server learns sooner,
+      // at no extra timer, what it may stop holding.
+      if (terms) sendAck();
+      socket.send(text);
+    },
     checkNow() {
       // A ping now; its answer must come before the silence deadline, which
       // is never later than timeoutMs from now.
@@ -323,6 +328,9 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
       ping();
     },
     close(code, reason) {
+      // A deliberate end: the server reports what it holds unacknowledged as
+      // undelivered, so what arrived is acknowledged before the close frame.
+      if (terms && socket.readyState === OPEN) sendAck();
       closeSocket(code, reason);
       // Reports client_closed with the code, and never reconnects.
       endAttempt(DisconnectReason.ClientClosed, code);

@@ -191,7 +191,8 @@ describe("acks for server messages", () => {
     for (let i = 0; i < 100; i++) t.client.send(i);
     t.socket.receive({ type: "ack", seq: 100 });
     expect(timers).toBe(before);
-    expect(t.socket.acks).toEqual([32, 64, 96]);
+    // 32, 64, 96 at once; 100 rode ahead of the first send; the beat then owes nothing.
+    expect(t.socket.acks).toEqual([32, 64, 96, 100]);
     await fc.tickAsync(terms.intervalMs - 10);
     expect(t.socket.acks).toEqual([32, 64, 96, 100]);
   });

@@ -202,9 +202,10 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
       return;
     }
     host.counters.messagesIn++;
-    host.connectionMessage(this, valid.value);
-    // After delivery: what is acknowledged has reached the application.
+    // Owed before delivery, so a reply the listener sends carries the ack
+    // ahead of it (`sendNumbered`); the message is the application's from here.
     if (session !== undefined) this.#oweAck();
+    host.connectionMessage(this, valid.value);
   }
 
   /** One more client message to acknowledge: at once at 32, else at the latest one interval from now. */
@@ -284,6 +285,8 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     if (utf8.encode(reason).length > 123) {
       throw new HeartlineError(ServerErrorCode.InvalidCloseCode, "close reason is over 123 bytes");
     }
+    // What arrived is acknowledged before the close frame: the client reports the rest.
+    if (this.#ackOwed > 0) this.flushAck();
     this.#end(DisconnectReason.ServerClosed, code, reason, false);
   }
 
@@ -317,6 +320,8 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
       return false;
     }
     this.#host.counters.messagesOut++;
+    // An ack owed rides ahead of the message (no timer, no wait for the ack queue).
+    if (this.#ackOwed > 0) this.flushAck();
     this.#write(text);
     return true;
   }
@@ -353,6 +358,8 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   /** Shutdown: `goodbye`, then 1001. */
   goAway(goodbye: string): void {
     if (this.#ended) return;
+    // What arrived is acknowledged first, so a resume replays no more than it must.
+    if (this.#ackOwed > 0) this.flushAck();
     // Not through the buffer bound: the client is told to leave either way.
     this.#transport.send(goodbye);
     this.#host.counters.framesOut++;

@@ -89,6 +89,35 @@ describe("resume: acknowledgements", () => {
     expect(p.acks()).toEqual([2]);
   });
 
+  it("an ack owed rides ahead of a reply, ahead of an application close and ahead of goodbye", async () => {
+    const s = resumeSetup();
+    s.core.on("message", (conn, data) => {
+      if (data === "echo me") conn.send(data);
+    });
+    const p = s.open({});
+    p.send(1, "quiet");
+    expect(p.acks()).toEqual([]); // nothing to carry it yet: the ack queue's, within one interval
+    p.send(2, "echo me");
+    const types = p.transport.sent.map((m) => (m as { type: string }).type);
+    // The reply carries the ack for both, written just before it; no ack waits for the queue.
+    expect(types.slice(-2)).toEqual(["ack", "message"]);
+    expect(p.acks()).toEqual([2]);
+    s.fc.tick(INTERVAL);
+    expect(p.acks()).toEqual([2]);
+
+    p.send(3, "then closed");
+    const [conn] = [...s.core.connections()];
+    conn!.close();
+    expect(p.acks()).toEqual([2, 3]);
+
+    const q = s.open({});
+    q.send(1, "before shutdown");
+    await Promise.race([s.core.close(), Promise.resolve()]);
+    expect(q.acks()).toEqual([1]);
+    const qTypes = q.transport.sent.map((m) => (m as { type: string }).type);
+    expect(qTypes.slice(-2)).toEqual(["ack", "goodbye"]);
+  });
+
   it("acks at once when 32 received messages are unacknowledged", () => {
     const s = resumeSetup();
     const p = s.open({});
