@@ -8,6 +8,10 @@ import fs from "node:fs";
 import path from "node:path";
 
 const root = path.dirname(new URL(import.meta.url).pathname);
+const rootPackage = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+const repositoryUrl = String(rootPackage.repository?.url ?? rootPackage.repository)
+  .replace(/^git\+/, "")
+  .replace(/\.git$/, "");
 const entryPoints = [];
 const names = [];
 for (const dir of fs.readdirSync(path.join(root, "packages")).sort()) {
@@ -38,5 +42,9 @@ export default {
   requiredToBeDocumented: ["Enum", "Variable", "Function", "Class", "Interface", "TypeAlias"],
   validation: { notExported: true, invalidLink: true, notDocumented: true },
   treatValidationWarningsAsErrors: true,
+  // Source links point at the repository the root package.json names, never
+  // at whatever remote a clone has (CI's clone has a local path as origin).
+  sourceLinkTemplate: `${repositoryUrl}/blob/{gitRevision}/{path}#L{line}`,
+  gitRevision: "main",
   treatWarningsAsErrors: true,
 };
