@@ -147,7 +147,8 @@ export async function runScenario({
       });
       firstIndex += share.count;
     });
-    const connectBudget = (n / timing.connectPerSecond) * 1000 + 30_000;
+    // The clients' handshake timeout (30 s) bounds each connect; this bounds the phase.
+    const connectBudget = (n / timing.connectPerSecond) * 1000 + 45_000;
     const connected = await allMessages(generators, "connected", connectBudget);
     const ready_ = connected.reduce((sum, m) => sum + m.ready, 0);
     const failed = connected.reduce((sum, m) => sum + m.failed, 0);

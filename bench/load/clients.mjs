@@ -8,6 +8,13 @@ import { io } from "socket.io-client";
 import { WebSocket } from "ws";
 
 /**
+ * A handshake still pending after this long counts as failed (with ws's
+ * "Opening handshake has timed out"), so a connect phase on a busy machine
+ * ends with a count instead of waiting on SYN retries.
+ */
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+
+/**
  * Stamps the moment the server's close frame is parsed: `ws` has no public
  * event for it (its "close" waits for the socket to end), so this listens to
  * its receiver's "conclude", first in line. The socket exists by "open".
@@ -21,7 +28,11 @@ function watchCloseFrame(ws, client, hooks) {
  * reads `pong`. Every ping is a data frame, so it is also the heartbeat.
  */
 function heartline(client, url, hooks, localAddress) {
-  const ws = new WebSocket(url, "heartline.v1", { perMessageDeflate: false, localAddress });
+  const ws = new WebSocket(url, "heartline.v1", {
+    perMessageDeflate: false,
+    localAddress,
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+  });
   watchCloseFrame(ws, client, hooks);
   let welcomed = false;
   client.sendPing = () => {
@@ -43,7 +54,11 @@ function heartline(client, url, hooks, localAddress) {
 
 /** The floor: like Heartline but with no welcome; pings start at open. */
 function floor(client, url, hooks, localAddress) {
-  const ws = new WebSocket(url, { perMessageDeflate: false, localAddress });
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    localAddress,
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+  });
   watchCloseFrame(ws, client, hooks);
   client.sendPing = () => {
     hooks.sent(client);
@@ -64,7 +79,12 @@ function floor(client, url, hooks, localAddress) {
  * when it goes silent. The app pings are only there for RTT and load parity.
  */
 function wsRecipe(client, url, hooks, localAddress) {
-  const ws = new WebSocket(url, { perMessageDeflate: false, autoPong: false, localAddress });
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    autoPong: false,
+    localAddress,
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+  });
   client.sendPing = () => {
     hooks.sent(client);
     ws.send(`{"type":"ping","seq":${client.seq}}`);
