@@ -149,7 +149,17 @@ export async function runScenario({
     });
     // The clients' handshake timeout (30 s) bounds each connect; this bounds the phase.
     const connectBudget = (n / timing.connectPerSecond) * 1000 + 45_000;
-    const connected = await allMessages(generators, "connected", connectBudget);
+    const connected = await allMessages(generators, "connected", connectBudget).catch(
+      async (error) => {
+        // Say where each process got to before giving up on the scenario.
+        const statuses = allMessages(generators, "status", 5000);
+        send(generators, { type: "status" });
+        const where = (await statuses.catch(() => [])).map(
+          (s, g) => `${shares[g].name} ${s.ready}+${s.failed} of ${s.count} (${s.started} started; ${JSON.stringify(s.failures)})`,
+        );
+        throw new Error(`${error.message}; ${where.join(", ")}`);
+      },
+    );
     const ready_ = connected.reduce((sum, m) => sum + m.ready, 0);
     const failed = connected.reduce((sum, m) => sum + m.failed, 0);
     const failures = {};

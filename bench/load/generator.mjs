@@ -137,6 +137,16 @@ process.on("message", (message) => {
       config = message.config;
       connectAll();
       break;
+    case "status":
+      process.send({
+        type: "status",
+        ready: readyCount,
+        failed: failedCount,
+        count: config?.count,
+        started: clients.length,
+        failures,
+      });
+      break;
     case "window-start":
       windowRtts = [];
       windowPongs = 0;
