@@ -1,4 +1,5 @@
 // One measurement: one server under test at N connections, from spawn to kill.
+import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
@@ -25,6 +26,27 @@ function withFileLimit(needed) {
   if (soft >= needed) return [];
   const limit = Math.max(needed, soft);
   return ["prlimit", `--nofile=${limit}:${Math.max(limit, hard)}`, "--"];
+}
+
+/** Connections a server process needs open files for, beyond the sockets. */
+export const FILE_HEADROOM = 1024;
+
+/**
+ * Whether a child process may open `n` connections here: null if so, else
+ * why not (prlimit's own words). Raising the hard limit needs
+ * CAP_SYS_RESOURCE, which a sandbox may withhold even from root.
+ */
+export function fileLimitRefusal(n) {
+  const prefix = withFileLimit(n + FILE_HEADROOM);
+  if (prefix.length === 0) return null;
+  const probe = spawnSync(prefix[0], [...prefix.slice(1), "true"], { encoding: "utf8" });
+  if (probe.status === 0) return null;
+  const { soft, hard } = openFileLimits();
+  return (
+    `${n.toLocaleString("en-US")} connections need ${(n + FILE_HEADROOM).toLocaleString("en-US")} ` +
+    `open files in the server process; this machine's limit is ${soft}/${hard} (soft/hard) and ` +
+    `\`${prefix.slice(0, -1).join(" ")}\` was refused: ${(probe.stderr || "").trim() || `exit ${probe.status}`}`
+  );
 }
 
 /** Server stats as JSON-worthy figures: a server's own lateness samples become p50/p99/max. */
@@ -82,7 +104,7 @@ export async function runScenario({
   const started = performance.now();
   const loadavgBefore = loadavg();
   try {
-    const prefix = withFileLimit(n + 1024);
+    const prefix = withFileLimit(n + FILE_HEADROOM);
     const serverProc = spawnPinned({
       core: SERVER_CORE,
       script: server.script,
@@ -118,7 +140,7 @@ export async function runScenario({
       const child = spawnPinned({
         core: LOAD_CORE,
         script: generatorScript,
-        prefix: withFileLimit(share.count + 1024),
+        prefix: withFileLimit(share.count + FILE_HEADROOM),
         name: share.name,
       });
       children.push(child);
@@ -155,7 +177,8 @@ export async function runScenario({
         const statuses = allMessages(generators, "status", 5000);
         send(generators, { type: "status" });
         const where = (await statuses.catch(() => [])).map(
-          (s, g) => `${shares[g].name} ${s.ready}+${s.failed} of ${s.count} (${s.started} started; ${JSON.stringify(s.failures)})`,
+          (s, g) =>
+            `${shares[g].name} ${s.ready}+${s.failed} of ${s.count} (${s.started} started; ${JSON.stringify(s.failures)})`,
         );
         throw new Error(`${error.message}; ${where.join(", ")}`);
       },
