@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
     "heap-profile": { type: "string" },
     pairs: { type: "string" },
     scale: { type: "boolean", default: false },
+    "trace-gc": { type: "boolean", default: false },
   },
 });
 
@@ -100,6 +101,8 @@ const servers = [
     ...s,
     profile: args.profile?.split(",").includes(s.name) ?? false,
     heapProfile: args["heap-profile"]?.split(",").includes(s.name) ?? false,
+    // --trace-gc: V8's per-collection trace (promoted bytes and all) on stdout, phases marked.
+    nodeArgs: args["trace-gc"] ? ["--trace-gc-nvp"] : [],
   }));
 
 /**
@@ -214,7 +217,13 @@ async function main() {
   const date = new Date().toISOString().slice(0, 10);
   // Only a full default run is a result to commit; the rest are marked (and git-ignored).
   const partial =
-    args.n || args.servers || args.window || args.profile || args["heap-profile"] || args.pairs;
+    args.n ||
+    args.servers ||
+    args.window ||
+    args.profile ||
+    args["heap-profile"] ||
+    args.pairs ||
+    args["trace-gc"];
   const suffix = `${args.scale ? "-scale" : ""}${args.quick ? "-quick" : partial ? "-partial" : ""}`;
   const name = `${date}-${machine.commit}${suffix}`;
   const markdown = [

@@ -59,7 +59,11 @@ let gcTally;
 let gcTallySince = performance.now();
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
+/** Under --trace-gc-nvp (`pnpm bench --trace-gc`), marks each phase in V8's trace on stdout. */
+const tracing = process.execArgv.includes("--trace-gc-nvp");
+
 function resetGcTally() {
+  if (tracing) process.stdout.write(`bench-phase-start pid=${process.pid}\n`);
   gcTally = {};
   for (const kind of Object.values(GC_KINDS)) gcTally[kind] = { count: 0, totalMs: 0, maxMs: 0 };
   gcTallySince = performance.now();
@@ -68,6 +72,7 @@ function resetGcTally() {
 }
 
 function readGcTally() {
+  if (tracing) process.stdout.write(`bench-phase-end pid=${process.pid}\n`);
   return {
     ...gcTally,
     seconds: (performance.now() - gcTallySince) / 1000,
