@@ -6,7 +6,8 @@
 // so `ws`, the kernel and the machine's load are out of the picture: what is
 // left is what each handler allocates that outlives a young-generation GC.
 //
-//   node --expose-gc bench/alloc-core.mjs [--n=15000] [--seconds=10] [--heap-profile=DIR]
+//   node --expose-gc bench/alloc-core.mjs [--n=15000] [--seconds=10] [--timeout-ms=2000]
+//                                         [--only=floor|heartline] [--heap-profile=DIR]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { constants, PerformanceObserver, performance } from "node:perf_hooks";
@@ -20,6 +21,8 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "10" },
     "heap-profile": { type: "string" },
     only: { type: "string" },
+    // With a real timeout (2X), the deadline queue's batches run as in a server.
+    "timeout-ms": { type: "string", default: "2000" },
   },
 });
 const N = Number(args.n);
@@ -165,8 +168,8 @@ function floorReceivers() {
 
 async function heartlineReceivers() {
   const { createServerCore } = await loadCore();
-  // A timeout far beyond the run: only the per-frame path is exercised.
-  const core = createServerCore({ intervalMs: 1000, timeoutMs: 3_600_000 });
+  // Every connection pings each X, so none times out: the queue only pushes deadlines back.
+  const core = createServerCore({ intervalMs: 1000, timeoutMs: Number(args["timeout-ms"]) });
   const receivers = [];
   for (let i = 0; i < N; i++) {
     const sink = core.accept(new MemoryTransport(), { auth: undefined });
