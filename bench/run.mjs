@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     pairs: { type: "string" },
     scale: { type: "boolean", default: false },
     "trace-gc": { type: "boolean", default: false },
+    "connect-rate": { type: "string" },
   },
 });
 
@@ -53,8 +54,9 @@ if (args.scale && ns.length < requestedNs.length) {
 }
 const timing = {
   settleMs: args.quick ? 500 : 1500,
-  // Below what a server starved by a busy shared machine still accepts (2,500/s overflowed its backlog).
-  connectPerSecond: 1500,
+  // Below what a server starved by a busy shared machine still accepts (2,500/s overflowed
+  // its backlog); slower with --scale, whose steady load is light but whose connect is long.
+  connectPerSecond: Number(args["connect-rate"] ?? (args.scale ? 600 : 1500)),
   // Every client must have started its rhythm (a random phase within X) before the window.
   warmupMs: args.scale ? INTERVAL_MS + 2000 : args.quick ? 2 * INTERVAL_MS : 3 * INTERVAL_MS,
   windowMs: Number(args.window ?? (args.scale ? 30 : args.quick ? 5 : 20)) * 1000,
@@ -223,7 +225,8 @@ async function main() {
     args.profile ||
     args["heap-profile"] ||
     args.pairs ||
-    args["trace-gc"];
+    args["trace-gc"] ||
+    args["connect-rate"];
   const suffix = `${args.scale ? "-scale" : ""}${args.quick ? "-quick" : partial ? "-partial" : ""}`;
   const name = `${date}-${machine.commit}${suffix}`;
   const markdown = [
