@@ -1,5 +1,7 @@
 // One measurement: one server under test at N connections, from spawn to kill.
+import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { openFileLimits } from "./machine.mjs";
@@ -8,9 +10,9 @@ import { median, summarize } from "./stats.mjs";
 
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
-/** Connections per load generator process (one process holds at most ~20,000 open files). */
+/** Default connections per load generator process (`timing.perGenerator` overrides it). */
 const PER_GENERATOR = 5000;
-/** Every SILENT_EVERY-th connection goes silent: 5%. */
+/** One connection in SILENT_EVERY goes silent (5%): those are the probe's. */
 const SILENT_EVERY = 20;
 
 const generatorScript = fileURLToPath(new URL("../load/generator.mjs", import.meta.url));
@@ -24,6 +26,27 @@ function withFileLimit(needed) {
   if (soft >= needed) return [];
   const limit = Math.max(needed, soft);
   return ["prlimit", `--nofile=${limit}:${Math.max(limit, hard)}`, "--"];
+}
+
+/** Connections a server process needs open files for, beyond the sockets. */
+export const FILE_HEADROOM = 1024;
+
+/**
+ * Whether a child process may open `n` connections here: null if so, else
+ * why not (prlimit's own words). Raising the hard limit needs
+ * CAP_SYS_RESOURCE, which a sandbox may withhold even from root.
+ */
+export function fileLimitRefusal(n) {
+  const prefix = withFileLimit(n + FILE_HEADROOM);
+  if (prefix.length === 0) return null;
+  const probe = spawnSync(prefix[0], [...prefix.slice(1), "true"], { encoding: "utf8" });
+  if (probe.status === 0) return null;
+  const { soft, hard } = openFileLimits();
+  return (
+    `${n.toLocaleString("en-US")} connections need ${(n + FILE_HEADROOM).toLocaleString("en-US")} ` +
+    `open files in the server process; this machine's limit is ${soft}/${hard} (soft/hard) and ` +
+    `\`${prefix.slice(0, -1).join(" ")}\` was refused: ${(probe.stderr || "").trim() || `exit ${probe.status}`}`
+  );
 }
 
 /** Server stats as JSON-worthy figures: a server's own lateness samples become p50/p99/max. */
@@ -45,6 +68,15 @@ async function rssAfterGc(serverProc) {
   return { rss: rssBytes(serverProc.pid), heapUsed, external, spaces };
 }
 
+/** The server's GC tally since its last reset (see servers/common.mjs). */
+async function gcTally(serverProc) {
+  const reply = waitForMessage(serverProc, "gc-tally", 10_000);
+  serverProc.send({ type: "gc-tally" });
+  return (await reply).tally;
+}
+
+const loadavg = () => os.loadavg().map((v) => Math.round(v * 100) / 100);
+
 function send(children, message) {
   for (const child of children) child.send(message);
 }
@@ -58,11 +90,21 @@ function allMessages(children, type, timeoutMs) {
  * phase lengths in `timing`, and returns its raw figures. Every child it
  * starts is killed before it returns or throws.
  */
-export async function runScenario({ server, n, intervalMs, timing, log, profileDir }) {
+export async function runScenario({
+  server,
+  n,
+  intervalMs,
+  timing,
+  log,
+  profileDir,
+  heapProfileDir,
+  sourceAddresses = ["127.0.0.1"],
+}) {
   const children = [];
   const started = performance.now();
+  const loadavgBefore = loadavg();
   try {
-    const prefix = withFileLimit(n + 1024);
+    const prefix = withFileLimit(n + FILE_HEADROOM);
     const serverProc = spawnPinned({
       core: SERVER_CORE,
       script: server.script,
@@ -81,39 +123,66 @@ export async function runScenario({ server, n, intervalMs, timing, log, profileD
         ? `http://127.0.0.1:${ready.port}`
         : `ws://127.0.0.1:${ready.port}${ready.path}`;
 
-    const generatorCount = Math.ceil(n / PER_GENERATOR);
-    const generators = [];
+    // The silent clients live in a process of their own, the probe, which
+    // carries 5% of the load: the busy generators would blur its timestamps.
+    const silentCount = Math.ceil(n / SILENT_EVERY);
+    const perGenerator = timing.perGenerator ?? PER_GENERATOR;
+    const generatorCount = Math.ceil((n - silentCount) / perGenerator);
+    const shares = [];
     for (let g = 0; g < generatorCount; g++) {
+      const first = Math.floor(((n - silentCount) * g) / generatorCount);
+      const last = Math.floor(((n - silentCount) * (g + 1)) / generatorCount);
+      shares.push({ name: `load-${g}`, count: last - first, probe: false });
+    }
+    shares.push({ name: "probe", count: silentCount, probe: true });
+    const generators = [];
+    for (const share of shares) {
       const child = spawnPinned({
         core: LOAD_CORE,
         script: generatorScript,
-        prefix: withFileLimit(PER_GENERATOR + 1024),
-        name: `load-${g}`,
+        prefix: withFileLimit(share.count + FILE_HEADROOM),
+        name: share.name,
       });
       children.push(child);
       generators.push(child);
     }
     await allMessages(generators, "up", 20_000);
+    const loadGenerators = generators.slice(0, generatorCount);
 
     const connectStart = performance.now();
+    let firstIndex = 0;
     generators.forEach((child, g) => {
-      const first = Math.floor((n * g) / generatorCount);
-      const last = Math.floor((n * (g + 1)) / generatorCount);
+      const share = shares[g];
       child.send({
         type: "start",
         config: {
           kind: server.kind,
           url,
-          count: last - first,
-          firstIndex: first,
-          connectPerSecond: timing.connectPerSecond / generatorCount,
+          count: share.count,
+          firstIndex,
+          // Each process connects at its share of the total rate.
+          connectPerSecond: (timing.connectPerSecond * share.count) / n,
           intervalMs,
-          silentEvery: SILENT_EVERY,
+          probe: share.probe,
+          localAddress: sourceAddresses[g % sourceAddresses.length],
         },
       });
+      firstIndex += share.count;
     });
-    const connectBudget = (n / timing.connectPerSecond) * 1000 + 30_000;
-    const connected = await allMessages(generators, "connected", connectBudget);
+    // The clients' handshake timeout (30 s) bounds each connect; this bounds the phase.
+    const connectBudget = (n / timing.connectPerSecond) * 1000 + 45_000;
+    const connected = await allMessages(generators, "connected", connectBudget).catch(
+      async (error) => {
+        // Say where each process got to before giving up on the scenario.
+        const statuses = allMessages(generators, "status", 5000);
+        send(generators, { type: "status" });
+        const where = (await statuses.catch(() => [])).map(
+          (s, g) =>
+            `${shares[g].name} ${s.ready}+${s.failed} of ${s.count} (${s.started} started; ${JSON.stringify(s.failures)})`,
+        );
+        throw new Error(`${error.message}; ${where.join(", ")}`);
+      },
+    );
     const ready_ = connected.reduce((sum, m) => sum + m.ready, 0);
     const failed = connected.reduce((sum, m) => sum + m.failed, 0);
     const failures = {};
@@ -128,12 +197,14 @@ export async function runScenario({ server, n, intervalMs, timing, log, profileD
     await sleep(timing.warmupMs);
 
     // Steady window: server CPU and RSS from /proc, RTTs and heartbeats from the load.
-    const loadPids = generators.map((child) => child.pid);
+    const loadPids = loadGenerators.map((child) => child.pid);
     const cpu0 = cpuSeconds(serverProc.pid);
     const loadCpu0 = loadPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const t0 = performance.now();
     send(generators, { type: "window-start" });
+    serverProc.send({ type: "gc-tally-reset" });
     if (profileDir) serverProc.send({ type: "profile-start" });
+    if (heapProfileDir) serverProc.send({ type: "heap-sampling-start" });
     const rssSamples = [];
     const windowEnd = t0 + timing.windowMs;
     while (performance.now() < windowEnd) {
@@ -145,7 +216,18 @@ export async function runScenario({ server, n, intervalMs, timing, log, profileD
     const cpu1 = cpuSeconds(serverProc.pid);
     const loadCpu1 = loadPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const t1 = performance.now();
+    const gcSteady = await gcTally(serverProc);
     const windows = await windowReplies;
+    let heapProfile = null;
+    if (heapProfileDir) {
+      mkdirSync(heapProfileDir, { recursive: true });
+      const written = waitForMessage(serverProc, "heap-sampling-written", 30_000);
+      serverProc.send({
+        type: "heap-sampling-stop",
+        path: `${heapProfileDir}/${server.name}-${n}-${Date.now()}.heapprofile`,
+      });
+      heapProfile = (await written).path;
+    }
     let profile = null;
     if (profileDir) {
       mkdirSync(profileDir, { recursive: true });
@@ -171,12 +253,14 @@ export async function runScenario({ server, n, intervalMs, timing, log, profileD
     // Detection: 5% of the clients send one last ping and then only read.
     const silenceBudget = 3 * intervalMs + timing.silenceGraceMs;
     const silenceStart = performance.now();
+    serverProc.send({ type: "gc-tally-reset" });
     send(generators, { type: "silence" });
     let silenceTimedOut = false;
     await allMessages(generators, "silence-done", silenceBudget).catch(() => {
       silenceTimedOut = true;
     });
     const silenceSeconds = (performance.now() - silenceStart) / 1000;
+    const gcSilence = await gcTally(serverProc);
     const reports = await (() => {
       const replies = allMessages(generators, "report", 10_000);
       send(generators, { type: "report" });
@@ -186,6 +270,7 @@ export async function runScenario({ server, n, intervalMs, timing, log, profileD
     serverProc.send({ type: "stats" });
     const statsAfter = (await statsReply2).stats;
     const detections = reports.flatMap((r) => r.detections);
+    const detectionsByFrame = reports.reduce((sum, r) => sum + r.detectionsByFrame, 0);
     const silentTotal = reports.reduce((sum, r) => sum + r.silentTotal, 0);
     const unexpectedCloses = {};
     for (const r of reports) {
@@ -229,19 +314,26 @@ export async function runScenario({ server, n, intervalMs, timing, log, profileD
         ...summarize(detections),
         silent: silentTotal,
         undetected: silentTotal - detections.length,
+        byCloseFrame: detectionsByFrame,
         timedOut: silenceTimedOut,
         waitedSeconds: silenceSeconds,
-        loadEventLoopLagMaxMs: Math.max(...reports.map((r) => r.lagMaxMs)),
+        loadEventLoopLagMaxMs: Math.max(...reports.slice(0, -1).map((r) => r.lagMaxMs)),
+        // The probe's own stalls read as detection error: it should stay small.
+        probeEventLoopLagMaxMs: reports.at(-1).lagMaxMs,
       },
       unexpectedCloses,
+      gc: { steady: gcSteady, silence: gcSilence },
       load: {
         processes: generatorCount,
+        sourceAddresses,
         cpuShare: (loadCpu1 - loadCpu0) / seconds,
         eventLoopLagP99Ms: lagP99Ms,
       },
       serverStats: { beforeSilence: statsBefore, afterSilence: summarizeStats(statsAfter) },
       elapsedSeconds: (performance.now() - started) / 1000,
       profile,
+      heapProfile,
+      loadavg: { before: loadavgBefore, after: loadavg() },
     };
   } finally {
     await Promise.all(children.map((child) => kill(child, 0)));

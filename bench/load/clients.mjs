@@ -1,16 +1,39 @@
 // One connection of the load, per kind of server, speaking that server's
 // protocol at the least cost we can manage: template-string pings, one
 // JSON.parse per reply. Each driver wires a socket to the hooks of a client
-// state object (see generator.mjs) and gives it `sendPing()`.
+// state object (see generator.mjs) and gives it `sendPing()`. `localAddress`
+// is the loopback source address to connect from (one address has about
+// 28,000 ephemeral ports, so large runs spread over 127.0.0.2, .3, …).
 import { io } from "socket.io-client";
 import { WebSocket } from "ws";
+
+/**
+ * A handshake still pending after this long counts as failed (with ws's
+ * "Opening handshake has timed out"), so a connect phase on a busy machine
+ * ends with a count instead of waiting on SYN retries.
+ */
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+
+/**
+ * Stamps the moment the server's close frame is parsed: `ws` has no public
+ * event for it (its "close" waits for the socket to end), so this listens to
+ * its receiver's "conclude", first in line. The socket exists by "open".
+ */
+function watchCloseFrame(ws, client, hooks) {
+  ws.once("open", () => ws._receiver.prependListener("conclude", () => hooks.closeFrame(client)));
+}
 
 /**
  * Heartline: offers `heartline.v1`, waits for `welcome`, pings every X,
  * reads `pong`. Every ping is a data frame, so it is also the heartbeat.
  */
-function heartline(client, url, hooks) {
-  const ws = new WebSocket(url, "heartline.v1", { perMessageDeflate: false });
+function heartline(client, url, hooks, localAddress) {
+  const ws = new WebSocket(url, "heartline.v1", {
+    perMessageDeflate: false,
+    localAddress,
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+  });
+  watchCloseFrame(ws, client, hooks);
   let welcomed = false;
   client.sendPing = () => {
     hooks.sent(client);
@@ -30,8 +53,13 @@ function heartline(client, url, hooks) {
 }
 
 /** The floor: like Heartline but with no welcome; pings start at open. */
-function floor(client, url, hooks) {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
+function floor(client, url, hooks, localAddress) {
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    localAddress,
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+  });
+  watchCloseFrame(ws, client, hooks);
   client.sendPing = () => {
     hooks.sent(client);
     ws.send(`{"type":"ping","seq":${client.seq}}`);
@@ -50,8 +78,13 @@ function floor(client, url, hooks) {
  * so the client answers them by hand (autoPong off) and stops answering
  * when it goes silent. The app pings are only there for RTT and load parity.
  */
-function wsRecipe(client, url, hooks) {
-  const ws = new WebSocket(url, { perMessageDeflate: false, autoPong: false });
+function wsRecipe(client, url, hooks, localAddress) {
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    autoPong: false,
+    localAddress,
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+  });
   client.sendPing = () => {
     hooks.sent(client);
     ws.send(`{"type":"ping","seq":${client.seq}}`);
@@ -76,8 +109,9 @@ function wsRecipe(client, url, hooks) {
  * frame leaves through the transport's `ws.send`, which we wrap to stamp
  * the last sent frame and to drop everything once the client is silent.
  */
-function socketio(client, url, hooks) {
+function socketio(client, url, hooks, localAddress) {
   const socket = io(url, {
+    localAddress,
     path: "/socket.io",
     transports: ["websocket"],
     reconnection: false,

@@ -1,7 +1,10 @@
 // A load generator process: holds its share of the connections, pings every X
-// at a random phase, times the replies, and on command makes every 20th client
-// go silent (stop sending, keep reading) and times the server's close of it.
-// Both timestamps of a detection come from this process's clock.
+// at a random phase and times the replies. One of them, the probe, holds the
+// clients that go silent: on command each sends one last ping, then only
+// reads, and the probe times the arrival of the server's close frame (or, with
+// none, of the socket's close). The probe carries a twentieth of the load, so
+// its timestamps are not blurred by a busy event loop; both timestamps of a
+// detection come from its clock.
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { drivers } from "./clients.mjs";
 
@@ -19,6 +22,8 @@ let silenceStarted = false;
 let silentTotal = 0;
 let silentClosed = 0;
 const detections = [];
+/** Detections timed by the close frame's arrival (the rest by the socket's close: no frame came). */
+let detectionsByFrame = 0;
 const unexpectedCloses = {};
 const lag = monitorEventLoopDelay({ resolution: 10 });
 
@@ -39,6 +44,9 @@ const hooks = {
   },
   sent(client) {
     client.lastSentAt = now();
+  },
+  closeFrame(client) {
+    if (client.closeFrameAt === 0) client.closeFrameAt = now();
   },
   pong(client, seq) {
     if (seq !== client.seq || client.sentAt === 0) return;
@@ -63,7 +71,9 @@ const hooks = {
     if (client.state !== "open") return;
     client.state = "closed";
     if (client.silent) {
-      detections.push(closedAt - client.lastSentAt - 2 * config.intervalMs);
+      if (client.closeFrameAt !== 0) detectionsByFrame++;
+      const observedAt = client.closeFrameAt !== 0 ? client.closeFrameAt : closedAt;
+      detections.push(observedAt - client.lastSentAt - 2 * config.intervalMs);
       silentClosed++;
       if (silentClosed === silentTotal) process.send({ type: "silence-done" });
     } else {
@@ -107,6 +117,7 @@ function connectAll() {
         seq: -1,
         sentAt: 0,
         lastSentAt: 0,
+        closeFrameAt: 0,
         silent: false,
         goSilent: false,
         deferSilence: false,
@@ -114,7 +125,7 @@ function connectAll() {
         sendPing: undefined,
       };
       clients.push(client);
-      driver(client, url, hooks);
+      driver(client, url, hooks, config.localAddress);
     }
     if (next === count) clearInterval(pacer);
   }, stepMs);
@@ -125,6 +136,16 @@ process.on("message", (message) => {
     case "start":
       config = message.config;
       connectAll();
+      break;
+    case "status":
+      process.send({
+        type: "status",
+        ready: readyCount,
+        failed: failedCount,
+        count: config?.count,
+        started: clients.length,
+        failures,
+      });
       break;
     case "window-start":
       windowRtts = [];
@@ -149,7 +170,7 @@ process.on("message", (message) => {
       lag.reset();
       lag.enable();
       for (const client of clients) {
-        if (client.state === "open" && client.index % config.silentEvery === 0) {
+        if (client.state === "open" && config.probe) {
           client.goSilent = true;
           silentTotal++;
         }
@@ -162,6 +183,7 @@ process.on("message", (message) => {
         silentTotal,
         silentClosed,
         detections,
+        detectionsByFrame,
         unexpectedCloses,
         silenceStarted,
         // A stall here delays the observed closes: it reads as detection error.

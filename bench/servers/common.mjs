@@ -3,6 +3,7 @@
 
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
+import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { getHeapSpaceStatistics } from "node:v8";
 
 /** X, the heartbeat interval; the timeout is 2X everywhere. */
@@ -18,6 +19,10 @@ export function announceReady({ port, path, getStats }) {
   process.on("message", (message) => {
     if (message?.type === "profile-start") void startProfile();
     if (message?.type === "profile-stop") void stopProfile(message.path);
+    if (message?.type === "heap-sampling-start") void startHeapSampling();
+    if (message?.type === "heap-sampling-stop") void stopHeapSampling(message.path);
+    if (message?.type === "gc-tally-reset") resetGcTally();
+    if (message?.type === "gc-tally") process.send({ type: "gc-tally", tally: readGcTally() });
     if (message?.type === "stats") process.send({ type: "stats", stats: getStats() });
     // A full collection before a memory reading (the orchestrator starts servers with --expose-gc).
     if (message?.type === "gc") {
@@ -38,6 +43,56 @@ export function announceReady({ port, path, getStats }) {
   });
   process.send({ type: "ready", port, path });
 }
+
+// GC activity over a phase (steady window, silence), from V8's own gc entries:
+// count and total pause per kind. Collections the orchestrator forced with
+// gc() for a memory reading are left out (they carry the FORCED flag), and so
+// is anything before the last reset. The server's event-loop delay over the
+// same phase tells how long its loop was held (by GC or anything else).
+const GC_KINDS = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: "scavenge",
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: "markCompact",
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incrementalMarking",
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weakCallbacks",
+};
+let gcTally;
+let gcTallySince = performance.now();
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+
+/** Under --trace-gc-nvp (`pnpm bench --trace-gc`), marks each phase in V8's trace on stdout. */
+const tracing = process.execArgv.includes("--trace-gc-nvp");
+
+function resetGcTally() {
+  if (tracing) process.stdout.write(`bench-phase-start pid=${process.pid}\n`);
+  gcTally = {};
+  for (const kind of Object.values(GC_KINDS)) gcTally[kind] = { count: 0, totalMs: 0, maxMs: 0 };
+  gcTallySince = performance.now();
+  loopDelay.reset();
+  loopDelay.enable();
+}
+
+function readGcTally() {
+  if (tracing) process.stdout.write(`bench-phase-end pid=${process.pid}\n`);
+  return {
+    ...gcTally,
+    seconds: (performance.now() - gcTallySince) / 1000,
+    loopDelayMaxMs: loopDelay.max / 1e6,
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+  };
+}
+
+resetGcTally();
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.startTime < gcTallySince) continue;
+    if (entry.detail.flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) continue;
+    const slot = gcTally[GC_KINDS[entry.detail.kind]];
+    if (!slot) continue;
+    slot.count++;
+    slot.totalMs += entry.duration;
+    if (entry.duration > slot.maxMs) slot.maxMs = entry.duration;
+  }
+}).observe({ entryTypes: ["gc"] });
 
 // The orchestrator going away (even by SIGKILL) closes the IPC channel: follow it.
 process.on("disconnect", () => process.exit(0));
@@ -60,6 +115,28 @@ async function startProfile() {
   await post("Profiler.enable");
   await post("Profiler.setSamplingInterval", { interval: 1000 });
   await post("Profiler.start");
+}
+
+// --heap-sampling: V8's sampling heap profiler over the steady window. With
+// includeObjectsCollectedByMajorGC and not ...ByMinorGC, the profile holds
+// what was allocated in the window and survived at least one scavenge: the
+// garbage that gets promoted and costs full collections later.
+async function startHeapSampling() {
+  session = new Session();
+  session.connect();
+  await post("HeapProfiler.enable");
+  await post("HeapProfiler.startSampling", {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: false,
+  });
+}
+
+async function stopHeapSampling(path) {
+  const { profile } = await post("HeapProfiler.stopSampling");
+  writeFileSync(path, JSON.stringify(profile));
+  session.disconnect();
+  process.send({ type: "heap-sampling-written", path });
 }
 
 async function stopProfile(path) {
