@@ -13,8 +13,8 @@
 // clients that offer `heartline.resume`, number their messages and ack the
 // server's every 32 or with their next ping (bench/load/clients.mjs).
 //
-//   node bench/resume-cost.mjs [--n=10000] [--message-n=1000] [--rate=10] [--pairs=3]
-//                              [--window=20] [--cps=1500] [--only=heartbeat|messages]
+//   node bench/resume-cost.mjs [--n=5000] [--message-n=1000] [--rate=10] [--pairs=3]
+//                              [--window=20] [--cps=500] [--only=heartbeat|messages]
 //
 // A script, not a test, like bench/run.mjs (and apart from it); it reuses bench/lib.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -205,6 +205,7 @@ async function main() {
   });
   const runs = [];
   const comparisons = [];
+  const failures = [];
   for (const scenario of scenarios) {
     for (let pair = 0; pair < pairs; pair++) {
       const order = pair % 2 === 0 ? [false, true] : [true, false];
@@ -215,12 +216,20 @@ async function main() {
           `resume-cost: ${scenario.name}, pair ${pair + 1}/${pairs}, resume ${resume ? "on" : "off"}, ` +
             `N = ${scenario.n}${scenario.messagesPerSecond ? ` × ${scenario.messagesPerSecond} msg/s` : ""}`,
         );
-        const r = await runScenario({
-          server: variant(resume, scenario),
-          n: scenario.n,
-          intervalMs: INTERVAL_MS,
-          timing,
-          log,
+        const attempt = () =>
+          runScenario({
+            server: variant(resume, scenario),
+            n: scenario.n,
+            intervalMs: INTERVAL_MS,
+            timing,
+            log,
+          });
+        // A busy machine can fail a connect phase: one more try, then the run stops with the reason.
+        const r = await attempt().catch(async (error) => {
+          log(`  failed (${error.message}); once more after a cooldown`);
+          failures.push({ scenario: scenario.name, pair, resume, error: String(error.message) });
+          await sleep(2 * timing.cooldownMs);
+          return attempt();
         });
         const run = summarizeRun(r, scenario, resume, pair);
         log(
@@ -264,6 +273,12 @@ async function main() {
     "",
     "On ÷ off per pair (ratios), on − off per pair (bytes): median [min … max] over the pairs.",
     "",
+    ...(failures.length
+      ? [
+          `Failed attempts, each run again once: ${failures.map((f) => `${f.scenario} pair ${f.pair + 1} resume ${f.resume ? "on" : "off"} (${f.error})`).join("; ")}.`,
+          "",
+        ]
+      : []),
     "| scenario | figure | median | min | max | budget | verdict |",
     "| --- | --- | ---: | ---: | ---: | --- | --- |",
   ];
@@ -307,7 +322,7 @@ async function main() {
   writeFileSync(`${dir}/${name}.md`, `${text}\n`);
   writeFileSync(
     `${dir}/${name}.json`,
-    `${JSON.stringify({ date, machine, intervalMs: INTERVAL_MS, timing, pairs, scenarios, budget: BUDGET, runs, comparisons, verdicts }, null, 2)}\n`,
+    `${JSON.stringify({ date, machine, intervalMs: INTERVAL_MS, timing, pairs, scenarios, budget: BUDGET, failures, runs, comparisons, verdicts }, null, 2)}\n`,
   );
   log(`resume-cost: wrote bench/results/${name}.md and .json`);
 }
