@@ -13,7 +13,7 @@ import { buildHeartline, heartlineAvailable } from "./lib/build-heartline.mjs";
 import { describeMachine, openFileLimits } from "./lib/machine.mjs";
 import { killAll, sleep } from "./lib/procs.mjs";
 import { FILE_HEADROOM, fileLimitRefusal, runScenario } from "./lib/scenario.mjs";
-import { checkTargets, renderLoad, renderTable } from "./lib/table.mjs";
+import { renderReport } from "./lib/table.mjs";
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -213,11 +213,6 @@ async function main() {
     }
   }
 
-  const maxN = Math.max(...ns);
-  const table = renderTable(results, ns);
-  const targets = checkTargets(results, maxN, { scale: args.scale });
-  const date = new Date().toISOString().slice(0, 10);
-  // Only a full default run is a result to commit; the rest are marked (and git-ignored).
   const partial =
     args.n ||
     args.servers ||
@@ -228,38 +223,26 @@ async function main() {
     args["trace-gc"] ||
     args["connect-rate"];
   const suffix = `${args.scale ? "-scale" : ""}${args.quick ? "-quick" : partial ? "-partial" : ""}`;
+  const date = new Date().toISOString().slice(0, 10);
   const name = `${date}-${machine.commit}${suffix}`;
-  const markdown = [
-    `# Heartline bench, ${date} (${machine.commit}${machine.dirty ? ", uncommitted changes" : ""})`,
-    "",
-    `${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}, ${machine.os}. ` +
-      `X = ${INTERVAL_MS} ms, timeout 2X. Servers on core 0, load on core 1. ` +
-      `Steady window ${timing.windowMs / 1000} s; 5% of the clients silent for detection, ` +
-      `held by a probe process of their own. Floor and Heartline in ${pairs} alternating ` +
-      `pair(s) per N: each cell is the median of its runs (min–max in brackets), each ` +
-      `Heartline ÷ floor ratio the median of the per-pair ratios (min–max).`,
-    "",
-    table,
-    "",
-    "Machine load (1-minute loadavg before → after each run; 2 cores, shared):",
-    "",
-    ...renderLoad(results),
-    "",
-    `Targets for Heartline at N = ${maxN.toLocaleString("en-US")}:`,
-    "",
-    ...targets,
-    ...(notes.length ? ["", ...notes.map((n) => `- ${n}`)] : []),
-    "",
-  ].join("\n");
+  const report = {
+    date,
+    machine,
+    intervalMs: INTERVAL_MS,
+    timing,
+    pairs,
+    scale: args.scale,
+    ns,
+    results,
+    notes,
+  };
+  const markdown = renderReport(report);
 
   process.stdout.write(`\n${markdown}`);
   const dir = here("./results");
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}/${name}.md`, markdown);
-  writeFileSync(
-    `${dir}/${name}.json`,
-    `${JSON.stringify({ date, machine, intervalMs: INTERVAL_MS, timing, pairs, ns, results, notes }, null, 2)}\n`,
-  );
+  writeFileSync(`${dir}/${name}.json`, `${JSON.stringify(report, null, 2)}\n`);
   log(`bench: wrote bench/results/${name}.md and .json`);
 }
 

@@ -171,8 +171,9 @@ export async function runScenario({
       });
       firstIndex += share.count;
     });
-    // The clients' handshake timeout (30 s) bounds each connect; this bounds the phase.
-    const connectBudget = (n / timing.connectPerSecond) * 1000 + 45_000;
+    // The clients' handshake timeout (30 s) bounds each connect; this bounds the phase. On a busy
+    // machine the load's own pacing runs late too (a starved 20 ms pacer), hence 3× the nominal time.
+    const connectBudget = 3 * (n / timing.connectPerSecond) * 1000 + 60_000;
     const connected = await allMessages(generators, "connected", connectBudget).catch(
       async (error) => {
         // Say where each process got to before giving up on the scenario.

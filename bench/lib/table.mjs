@@ -104,12 +104,14 @@ const ratioText = (r) => (r === null ? "—" : `${r.toFixed(2)}×`);
 const short = (result) => result.openAtWindowEnd < 0.99 * result.n;
 const usable = (result) => result && !result.error && !short(result);
 
-/** Median (nearest rank, the lower one of two middles) and range of numbers. */
+/** Median (the mean of the two middle values for an even count) and range of numbers. */
 function spread(values) {
   const v = values.filter((x) => x !== null && x !== undefined && !Number.isNaN(x));
   if (v.length === 0) return null;
   const s = [...v].sort((a, b) => a - b);
-  return { median: s[Math.ceil(s.length / 2) - 1], min: s[0], max: s.at(-1), count: s.length };
+  const mid = s.length >> 1;
+  const median = s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { median, min: s[0], max: s.at(-1), count: s.length };
 }
 
 function spreadText(sp, digits, unit = "") {
@@ -270,4 +272,41 @@ export function checkTargets(results, n, { scale = false } = {}) {
     );
   }
   return out;
+}
+
+/** The whole Markdown report of a run, from what run.mjs writes to the JSON (also bench/render.mjs). */
+export function renderReport({
+  date,
+  machine,
+  intervalMs,
+  timing,
+  pairs,
+  scale,
+  ns,
+  results,
+  notes,
+}) {
+  const maxN = Math.max(...ns);
+  return [
+    `# Heartline bench, ${date} (${machine.commit}${machine.dirty ? ", uncommitted changes" : ""})`,
+    "",
+    `${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}, ${machine.os}. ` +
+      `X = ${intervalMs} ms, timeout 2X. Servers on core 0, load on core 1. ` +
+      `Steady window ${timing.windowMs / 1000} s; 5% of the clients silent for detection, ` +
+      `held by a probe process of their own. Floor and Heartline in ${pairs} alternating ` +
+      `pair(s) per N: each cell is the median of its runs (min–max in brackets), each ` +
+      `Heartline ÷ floor ratio the median of the per-pair ratios (min–max).`,
+    "",
+    renderTable(results, ns),
+    "",
+    "Machine load (1-minute loadavg before → after each run; 2 cores, shared):",
+    "",
+    ...renderLoad(results),
+    "",
+    `Targets for Heartline at N = ${maxN.toLocaleString("en-US")}:`,
+    "",
+    ...checkTargets(results, maxN, { scale }),
+    ...(notes.length ? ["", ...notes.map((n) => `- ${n}`)] : []),
+    "",
+  ].join("\n");
 }
