@@ -108,7 +108,7 @@ export async function runScenario({
     const serverProc = spawnPinned({
       core: SERVER_CORE,
       script: server.script,
-      env: { BENCH_INTERVAL_MS: String(intervalMs) },
+      env: { BENCH_INTERVAL_MS: String(intervalMs), ...server.env },
       nodeArgs: ["--expose-gc", ...(server.nodeArgs ?? [])],
       prefix,
       name: server.name,
@@ -165,6 +165,8 @@ export async function runScenario({
           intervalMs,
           probe: share.probe,
           localAddress: sourceAddresses[g % sourceAddresses.length],
+          // A server entry's own load settings (resume-cost.mjs: `resume`, `messagesPerSecond`).
+          ...server.load,
         },
       });
       firstIndex += share.count;
@@ -241,6 +243,7 @@ export async function runScenario({
     }
     const seconds = (t1 - t0) / 1000;
     const heartbeats = windows.reduce((sum, w) => sum + w.pongs, 0);
+    const echoes = windows.reduce((sum, w) => sum + (w.echoes ?? 0), 0);
     const rtts = windows.flatMap((w) => w.rtts);
     const openAtWindowEnd = windows.reduce((sum, w) => sum + w.open, 0);
     const rss = median(rssSamples);
@@ -290,10 +293,18 @@ export async function runScenario({
       failures,
       connectSeconds,
       openAtWindowEnd,
-      window: { seconds, heartbeats },
+      window: {
+        seconds,
+        heartbeats,
+        messagesSent: windows.reduce((sum, w) => sum + (w.messagesSent ?? 0), 0),
+        echoes,
+        outOfOrder: windows.reduce((sum, w) => sum + (w.outOfOrder ?? 0), 0),
+      },
       cpu: {
         share: (cpu1 - cpu0) / seconds,
         msPer1kHeartbeats: heartbeats > 0 ? ((cpu1 - cpu0) * 1000) / (heartbeats / 1000) : null,
+        // Only with application messages in the load: server CPU per 1,000 echoed.
+        msPer1kEchoes: echoes > 0 ? ((cpu1 - cpu0) * 1000) / (echoes / 1000) : null,
       },
       memory: {
         idleRssBytes: idleRss,

@@ -26,27 +26,66 @@ function watchCloseFrame(ws, client, hooks) {
 /**
  * Heartline: offers `heartline.v1`, waits for `welcome`, pings every X,
  * reads `pong`. Every ping is a data frame, so it is also the heartbeat.
+ *
+ * With `options.resume` it also offers `heartline.resume` (and fails the
+ * connection if the welcome has no `resume`), numbers its messages with
+ * `seq`, checks the server's are in order, and acks them as the contract
+ * asks: at once when 32 are unacknowledged, else with its next ping (so at
+ * the latest one interval after receipt). `client.sendMessage()` sends one
+ * application message; the server's echo of it is reported by `hooks.echo`.
  */
-function heartline(client, url, hooks, localAddress) {
-  const ws = new WebSocket(url, "heartline.v1", {
+function heartline(client, url, hooks, localAddress, options = {}) {
+  const resume = options.resume === true;
+  const ws = new WebSocket(url, resume ? ["heartline.v1", "heartline.resume"] : "heartline.v1", {
     perMessageDeflate: false,
     localAddress,
     handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
   });
   watchCloseFrame(ws, client, hooks);
   let welcomed = false;
+  /** Highest server message seq received, and how many of them are unacknowledged. */
+  let inSeq = 0;
+  let unacked = 0;
+  let outSeq = 0;
+  const ack = () => {
+    hooks.sent(client);
+    ws.send(`{"type":"ack","seq":${inSeq}}`);
+    unacked = 0;
+  };
   client.sendPing = () => {
+    if (unacked > 0) ack();
     hooks.sent(client);
     ws.send(`{"type":"ping","seq":${client.seq}}`);
   };
+  client.sendMessage = resume
+    ? () => {
+        hooks.sent(client);
+        outSeq++;
+        ws.send(`{"type":"message","seq":${outSeq},"data":{"n":${outSeq}}}`);
+      }
+    : () => {
+        hooks.sent(client);
+        outSeq++;
+        ws.send(`{"type":"message","data":{"n":${outSeq}}}`);
+      };
   ws.on("message", (data) => {
     const message = JSON.parse(data.toString());
     if (!welcomed) {
       if (message.type !== "welcome") return hooks.failed(client, "no welcome first");
+      if (resume && message.resume === undefined)
+        return hooks.failed(client, "no resume in welcome");
       welcomed = true;
       return hooks.ready(client);
     }
-    if (message.type === "pong") hooks.pong(client, message.seq);
+    if (message.type === "pong") return hooks.pong(client, message.seq);
+    if (message.type !== "message") return;
+    if (resume) {
+      // No drop happens here, so anything but the next seq is the server's fault.
+      if (message.seq !== inSeq + 1) return hooks.outOfOrder(client);
+      inSeq = message.seq;
+      if (++unacked >= 32 && !client.silent) ack();
+    }
+    hooks.echo(client);
   });
   ws.on("error", (error) => hooks.failed(client, error.code ?? error.message));
   ws.on("close", (code) => hooks.closed(client, code));

@@ -18,6 +18,10 @@ const failures = {};
 let inWindow = false;
 let windowRtts = [];
 let windowPongs = 0;
+/** Application messages: sent and echoes received in the window, and echoes out of seq order. */
+let windowMessagesSent = 0;
+let windowEchoes = 0;
+let outOfOrder = 0;
 let silenceStarted = false;
 let silentTotal = 0;
 let silentClosed = 0;
@@ -41,6 +45,21 @@ const hooks = {
       client.timer = setInterval(tick, config.intervalMs);
       tick();
     }, Math.random() * config.intervalMs);
+    // --messages: each client sends at its own random phase, one timer per client.
+    if (config.messagesPerSecond > 0) {
+      const everyMs = 1000 / config.messagesPerSecond;
+      const send = () => message(client);
+      client.messageTimer = setTimeout(() => {
+        client.messageTimer = setInterval(send, everyMs);
+        send();
+      }, Math.random() * everyMs);
+    }
+  },
+  echo() {
+    if (inWindow) windowEchoes++;
+  },
+  outOfOrder() {
+    outOfOrder++;
   },
   sent(client) {
     client.lastSentAt = now();
@@ -67,6 +86,8 @@ const hooks = {
     const closedAt = now();
     clearTimeout(client.timer);
     clearInterval(client.timer);
+    clearTimeout(client.messageTimer);
+    clearInterval(client.messageTimer);
     if (client.state === "connecting") return hooks.failed(client, `closed ${code}`);
     if (client.state !== "open") return;
     client.state = "closed";
@@ -97,6 +118,12 @@ function beat(client) {
   }
 }
 
+function message(client) {
+  if (client.silent || client.goSilent || client.state !== "open") return;
+  if (inWindow) windowMessagesSent++;
+  client.sendMessage();
+}
+
 function maybeConnected() {
   if (readyCount + failedCount === config.count) {
     process.send({ type: "connected", ready: readyCount, failed: failedCount, failures });
@@ -122,10 +149,12 @@ function connectAll() {
         goSilent: false,
         deferSilence: false,
         timer: undefined,
+        messageTimer: undefined,
         sendPing: undefined,
+        sendMessage: undefined,
       };
       clients.push(client);
-      driver(client, url, hooks, config.localAddress);
+      driver(client, url, hooks, config.localAddress, config);
     }
     if (next === count) clearInterval(pacer);
   }, stepMs);
@@ -150,6 +179,8 @@ process.on("message", (message) => {
     case "window-start":
       windowRtts = [];
       windowPongs = 0;
+      windowMessagesSent = 0;
+      windowEchoes = 0;
       lag.reset();
       lag.enable();
       inWindow = true;
@@ -161,6 +192,9 @@ process.on("message", (message) => {
         type: "window",
         rtts: windowRtts,
         pongs: windowPongs,
+        messagesSent: windowMessagesSent,
+        echoes: windowEchoes,
+        outOfOrder,
         lagP99Ms: lag.percentile(99) / 1e6,
         open: clients.filter((c) => c.state === "open").length,
       });
