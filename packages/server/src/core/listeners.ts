@@ -1,4 +1,4 @@
-import type { UpgradeRequest } from "./admission.js";
+import type { UpgradeRequest } from "./admission-api.js";
 import type { Connection, DisconnectInfo } from "./connection-api.js";
 import type { HeartlineError } from "./errors.js";
 import type { ResumeInfo, SessionEndInfo } from "./resume/resume-api.js";

@@ -4,8 +4,8 @@ import {
   type ReconnectWindow,
   systemClock,
 } from "@heartline/protocol";
-import type { MetricsOptions } from "../metrics/instrument.js";
-import type { AdmissionOptions, UpgradeRequest } from "./admission.js";
+import type { MetricsOptions } from "../metrics/options.js";
+import type { AdmissionOptions, UpgradeRequest } from "./admission-api.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
 import type { ServerListeners } from "./listeners.js";
 import { resumeDefaults } from "./resume/defaults.js";

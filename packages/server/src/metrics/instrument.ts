@@ -7,17 +7,21 @@ import {
 } from "@opentelemetry/api";
 import type { DisconnectInfo } from "../core/connection-api.js";
 import { HeartlineError, ServerErrorCode } from "../core/errors.js";
-import type { ServerCore } from "../core/server-core.js";
+import type { ServerEventName, ServerListeners } from "../core/listeners.js";
+import type { ServerStats } from "../core/stats.js";
 import { HeartlineMetricAttribute as A, HeartlineMetric as M, metricsDefaults } from "./names.js";
 
-/** The metrics option of `createServerCore` / `createServer`. */
-export interface MetricsOptions {
-  /**
-   * Where the server's instruments are created. Default: the global provider
-   * (`metrics.getMeterProvider()` from `@opentelemetry/api`), a no-op unless
-   * the application registered an SDK before creating the server.
-   */
-  meterProvider?: MeterProvider;
+export type { MetricsOptions } from "./options.js";
+
+/**
+ * The part of the core the instrumentation uses: its public events, its
+ * stats and its error channel. Structural, so the core can import this file
+ * without this file importing the core (no cycle).
+ */
+export interface InstrumentableCore {
+  on<E extends ServerEventName>(event: E, listener: ServerListeners[E]): () => void;
+  stats(): ServerStats;
+  reportError(error: HeartlineError): void;
 }
 
 /** What the instrumentation needs from the core besides its public surface. */
@@ -26,7 +30,7 @@ export interface InstrumentedTiming {
   readonly clock: Clock;
 }
 
-type AnyCore = ServerCore<unknown, unknown, unknown>;
+type AnyCore = InstrumentableCore;
 type LatenessListener = (seconds: number, info: DisconnectInfo) => void;
 
 /** Per core: who else wants each timeout's lateness (the dashboard, while watched). */

@@ -1,0 +1,94 @@
+// The admission seam's types (what adapters hand `admit` and get back, and
+// the admission options), apart from the pipeline so the options module can
+// name them without importing the pipeline (no import cycle).
+import type { ResumeOffer } from "./resume/resume-api.js";
+import type { UpgradeRejectReason } from "./upgrade-rejection.js";
+
+/** Request headers as `node:http` gives them (lower-case names), structurally: any runtime's fit. */
+export interface UpgradeHeaders {
+  readonly [name: string]: string | readonly string[] | undefined;
+}
+
+/** The upgrade request as the core sees it; `node:http`'s `IncomingMessage` fits. */
+export interface UpgradeRequest {
+  readonly headers: UpgradeHeaders;
+  /** The request target: path and query (`/ws?token=…`). */
+  readonly url?: string | undefined;
+}
+
+/** What an adapter hands `admit`: the parts of the upgrade the checks read, and its own request object. */
+export interface AdmissionRequest<TRequest = UpgradeRequest> extends UpgradeRequest {
+  readonly remoteAddress: string | undefined;
+  /** What `authenticate` is called with: the adapter's own request (`IncomingMessage` for `ws`). */
+  readonly raw: TRequest;
+  /**
+   * True once the client gave up (its socket is gone). Read after each
+   * asynchronous check: an abandoned upgrade is neither accepted nor
+   * reported, since nobody is left to answer.
+   */
+  readonly abandoned?: () => boolean;
+}
+
+/** The refusal an adapter answers over HTTP (the core has already reported it). */
+export interface Refusal {
+  readonly kind: "refused";
+  readonly status: number;
+  readonly reason: UpgradeRejectReason;
+  /** Seconds for a `Retry-After` header (capacity refusals: 503, 429). */
+  readonly retryAfterSeconds?: number;
+}
+
+/** `admit`'s verdict. */
+export type Admission<TAuth> =
+  | {
+      readonly kind: "accepted";
+      /** What `authenticate` resolved to (undefined without the hook). */
+      readonly auth: TAuth;
+      /** The subprotocol to answer with: `heartline.v1`, or "" when the client offered none. */
+      readonly protocol: string;
+      /**
+       * The client's resume offer, when resumption is on and it made one;
+       * pass it on to `accept` (`ConnectionInfo.resume`). Nothing is spent
+       * yet: the token is checked and spent by `accept`.
+       */
+      readonly resume: ResumeOffer | undefined;
+      /**
+       * The client's address as capacity counted it (`addressOf`, or the
+       * socket's): hand it to `accept` as `remoteAddress`.
+       */
+      readonly remoteAddress: string | undefined;
+    }
+  | Refusal
+  | { readonly kind: "abandoned" };
+
+/** The admission options of the core (the `ws` adapter takes the same names). */
+export interface AdmissionOptions<TAuth, TRequest> {
+  /** The only path upgrades are accepted on (404 elsewhere). Default "/ws". */
+  path?: string;
+  /**
+   * Origins allowed to connect (403 otherwise); an absent `Origin` always
+   * passes. Default: the same origin only (the `Origin`'s host and port equal
+   * the `Host` header's). `"*"` lets every origin pass.
+   */
+  allowedOrigins?: readonly string[] | "*";
+  /** Connections held at once (open or closing, or waiting on `authenticate`); past it 503 with `Retry-After`. Default Infinity (off). */
+  maxConnections?: number;
+  /** Connections one address may hold; past it 429 with `Retry-After`. Default Infinity (off). */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Names the client's address (for `maxConnectionsPerAddress` and every
+   * report) from the adapter's request, e.g. from `X-Forwarded-For` set by
+   * your own proxy. Default: the socket's address.
+   */
+  addressOf?: (request: TRequest) => string | undefined;
+  /** How long `authenticate` may take; past it the upgrade is refused 401 (`authenticate_timeout`). Infinity disables. Default 10,000. */
+  authenticateTimeoutMs?: number;
+  /**
+   * Decides whether an upgrade may proceed. Resolve to `false` to refuse
+   * (401); any other value is accepted and attached as `conn.auth`. A throw
+   * or rejection is a refusal too, and is reported on the `error` event.
+   */
+  authenticate?: (request: TRequest) => TAuth | false | Promise<TAuth | false>;
+  /** Resumable sessions: `false`/absent is off (offers ignored). Only its presence matters to admission. */
+  resume?: false | object | undefined;
+}
