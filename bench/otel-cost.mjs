@@ -41,25 +41,6 @@ const timing = {
 };
 const log = (line) => process.stderr.write(`${line}\n`);
 
-/** The same esbuild settings as bench/lib/build-heartline.mjs, for the OTel variant. */
-async function buildOtel() {
-  const { build } = await import("esbuild");
-  const outfile = here("./.build/heartline-otel-server.mjs");
-  await build({
-    entryPoints: [here("./servers/heartline-otel.mjs")],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["heartline-source"],
-    external: ["ws"],
-    sourcemap: true,
-    logLevel: "warning",
-  });
-  return outfile;
-}
-
 /** Median of the runs that measured anything (a starved load generator may send no heartbeat in the window). */
 const median = (xs) => {
   const s = xs.filter((x) => typeof x === "number").sort((a, b) => a - b);
@@ -71,7 +52,7 @@ async function main() {
   const machine = describeMachine();
   const servers = [
     { name: "heartline", kind: "heartline", script: await buildHeartline() },
-    { name: "heartline-otel", kind: "heartline", script: await buildOtel() },
+    { name: "heartline-otel", kind: "heartline", script: await buildHeartline("heartline-otel") },
   ];
   const runs = [];
   for (let round = 0; round < rounds; round++) {

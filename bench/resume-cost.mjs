@@ -17,9 +17,11 @@
 //                              [--window=20] [--cps=500] [--only=heartbeat|messages]
 //
 // A script, not a test, like bench/run.mjs (and apart from it); it reuses bench/lib.
+
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { buildHeartline } from "./lib/build-heartline.mjs";
 import { describeMachine } from "./lib/machine.mjs";
 import { killAll, sleep } from "./lib/procs.mjs";
 import { fileLimitRefusal, runScenario } from "./lib/scenario.mjs";
@@ -79,25 +81,6 @@ const deadline = setTimeout(() => {
 }, deadlineMs);
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => void killAll().then(() => process.exit(130)));
-}
-
-/** The same esbuild settings as bench/lib/build-heartline.mjs, for the echo + resume variant. */
-async function buildResume() {
-  const { build } = await import("esbuild");
-  const outfile = here("./.build/heartline-resume-server.mjs");
-  await build({
-    entryPoints: [here("./servers/heartline-resume.mjs")],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["heartline-source"],
-    external: ["ws"],
-    sourcemap: true,
-    logLevel: "warning",
-  });
-  return outfile;
 }
 
 const sortedNumbers = (xs) => xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -215,7 +198,7 @@ async function main() {
     const refusal = fileLimitRefusal(s.n);
     if (refusal) throw new Error(refusal);
   }
-  const script = await buildResume();
+  const script = await buildHeartline("heartline-resume");
   const variant = (resume, scenario) => ({
     name: resume ? "heartline-resume" : "heartline",
     kind: "heartline",

@@ -12,12 +12,16 @@ export function heartlineAvailable() {
   return existsSync(index) && /\bcreateServer\b/.test(readFileSync(index, "utf8"));
 }
 
-/** Bundles bench/servers/heartline.mjs with @heartline/* from source; returns the bundle's path. */
-export async function buildHeartline() {
+/**
+ * Bundles a bench server entry (default bench/servers/heartline.mjs) with
+ * @heartline/* from source; returns the bundle's path. One set of esbuild
+ * settings for every Heartline variant (plain, OTel, resume).
+ */
+export async function buildHeartline(entry = "heartline") {
   const { build } = await import("esbuild");
-  const outfile = here("../.build/heartline-server.mjs");
+  const outfile = here(`../.build/${entry}-server.mjs`);
   await build({
-    entryPoints: [here("../servers/heartline.mjs")],
+    entryPoints: [here(`../servers/${entry}.mjs`)],
     outfile,
     bundle: true,
     platform: "node",
