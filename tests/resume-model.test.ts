@@ -10,7 +10,14 @@
 import { createHarness, type Harness, type HarnessClient } from "@heartline/testing";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Ledger, ledger, recordClient, verdict } from "./support/resume-ledger.js";
+import {
+  type Ledger,
+  ledger,
+  quickReconnect,
+  recordClient,
+  recordServer,
+  verdict,
+} from "./support/resume-ledger.js";
 
 const X = 1000;
 const WINDOW_MS = 60_000;
@@ -76,18 +83,11 @@ async function world(): Promise<World> {
     server: {
       intervalMs: X,
       resume: { windowMs: WINDOW_MS },
-      on: {
-        message: (_conn, data) => void book.toServer.delivered.push(data as string),
-        sessionEnd: (info) => {
-          sessionEnds.push(info);
-          for (const id of info.undelivered) book.toClient.reported.push(id);
-        },
-      },
+      on: recordServer(book, sessionEnds),
     },
   });
   const c = await h.client<string, string>({
-    reconnect: { baseMs: 100, capMs: 400, stableAfterMs: 100 },
-    connectTimeoutMs: 1000,
+    ...quickReconnect,
     outbox: { maxMessages: 200 },
   });
   const { send } = recordClient(c, book);

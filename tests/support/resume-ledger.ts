@@ -77,3 +77,31 @@ export function recordClient(
     },
   };
 }
+
+/** One ended session as the tests read it. */
+export interface RecordedSessionEnd {
+  readonly sessionId: string;
+  readonly reason: string;
+  readonly undelivered: readonly string[];
+}
+
+/**
+ * The server's side of the ledger, as `on` listeners for the harness's server
+ * options: deliveries to its application, and the undelivered messages each
+ * `sessionEnd` reports (also kept, whole, in `sessionEnds`).
+ */
+export function recordServer(book: Ledger, sessionEnds: RecordedSessionEnd[]) {
+  return {
+    message: (_conn: unknown, data: unknown) => void book.toServer.delivered.push(data as string),
+    sessionEnd: (info: RecordedSessionEnd) => {
+      sessionEnds.push(info);
+      for (const id of info.undelivered) book.toClient.reported.push(id);
+    },
+  };
+}
+
+/** The client's reconnect pace in the resume tests: quick, bounded retries on the fake clock. */
+export const quickReconnect = Object.freeze({
+  reconnect: { baseMs: 100, capMs: 400, stableAfterMs: 100 },
+  connectTimeoutMs: 1000,
+});
