@@ -6,6 +6,13 @@
 // server + client echo, and @heartline/testing), linted with publint and
 // attw, and the client bundled for the browser. Then the release dry run.
 // Prints how long each step took.
+//
+// Hermetic (issue 20): everything the consumers take from the registry is
+// pinned to the versions pnpm-lock.yaml resolved (support/pins.ts), and a
+// test checks what they actually installed against the lock. With
+// HEARTLINE_CONSUMER_VERSIONS=latest (`pnpm check:latest`, never part of
+// `pnpm test`) the same checks run with no pins: the newest versions the
+// published ranges allow, as a user installing today gets them.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -13,6 +20,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import {
   type PackageJson,
   publishedPackages,
@@ -20,6 +28,17 @@ import {
   repoRoot,
   requiredPeers,
 } from "./support/packages.js";
+import {
+  computePins,
+  driftFromLock,
+  installedPackages,
+  npmOverrides,
+  pnpmOverrides,
+} from "./support/pins.js";
+
+/** false under `pnpm check:latest`: no pins, the newest the ranges allow. */
+const pinned = process.env.HEARTLINE_CONSUMER_VERSIONS !== "latest";
+const pins = computePins();
 
 const fixture = path.join(repoRoot, "tests/fixtures/consumer");
 const tsc = path.join(repoRoot, "node_modules/typescript/lib/tsc.js");
@@ -105,28 +124,40 @@ function consumerManifest(consumer: Consumer): object {
       `file:../tarballs/${path.basename(tarballOf(p.json))}`,
     ]),
   );
-  // Every required peer an install line names (zod, ioredis, @opentelemetry/api…).
+  // Every required peer an install line names (zod, ioredis, @opentelemetry/api…):
+  // at the lock's version, or (canary) the published range.
   const peers: Record<string, string> = Object.assign(
     {},
     ...publishedPackages.map((p) =>
       Object.fromEntries(
-        requiredPeers(p.json).map((name) => [name, p.json.peerDependencies![name]]),
+        requiredPeers(p.json).map((name) => [
+          name,
+          pinned ? pins.direct[name]! : p.json.peerDependencies![name]!,
+        ]),
       ),
     ),
   );
   const root = readJson<PackageJson & { devDependencies: Record<string, string> }>(
     path.join(repoRoot, "package.json"),
   );
+  const typesNode = pinned ? pins.direct["@types/node"]! : root.devDependencies["@types/node"]!;
   return {
     name: `heartline-consumer-${consumer}`,
     private: true,
     type: "module",
     dependencies: { ...local, ...peers },
-    devDependencies: { "@types/node": root.devDependencies["@types/node"] },
+    devDependencies: { "@types/node": typesNode },
     // The tarballs' own dependencies on each other ("0.1.0") resolve to the
-    // tarballs too, never to a registry.
+    // tarballs too, never to a registry; everything else to the lock's
+    // version (npm accepts an override of a direct dependency only when it
+    // is the same spec: both are the lock's exact version).
     ...(consumer === "npm"
-      ? { overrides: Object.fromEntries(Object.keys(local).map((n) => [n, `$${n}`])) }
+      ? {
+          overrides: {
+            ...(pinned ? npmOverrides(pins) : {}),
+            ...Object.fromEntries(Object.keys(local).map((n) => [n, `$${n}`])),
+          },
+        }
       : {}),
   };
 }
@@ -153,20 +184,25 @@ beforeAll(async () => {
       `${JSON.stringify(consumerManifest(consumer), null, 2)}\n`,
     );
   }
-  const pnpmOverrides = publishedPackages
-    .map((p) => `  "${p.json.name}": "file:../tarballs/${path.basename(tarballOf(p.json))}"`)
-    .join("\n");
-  fs.writeFileSync(
-    path.join(consumerDir("pnpm"), "pnpm-workspace.yaml"),
-    `overrides:\n${pnpmOverrides}\n`,
-  );
+  const overrides = {
+    ...(pinned ? pnpmOverrides(pins) : {}),
+    ...Object.fromEntries(
+      publishedPackages.map((p) => [
+        p.json.name,
+        `file:../tarballs/${path.basename(tarballOf(p.json))}`,
+      ]),
+    ),
+  };
+  fs.writeFileSync(path.join(consumerDir("pnpm"), "pnpm-workspace.yaml"), stringify({ overrides }));
+  // Pinned, a cached copy is the same bytes; the canary asks for the newest.
+  const freshness = pinned ? "--prefer-offline" : "--prefer-online";
   await timed("npm install and pnpm install (in parallel)", () =>
     Promise.all([
       run(
-        ["npm", "install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"],
+        ["npm", "install", "--no-audit", "--no-fund", freshness, "--loglevel=error"],
         consumerDir("npm"),
       ),
-      run([...pnpm, "install", "--prefer-offline", "--no-frozen-lockfile"], consumerDir("pnpm")),
+      run([...pnpm, "install", freshness, "--no-frozen-lockfile"], consumerDir("pnpm")),
     ]),
   );
 }, 300_000);
@@ -243,6 +279,27 @@ describe.each(consumers)("installed with %s", (consumer) => {
       for (const entry of heartline) expect(entry).toMatch(/@file\+/);
     }
   });
+
+  it(
+    pinned
+      ? "installed exactly the versions pnpm-lock.yaml resolved, and nothing else"
+      : "reports how the newest versions differ from pnpm-lock.yaml",
+    () => {
+      const drift = driftFromLock(installedPackages(dir), pins);
+      if (!pinned) {
+        // The canary's finding, not a failure: scripts/check-latest.mjs prints it.
+        const file = process.env.HEARTLINE_CANARY_DRIFT;
+        if (file) {
+          const before = fs.existsSync(file) ? readJson<object>(file) : {};
+          fs.writeFileSync(file, JSON.stringify({ ...before, [consumer]: drift }));
+        } else console.log(`${consumer}: differs from pnpm-lock.yaml:\n  ${drift.join("\n  ")}`);
+        return;
+      }
+      expect(drift, `${consumer} consumer drifted from the lock:\n  ${drift.join("\n  ")}`).toEqual(
+        [],
+      );
+    },
+  );
 
   // pnpm's strict layout is where an undeclared dependency shows, so every
   // configuration is checked there; npm's hoisted tree compiles the program
