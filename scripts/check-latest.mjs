@@ -20,8 +20,6 @@ const run = spawnSync(
   [
     "run",
     "tests/packaging.test.ts",
-    "--reporter=json",
-    `--outputFile.json=${report}`,
     // Only what a consumer installs: the tarball and release checks do not
     // depend on the registry.
     "-t",
@@ -33,6 +31,7 @@ const run = spawnSync(
     env: {
       ...process.env,
       HEARTLINE_CONSUMER_VERSIONS: "latest",
+      HEARTLINE_VITEST_JSON: report,
       HEARTLINE_CANARY_DRIFT: drift,
     },
     maxBuffer: 64 * 1024 * 1024,
@@ -50,14 +49,15 @@ if (!fs.existsSync(report)) {
   process.exit(1);
 }
 const results = JSON.parse(fs.readFileSync(report, "utf8"));
-const failed = results.testResults.flatMap((file) => [
-  ...(file.status === "failed" && file.assertionResults.length === 0
-    ? [{ name: file.name, why: file.message ?? "" }]
-    : []),
-  ...file.assertionResults
+const failed = results.testResults.flatMap((file) => {
+  const tests = file.assertionResults
     .filter((t) => t.status === "failed")
-    .map((t) => ({ name: t.fullName, why: t.failureMessages.join("\n") })),
-]);
+    .map((t) => ({ name: t.fullName, why: t.failureMessages.join("\n") }));
+  // A failed setup (an install that broke) fails the file, not a test.
+  return file.status === "failed" && tests.length === 0
+    ? [{ name: `${path.relative(root, file.name)} (setup)`, why: file.message ?? "" }]
+    : tests;
+});
 const passed = results.numPassedTests;
 console.log(`\n${passed} consumer checks passed, ${failed.length} broke with the newest versions`);
 for (const { name, why } of failed) {

@@ -194,15 +194,23 @@ beforeAll(async () => {
     ),
   };
   fs.writeFileSync(path.join(consumerDir("pnpm"), "pnpm-workspace.yaml"), stringify({ overrides }));
-  // Pinned, a cached copy is the same bytes; the canary asks for the newest.
-  const freshness = pinned ? "--prefer-offline" : "--prefer-online";
+  // Pinned, a cached copy is the same bytes; the canary asks the registry
+  // for the newest (npm's --prefer-online; pnpm revalidates by default).
+  const freshness = pinned ? ["--prefer-offline"] : [];
   await timed("npm install and pnpm install (in parallel)", () =>
     Promise.all([
       run(
-        ["npm", "install", "--no-audit", "--no-fund", freshness, "--loglevel=error"],
+        [
+          "npm",
+          "install",
+          "--no-audit",
+          "--no-fund",
+          ...(pinned ? freshness : ["--prefer-online"]),
+          "--loglevel=error",
+        ],
         consumerDir("npm"),
       ),
-      run([...pnpm, "install", freshness, "--no-frozen-lockfile"], consumerDir("pnpm")),
+      run([...pnpm, "install", ...freshness, "--no-frozen-lockfile"], consumerDir("pnpm")),
     ]),
   );
 }, 300_000);
@@ -252,6 +260,19 @@ describe("the tarballs", () => {
         if (range.startsWith("workspace:")) expect(ranges[dep]).toBe(p.json.version);
     },
   );
+
+  // Issue 20: its RedisClient is structural, so a user's program never
+  // loads ioredis's declarations through ours (nor their bugs).
+  it("@heartline/redis's declarations name no ioredis type", async () => {
+    const redis = publishedPackages.find((p) => p.json.name === "@heartline/redis")!;
+    const file = tarballOf(redis.json);
+    const declarations = (await tarList(file)).filter((e) => e.endsWith(".d.ts"));
+    expect(declarations.length).toBeGreaterThan(0);
+    const naming = [];
+    for (const entry of declarations)
+      if (/["']ioredis["'/]/.test(await tarFile(file, entry))) naming.push(entry);
+    expect(naming).toEqual([]);
+  });
 });
 
 describe.each(consumers)("installed with %s", (consumer) => {

@@ -71,7 +71,7 @@ export interface PresenceSource<TConn extends PresenceConnection> {
 
 /** `attachPresence`'s options; defaults are in `presenceDefaults`. */
 export interface AttachPresenceOptions<TConn extends PresenceConnection> {
-  /** A connected ioredis client (Redis, Sentinel or Cluster). Presence never closes it. */
+  /** A connected ioredis client (Redis, Sentinel or Cluster): see `RedisClient`. Presence never closes it. */
   redis: RedisClient;
   /** The application's identity for a connection, e.g. `(conn) => conn.auth.userId`. */
   identify: (conn: TConn) => string;

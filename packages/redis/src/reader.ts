@@ -138,7 +138,7 @@ export function openPresenceReader(
   function ensureSubscribed(): Promise<void> {
     if (subscribing) return subscribing;
     // Pub/Sub needs a connection of its own.
-    const s = (redis as { duplicate(): RedisClient }).duplicate();
+    const s = redis.duplicate();
     sub = s;
     s.on("message", deliver);
     s.on("error", () => {
