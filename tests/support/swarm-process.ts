@@ -4,7 +4,8 @@
 // (times are Date.now(), comparable with the server process's):
 //   {"type":"ready"}
 //   {"type":"open","i","sessionId","t"}                       every welcome
-//   {"type":"disconnect","i","reason","code"?,"willReconnect","t"}
+//   {"type":"disconnect","i","reason","code"?,"willReconnect","lastPingAt","t"}
+//                                                             lastPingAt: the client's last ping sent
 //   {"type":"error","i","code"}                               client errors but socket noise
 // Commands on stdin ({"id","cmd",…}; the answer carries "re": id):
 //   connect              → connects every client, in batches
@@ -12,7 +13,7 @@
 //   silence {indices}    → those clients stop pinging (heartbeat.pause()) and, once the
 //                          server has closed them, close for good instead of reconnecting
 //   states               → {"type":"states","states":{state: count}}
-//   close                → every client closes (1000), then exit 0
+//   close                → every client closes (1000), then exit 0 ({"type":"closed","t"})
 // It exits when stdin closes.
 import { createInterface } from "node:readline";
 import { ClientErrorCode, createClient, type HeartlineClient } from "@heartline/client";
@@ -53,7 +54,8 @@ for (let i = 0; i < config.count; i++) {
     on: {
       open: ({ sessionId }) => out({ type: "open", i, sessionId, t: Date.now() }),
       disconnect: ({ reason, code, willReconnect }) => {
-        out({ type: "disconnect", i, reason, code, willReconnect, t: Date.now() });
+        const { lastPingAt } = client.stats;
+        out({ type: "disconnect", i, reason, code, willReconnect, lastPingAt, t: Date.now() });
         if (silenced.has(i)) client.close();
       },
       error: (error) => {
@@ -105,8 +107,9 @@ for await (const text of createInterface({ input: process.stdin })) {
     for (const client of clients) states[client.state] = (states[client.state] ?? 0) + 1;
     out({ type: "states", re, states });
   } else if (command.cmd === "close") {
+    const t = Date.now();
     for (const client of clients) client.close();
-    out({ type: "closed", re });
+    out({ type: "closed", re, t });
     // Exit once the answer is flushed: a pipe the parent reads slowly can make
     // stdout asynchronous, and process.exit() would drop the line.
     process.stdout.write("", () => process.exit(0));
