@@ -4,7 +4,7 @@
 import type { IncomingMessage } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { fakeClock, startServer, TestClient, until } from "./helpers.js";
+import { fakeClock, settle, startServer, TestClient, until } from "./helpers.js";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -90,9 +90,15 @@ describe("authenticateTimeoutMs over sockets", () => {
     void refusal(url).then((r) => (answered = r.status));
     await until(() => calls === 1, "authenticate called");
     await fc.tickAsync(1999);
-    // Let any answer that was (wrongly) written arrive.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A 401 written at T − 1 would have been written inside tickAsync (the
+    // server runs in this process, on the fake clock), and a loopback write
+    // lands in the client's receive buffer before the call returns. Event-loop
+    // turns, not wall time, then deliver it: each turn's poll phase reads
+    // every readable socket before its setImmediate runs, however slow the
+    // machine. `settle` gives 20 turns (the 401 at T below arrives in one or two).
+    await settle();
     expect(answered).toBeUndefined();
+    expect(events.rejections).toEqual([]);
     await fc.tickAsync(1);
     await until(() => answered !== undefined, "the 401");
     expect(answered).toBe(401);
