@@ -24,15 +24,16 @@ export function runDelayMs(pid: number = process.pid): number {
 /** Cumulative run-delay readings of some processes, taken every `everyMs`. */
 export interface RunDelaySampler {
   /**
-   * Upper bound on the run-queue wait of `pid` within [from, to] (Date.now()
-   * times): the readings just outside the window, so a coarse or late
-   * reading only widens it.
+   * The run-queue wait of `pid` within [from, to] (Date.now() times): the
+   * cumulative reading interpolated linearly between the readings around each
+   * end (a window shorter than the sampling period gets its share, not the
+   * whole period's wait).
    */
   within(pid: number, from: number, to: number): number;
   stop(): void;
 }
 
-export function sampleRunDelay(pids: readonly number[], everyMs = 10): RunDelaySampler {
+export function sampleRunDelay(pids: readonly number[], everyMs = 5): RunDelaySampler {
   const samples = new Map<number, { t: number; ms: number }[]>(pids.map((p) => [p, []]));
   const take = () => {
     const t = Date.now();
@@ -41,20 +42,27 @@ export function sampleRunDelay(pids: readonly number[], everyMs = 10): RunDelayS
   take();
   // A measuring instrument's period, not a wait for an outcome.
   const timer = setInterval(take, everyMs);
+  /** The cumulative wait at `t`, linear between the readings around it. */
+  const at = (list: readonly { t: number; ms: number }[], t: number): number => {
+    let lo = 0;
+    let hi = list.length - 1;
+    if (t <= list[lo]!.t) return list[lo]!.ms;
+    if (t >= list[hi]!.t) return list[hi]!.ms;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.t <= t) lo = mid;
+      else hi = mid;
+    }
+    const a = list[lo]!;
+    const b = list[hi]!;
+    return b.t === a.t ? b.ms : a.ms + ((b.ms - a.ms) * (t - a.t)) / (b.t - a.t);
+  };
   return {
     within(pid, from, to) {
-      const list = samples.get(pid) ?? [];
-      if ((list[list.length - 1]?.t ?? 0) < to) take();
-      let before = list[0];
-      let after = list[list.length - 1];
-      for (const s of list) {
-        if (s.t <= from) before = s;
-        if (s.t >= to) {
-          after = s;
-          break;
-        }
-      }
-      return before && after ? Math.max(0, after.ms - before.ms) : 0;
+      const list = samples.get(pid);
+      if (!list || list.length === 0) return 0;
+      if (list[list.length - 1]!.t < to) take();
+      return Math.max(0, at(list, to) - at(list, from));
     },
     stop() {
       clearInterval(timer);
