@@ -6,6 +6,7 @@
 //   {"type":"open","i","sessionId","t"}                       every welcome
 //   {"type":"disconnect","i","reason","code"?,"willReconnect","lastPingAt","t"}
 //                                                             lastPingAt: the client's last ping sent
+//   {"type":"reconnecting","i","attempt","delayMs","t"}        each reconnect the client schedules
 //   {"type":"error","i","code"}                               client errors but socket noise
 // Commands on stdin ({"id","cmd",…}; the answer carries "re": id):
 //   connect              → connects every client, in batches
@@ -58,6 +59,8 @@ for (let i = 0; i < config.count; i++) {
         out({ type: "disconnect", i, reason, code, willReconnect, lastPingAt, t: Date.now() });
         if (silenced.has(i)) client.close();
       },
+      reconnecting: ({ attempt, delayMs }) =>
+        out({ type: "reconnecting", i, attempt, delayMs, t: Date.now() }),
       error: (error) => {
         if (!quietErrors.has(error.code)) out({ type: "error", i, code: error.code });
       },
