@@ -30,22 +30,30 @@ describe(`${count} clients, ${silent.length} go silent`, () => {
 
   /**
    * Whether the server was right to time out a live client: judged by the
-   * client's own record. Either the client had in fact sent nothing for
-   * `timeoutMs` (its process was kept from pinging: the server saw the truth),
-   * or its last frame (`sentAt`) was not read by the report because the server
-   * was kept off the CPU meanwhile: the gap beyond the tolerance must be
-   * covered by the server's measured run-queue wait.
+   * client's own record, its last ping (`lastPingAt`) and, when it was
+   * leaving, when it sent its close (`closedAt`). A close sent before the
+   * report, or a ping sent less than a timeout before it, may have gone
+   * unread only if the server never sat idle meanwhile: the gap beyond the
+   * tolerance must be covered by its measured time on a CPU or waiting for
+   * one (a busy server's timers run before its next socket reads; an idle
+   * one that ignores a frame is caught). A client whose
+   * last ping was a full timeout before the report, with no close since, had
+   * in fact gone silent (its process was kept from pinging): the server saw
+   * the truth. And never when the server answered a ping the client sent
+   * after the time the server says it last heard it.
    */
-  const timeoutJustified = (
-    d: DisconnectLine,
-    sentAt: number | undefined,
-    { lastFrame = false } = {},
-  ): boolean => {
+  const timeoutJustified = (d: DisconnectLine, own: Line, closedAt?: number): boolean => {
     if (d.reason !== DisconnectReason.Timeout) return false;
-    // (A close is the client's last frame: nothing follows it to be late.)
-    if (!lastFrame && (sentAt === undefined || sentAt <= d.t - timeoutMs)) return true;
-    if (sentAt === undefined) return false;
-    return d.t - sentAt - TOLERANCE_MS <= starved.within(server.pid, sentAt, d.t);
+    // Never justified: the server answered a ping sent after the moment it
+    // claims it last heard the client (it read it, so it heard it).
+    const answeredPingAt = own.answeredPingAt as number | undefined;
+    if (answeredPingAt !== undefined && answeredPingAt > d.lastSeenAt) return false;
+    const lastPingAt = own.lastPingAt as number | undefined;
+    const unread = (sentAt: number) =>
+      d.t - sentAt - TOLERANCE_MS <= starved.busyWithin(server.pid, sentAt, d.t);
+    if (closedAt !== undefined && closedAt < d.t) return unread(closedAt);
+    if (lastPingAt === undefined || lastPingAt <= d.t - timeoutMs) return true;
+    return unread(lastPingAt);
   };
 
   beforeAll(async () => {
@@ -161,13 +169,14 @@ describe(`${count} clients, ${silent.length} go silent`, () => {
         ),
       );
       const unjustified = flaps
-        .map((d, k) => ({ d, lastPingAt: own[k]!.lastPingAt as number | undefined }))
-        .filter(({ d, lastPingAt }) => !timeoutJustified(d, lastPingAt))
-        .map(({ d, lastPingAt }) => ({
+        .map((d, k) => ({ d, line: own[k]!, lastPingAt: own[k]!.lastPingAt as number | undefined }))
+        .filter(({ d, line }) => !timeoutJustified(d, line))
+        .map(({ d, line, lastPingAt }) => ({
           i: clientOf(d.sessionId),
           reason: d.reason,
+          answeredAfterLastSeenMs: (line.answeredPingAt as number) - d.lastSeenAt,
           sinceLastPingMs: lastPingAt === undefined ? undefined : d.t - lastPingAt,
-          serverStarvedMs: starved.within(server.pid, lastPingAt ?? d.t, d.t),
+          serverBusyMs: starved.busyWithin(server.pid, lastPingAt ?? d.t, d.t),
         }));
       expect(unjustified).toEqual([]);
       for (const d of flaps) judged.add(d);
@@ -213,7 +222,8 @@ describe(`${count} clients, ${silent.length} go silent`, () => {
     // They were untouched to the end: when they leave, each is reported once,
     // client_closed (or a timeout justified as above).
     const leaving = server.lines.length;
-    const closedAt = (await swarm.request("close")).t as number;
+    const swarmLeaving = swarm.lines.length;
+    await swarm.request("close");
     const left = (
       await server.waitForCount("the others' leaving", isDisconnect, count - silent.length, {
         from: leaving,
@@ -221,12 +231,26 @@ describe(`${count} clients, ${silent.length} go silent`, () => {
       })
     ).filter(isDisconnect);
     expect(new Set(left.map((d) => d.sessionId))).toEqual(stayed);
-    // A timeout here: its close (sent at closedAt) was not read in time.
-    const leftWrong = left.filter(
-      (d) =>
-        d.reason !== DisconnectReason.ClientClosed &&
-        !timeoutJustified(d, closedAt, { lastFrame: true }),
-    );
+    // A timeout here is judged by the client's own close line: when it
+    // closed, and its last ping before that.
+    const closeOf = (d: DisconnectLine) =>
+      swarm.lines
+        .slice(swarmLeaving)
+        .find((l) => l.type === "disconnect" && l.i === clientOf(d.sessionId))!;
+    const leftWrong = left
+      .filter(
+        (d) =>
+          d.reason !== DisconnectReason.ClientClosed &&
+          !timeoutJustified(d, closeOf(d), closeOf(d).t as number),
+      )
+      .map((d) => ({
+        i: clientOf(d.sessionId),
+        reason: d.reason,
+        answeredAfterLastSeenMs: (closeOf(d).answeredPingAt as number) - d.lastSeenAt,
+        sinceCloseMs: d.t - (closeOf(d).t as number),
+        sinceLastPingMs: d.t - (closeOf(d).lastPingAt as number),
+        serverBusyMs: starved.busyWithin(server.pid, closeOf(d).t as number, d.t),
+      }));
     expect(leftWrong).toEqual([]);
     const leftFlaps = left.length - left.filter((d) => d.reason === "client_closed").length;
 

@@ -12,12 +12,22 @@ import fs from "node:fs";
  * does not count it (not Linux, or schedstats off), so no margin is given.
  */
 export function runDelayMs(pid: number = process.pid): number {
+  return schedstatMs(pid).waiting;
+}
+
+/** The main thread's time on a CPU and waiting for one, so far, in ms (0 where not counted). */
+function schedstatMs(pid: number): { running: number; waiting: number } {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/schedstat`, "utf8").trim().split(/\s+/);
-    const waited = Number(fields[1]);
-    return Number.isFinite(waited) ? waited / 1e6 : 0;
+    const [running, waiting] = fs
+      .readFileSync(`/proc/${pid}/schedstat`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .map((f) => Number(f) / 1e6);
+    return Number.isFinite(running) && Number.isFinite(waiting)
+      ? { running: running!, waiting: waiting! }
+      : { running: 0, waiting: 0 };
   } catch {
-    return 0;
+    return { running: 0, waiting: 0 };
   }
 }
 
@@ -30,24 +40,34 @@ export interface RunDelaySampler {
    * whole period's wait).
    */
   within(pid: number, from: number, to: number): number;
+  /**
+   * The time `pid` was not idle within [from, to]: on a CPU (its own work)
+   * or waiting for one. Whatever is left of the window, it sat idle and
+   * could have read a socket.
+   */
+  busyWithin(pid: number, from: number, to: number): number;
   stop(): void;
 }
 
 export function sampleRunDelay(pids: readonly number[], everyMs = 5): RunDelaySampler {
-  const samples = new Map<number, { t: number; ms: number }[]>(pids.map((p) => [p, []]));
+  type Sample = { t: number; ms: number; busy: number };
+  const samples = new Map<number, Sample[]>(pids.map((p) => [p, []]));
   const take = () => {
     const t = Date.now();
-    for (const [pid, list] of samples) list.push({ t, ms: runDelayMs(pid) });
+    for (const [pid, list] of samples) {
+      const { running, waiting } = schedstatMs(pid);
+      list.push({ t, ms: waiting, busy: running + waiting });
+    }
   };
   take();
   // A measuring instrument's period, not a wait for an outcome.
   const timer = setInterval(take, everyMs);
   /** The cumulative wait at `t`, linear between the readings around it. */
-  const at = (list: readonly { t: number; ms: number }[], t: number): number => {
+  const at = (list: readonly Sample[], t: number, field: "ms" | "busy"): number => {
     let lo = 0;
     let hi = list.length - 1;
-    if (t <= list[lo]!.t) return list[lo]!.ms;
-    if (t >= list[hi]!.t) return list[hi]!.ms;
+    if (t <= list[lo]!.t) return list[lo]![field];
+    if (t >= list[hi]!.t) return list[hi]![field];
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
       if (list[mid]!.t <= t) lo = mid;
@@ -55,15 +75,17 @@ export function sampleRunDelay(pids: readonly number[], everyMs = 5): RunDelaySa
     }
     const a = list[lo]!;
     const b = list[hi]!;
-    return b.t === a.t ? b.ms : a.ms + ((b.ms - a.ms) * (t - a.t)) / (b.t - a.t);
+    return b.t === a.t ? b[field] : a[field] + ((b[field] - a[field]) * (t - a.t)) / (b.t - a.t);
+  };
+  const between = (pid: number, from: number, to: number, field: "ms" | "busy"): number => {
+    const list = samples.get(pid);
+    if (!list || list.length === 0) return 0;
+    if (list[list.length - 1]!.t < to) take();
+    return Math.max(0, at(list, to, field) - at(list, from, field));
   };
   return {
-    within(pid, from, to) {
-      const list = samples.get(pid);
-      if (!list || list.length === 0) return 0;
-      if (list[list.length - 1]!.t < to) take();
-      return Math.max(0, at(list, to) - at(list, from));
-    },
+    within: (pid, from, to) => between(pid, from, to, "ms"),
+    busyWithin: (pid, from, to) => between(pid, from, to, "busy"),
     stop() {
       clearInterval(timer);
       take();

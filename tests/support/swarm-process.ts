@@ -4,8 +4,8 @@
 // (times are Date.now(), comparable with the server process's):
 //   {"type":"ready"}
 //   {"type":"open","i","sessionId","t"}                       every welcome
-//   {"type":"disconnect","i","reason","code"?,"willReconnect","lastPingAt","t"}
-//                                                             lastPingAt: the client's last ping sent
+//   {"type":"disconnect","i","reason","code"?,"willReconnect","lastPingAt","answeredPingAt","t"}
+//        lastPingAt: its last ping sent; answeredPingAt: the send time of the last one answered
 //   {"type":"reconnecting","i","attempt","delayMs","t"}        each reconnect the client schedules
 //   {"type":"error","i","code"}                               client errors but socket noise
 // Commands on stdin ({"id","cmd",…}; the answer carries "re": id):
@@ -55,8 +55,17 @@ for (let i = 0; i < config.count; i++) {
     on: {
       open: ({ sessionId }) => out({ type: "open", i, sessionId, t: Date.now() }),
       disconnect: ({ reason, code, willReconnect }) => {
-        const { lastPingAt } = client.stats;
-        out({ type: "disconnect", i, reason, code, willReconnect, lastPingAt, t: Date.now() });
+        const { lastPingAt, lastHeardAt } = client.stats;
+        // The send time of the last ping the server answered (its pong, the
+        // last frame heard, came rttMs after it): proof the server read it.
+        const latest = client.rtt.latestMs;
+        const answeredPingAt =
+          lastHeardAt !== undefined && latest !== undefined ? lastHeardAt - latest : undefined;
+        out({
+          type: "disconnect",
+          ...{ i, reason, code, willReconnect, lastPingAt, answeredPingAt },
+          t: Date.now(),
+        });
         if (silenced.has(i)) client.close();
       },
       reconnecting: ({ attempt, delayMs }) =>
