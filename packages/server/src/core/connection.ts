@@ -17,6 +17,7 @@ import type { Connection } from "./connection-api.js";
 import type { ConnectionHost } from "./connection-host.js";
 import type { Deadlined } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
+import { pongFor } from "./ping-handling.js";
 import { drawTokens } from "./rate-limit.js";
 import type { AckOwing } from "./resume/ack-queue.js";
 import type { ResumableSession } from "./resume/session-store.js";
@@ -166,7 +167,8 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     }
     const message = decoded.message;
     if (message.type === "ping") {
-      this.#write(encodeServerMessage({ type: "pong", seq: message.seq }));
+      // Answered at once (ping-handling.ts); its time already counted as life above.
+      this.#write(pongFor(message.seq));
       return;
     }
     if (message.type === "ack") {
@@ -441,7 +443,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     return ok;
   }
 
-  /** The deadline queue found `timeoutMs` of silence (it has already dequeued us). */
+  /** The 2X timeout (`heartbeat-timeout.ts`) found `timeoutMs` of silence (it has already dequeued us). */
   deadlinePassed(): void {
     // Best effort: a client still reading gets 4000; a dead one costs no handshake wait.
     this.#end(DisconnectReason.Timeout, CloseCode.HeartbeatTimeout, DisconnectReason.Timeout, true);
