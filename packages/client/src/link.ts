@@ -1,8 +1,7 @@
 import {
-  ackDueNow,
+  ACK_EVERY_MESSAGES,
   type Clock,
   CloseCode,
-  DecodeErrorCode,
   DisconnectReason,
   disconnectReasonFor,
   encodeAckFrame,
@@ -212,7 +211,9 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     const decoded = decodeServerFrame(raw);
     if (!decoded.ok) {
       // The contract: a client ignores types it does not know (forward compatibility).
-      if (decoded.error.code !== DecodeErrorCode.UnknownType) {
+      // The code as a literal (type-checked against DecodeErrorCode), as the
+      // client's decoder writes them: the table would cost bundle bytes.
+      if (decoded.error.code !== "unknown_type") {
         host.reportError(ClientErrorCode.InvalidMessage, decoded.error.message, {
           cause: decoded.error,
         });
@@ -281,7 +282,7 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     if (fit === SeqVerdict.Deliver) host.message(data);
     // A listener may have closed the client meanwhile.
     if (ended) return;
-    if (ackDueNow(session.unackedIn)) sendAck();
+    if (session.unackedIn >= ACK_EVERY_MESSAGES) sendAck();
     // Paused: no ping timer runs, so one beat carries the ack (one timer per interval at most).
     else if (pingTimer === undefined) armPing(terms!.intervalMs);
   }

@@ -6,11 +6,3 @@
  * by the contract, so an option on neither side.
  */
 export const ACK_EVERY_MESSAGES = 32;
-
-/**
- * True when `owed` received-but-unacknowledged messages call for an ack now
- * (the count rule); below it the ack waits for the interval rule.
- */
-export function ackDueNow(owed: number): boolean {
-  return owed >= ACK_EVERY_MESSAGES;
-}

@@ -1,4 +1,4 @@
-export { ACK_EVERY_MESSAGES, ackDueNow } from "./ack-cadence.js";
+export { ACK_EVERY_MESSAGES } from "./ack-cadence.js";
 export {
   type ClientDataOf,
   defineProtocol,

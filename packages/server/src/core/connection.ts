@@ -1,5 +1,5 @@
 import {
-  ackDueNow,
+  ACK_EVERY_MESSAGES,
   CloseCode,
   type DecodeClientOptions,
   DisconnectReason,
@@ -215,7 +215,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   /** One more client message to acknowledge: at once at 32, else at the latest one interval from now. */
   #oweAck(): void {
     if (this.#ended) return;
-    if (ackDueNow(++this.#ackOwed)) this.flushAck();
+    if (++this.#ackOwed >= ACK_EVERY_MESSAGES) this.flushAck();
     else if (!this.ackQueued) this.#host.queueAck(this);
   }
 
