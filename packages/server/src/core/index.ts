@@ -24,7 +24,7 @@ export type {
   SessionEndReason,
   SessionStats,
 } from "./resume/resume-api.js";
-export { sameClientDefault } from "./resume/session-store.js";
+export { sameClientDefault } from "./resume/same-client.js";
 export { createServerCore, type ServerCore } from "./server-core.js";
 export type { ServerStats } from "./stats.js";
 export type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";
