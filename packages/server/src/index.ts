@@ -13,6 +13,7 @@ export {
   HeartlineError,
   type RateLimit,
   type Refusal,
+  type ResumedInfo,
   type ResumeInfo,
   type ResumeOffer,
   type ResumeOptions,

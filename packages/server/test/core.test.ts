@@ -84,7 +84,7 @@ describe("core: one connection", () => {
     expect(disconnects).toEqual([]);
     fc.tick(1);
     expect(transport.log.slice(1)).toEqual(["close:4000:timeout", "terminate"]);
-    expect(disconnects).toMatchObject([{ reason: "timeout", code: 4000, lastSeenAt: 1_000_000 }]);
+    expect(disconnects).toMatchObject([{ reason: "timeout", code: 4000, lastHeardAt: 1_000_000 }]);
   });
 
   it("each data frame moves the deadline; one clock timer per server, however many connections and frames", () => {
@@ -123,7 +123,7 @@ describe("core: one connection", () => {
     fc.tick(4989);
     expect(disconnects).toHaveLength(2);
     fc.tick(1);
-    expect(disconnects.at(-1)).toMatchObject({ reason: "timeout", lastSeenAt: 1_000_010 });
+    expect(disconnects.at(-1)).toMatchObject({ reason: "timeout", lastHeardAt: 1_000_010 });
     expect(second.transport.log.slice(1)).toEqual(["close:4000:timeout", "terminate"]);
     expect(fc.countTimers()).toBe(0);
     expect(core.stats().open).toBe(0);

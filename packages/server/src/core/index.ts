@@ -18,6 +18,7 @@ export {
 export { resumeDefaults } from "./resume/defaults.js";
 export type { ResumeOptions } from "./resume/options.js";
 export type {
+  ResumedInfo,
   ResumeInfo,
   ResumeOffer,
   SessionEndInfo,

@@ -4,7 +4,7 @@ import {
   type Connection,
   createServerCore,
   type DisconnectInfo,
-  type ResumeInfo,
+  type ResumedInfo,
   type ResumeOptions,
   type ServerCoreOptions,
   type SessionEndInfo,
@@ -90,7 +90,7 @@ export function resumeSetup<TAuth = unknown>(
     ...options,
   });
   const disconnects: DisconnectInfo<TAuth>[] = [];
-  const resumes: ResumeInfo[] = [];
+  const resumes: ResumedInfo[] = [];
   const sessionEnds: SessionEndInfo<unknown, TAuth>[] = [];
   const received: { conn: Connection<unknown, TAuth>; data: unknown }[] = [];
   const errors: string[] = [];
@@ -101,7 +101,7 @@ export function resumeSetup<TAuth = unknown>(
     disconnects.push(info);
     log.push(`disconnect:${info.sessionId}:${info.reason}:${info.resumable}`);
   });
-  core.on("resume", (info) => {
+  core.on("resumed", (info) => {
     resumes.push(info);
     log.push(`resume:${info.sessionId}`);
   });
