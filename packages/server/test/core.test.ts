@@ -2,6 +2,7 @@
 import { CloseCode, type DisconnectReason, defineProtocol } from "@heartline/protocol";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
+import { FakeServerTransport } from "../../testing/src/fake-transport.js";
 import {
   createServerCore,
   type DisconnectInfo,
@@ -9,7 +10,6 @@ import {
   serverDefaults,
   type TransportSink,
 } from "../src/core/index.js";
-import { FakeTransport } from "./fake-transport.js";
 import { fakeClock } from "./helpers.js";
 
 function setup<TClient = unknown, TServer = unknown>(
@@ -22,7 +22,7 @@ function setup<TClient = unknown, TServer = unknown>(
   core.on("disconnect", (info) => disconnects.push(info));
   core.on("error", (e) => errors.push(e.code));
   const open = (auth: unknown = undefined) => {
-    const transport = new FakeTransport();
+    const transport = new FakeServerTransport();
     const sink = core.accept(transport, { remoteAddress: "10.0.0.1", auth });
     return { transport, sink };
   };

@@ -1,5 +1,6 @@
 // A resumable-session core on the fake clock, with fake transports: no network.
 import type { WelcomeMessage } from "@heartline/protocol";
+import { FakeServerTransport } from "../../../testing/src/fake-transport.js";
 import {
   type Connection,
   createServerCore,
@@ -10,13 +11,12 @@ import {
   type SessionEndInfo,
   type TransportSink,
 } from "../../src/core/index.js";
-import { FakeTransport } from "../fake-transport.js";
 import { fakeClock } from "../helpers.js";
 
 /** One client connection as the test drives it: its transport (what the server sent) and its sink. */
 export class Peer {
   constructor(
-    readonly transport: FakeTransport,
+    readonly transport: FakeServerTransport,
     readonly sink: TransportSink,
   ) {}
 
@@ -116,7 +116,7 @@ export function resumeSetup<TAuth = unknown>(
   core.on("error", (e) => errors.push(e.code));
   /** A connection; `offer` as admission would pass it (`{}` = `heartline.resume`, `{ token }` = resume). */
   const open = (offer?: { token?: string }, auth?: TAuth): Peer => {
-    const transport = new FakeTransport();
+    const transport = new FakeServerTransport();
     const sink = core.accept(transport, {
       auth: auth as TAuth,
       resume: offer === undefined ? undefined : { token: offer.token },
