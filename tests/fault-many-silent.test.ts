@@ -47,7 +47,7 @@ describe(`${count} clients, ${silent.length} go silent`, () => {
     // Never justified: the server answered a ping sent after the moment it
     // claims it last heard the client (it read it, so it heard it).
     const answeredPingAt = own.answeredPingAt as number | undefined;
-    if (answeredPingAt !== undefined && answeredPingAt > d.lastSeenAt) return false;
+    if (answeredPingAt !== undefined && answeredPingAt > d.lastHeardAt) return false;
     const lastPingAt = own.lastPingAt as number | undefined;
     const unread = (sentAt: number) =>
       d.t - sentAt - TOLERANCE_MS <= starved.busyWithin(server.pid, sentAt, d.t);
@@ -137,13 +137,13 @@ describe(`${count} clients, ${silent.length} go silent`, () => {
     }
     // Never early; late by at most the tolerance plus the time the server was
     // kept off the CPU between the deadline and the report.
-    const lateness = gone.map((d) => d.t - (d.lastSeenAt + timeoutMs));
+    const lateness = gone.map((d) => d.t - (d.lastHeardAt + timeoutMs));
     expect(Math.min(...lateness)).toBeGreaterThanOrEqual(0);
     const tooLate = gone
       .map((d) => ({
         i: indexOf.get(d.sessionId),
-        lateMs: d.t - (d.lastSeenAt + timeoutMs),
-        serverStarvedMs: Math.round(starved.within(server.pid, d.lastSeenAt + timeoutMs, d.t)),
+        lateMs: d.t - (d.lastHeardAt + timeoutMs),
+        serverStarvedMs: Math.round(starved.within(server.pid, d.lastHeardAt + timeoutMs, d.t)),
       }))
       .filter((x) => x.lateMs > TOLERANCE_MS + x.serverStarvedMs);
     expect(tooLate).toEqual([]);
@@ -156,7 +156,7 @@ describe(`${count} clients, ${silent.length} go silent`, () => {
       swarm.lines.find((l) => l.type === "open" && l.sessionId === sessionId)!.i as number;
     /** The client's own disconnect of that connection: its first after the server last heard it. */
     const ownDisconnect = (d: DisconnectLine) => (l: Line) =>
-      l.type === "disconnect" && l.i === clientOf(d.sessionId) && (l.t as number) >= d.lastSeenAt;
+      l.type === "disconnect" && l.i === clientOf(d.sessionId) && (l.t as number) >= d.lastHeardAt;
     const judged = new Set<DisconnectLine>();
     const judgeFlaps = async (): Promise<void> => {
       const flaps = server.lines
@@ -174,7 +174,7 @@ describe(`${count} clients, ${silent.length} go silent`, () => {
         .map(({ d, line, lastPingAt }) => ({
           i: clientOf(d.sessionId),
           reason: d.reason,
-          answeredAfterLastSeenMs: (line.answeredPingAt as number) - d.lastSeenAt,
+          answeredAfterLastSeenMs: (line.answeredPingAt as number) - d.lastHeardAt,
           sinceLastPingMs: lastPingAt === undefined ? undefined : d.t - lastPingAt,
           serverBusyMs: starved.busyWithin(server.pid, lastPingAt ?? d.t, d.t),
         }));
@@ -246,7 +246,7 @@ describe(`${count} clients, ${silent.length} go silent`, () => {
       .map((d) => ({
         i: clientOf(d.sessionId),
         reason: d.reason,
-        answeredAfterLastSeenMs: (closeOf(d).answeredPingAt as number) - d.lastSeenAt,
+        answeredAfterLastSeenMs: (closeOf(d).answeredPingAt as number) - d.lastHeardAt,
         sinceCloseMs: d.t - (closeOf(d).t as number),
         sinceLastPingMs: d.t - (closeOf(d).lastPingAt as number),
         serverBusyMs: starved.busyWithin(server.pid, closeOf(d).t as number, d.t),

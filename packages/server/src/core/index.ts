@@ -2,10 +2,11 @@ export type {
   Admission,
   AdmissionOptions,
   AdmissionRequest,
+  AuthenticateContext,
   Refusal,
   UpgradeHeaders,
   UpgradeRequest,
-} from "./admission.js";
+} from "./admission-order.js";
 export type { Connection, DisconnectInfo } from "./connection-api.js";
 export { HeartlineError, ServerErrorCode } from "./errors.js";
 export type { ServerEventName, ServerListeners } from "./listeners.js";
@@ -18,13 +19,14 @@ export {
 export { resumeDefaults } from "./resume/defaults.js";
 export type { ResumeOptions } from "./resume/options.js";
 export type {
+  ResumedInfo,
   ResumeInfo,
   ResumeOffer,
   SessionEndInfo,
   SessionEndReason,
   SessionStats,
 } from "./resume/resume-api.js";
-export { sameClientDefault } from "./resume/session-store.js";
+export { sameClientDefault } from "./resume/same-client.js";
 export { createServerCore, type ServerCore } from "./server-core.js";
 export type { ServerStats } from "./stats.js";
 export type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";

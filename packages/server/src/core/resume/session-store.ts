@@ -1,46 +1,28 @@
 import {
   type Clock,
-  type DisconnectReason,
   ResumeFailure,
+  rethrowLater,
   systemClock,
   type TimerHandle,
 } from "@heartline/protocol";
 import { type Deadlined, DeadlineQueue } from "../deadline-queue.js";
-import { resumeDefaults } from "./defaults.js";
-import {
-  formatToken,
-  ID_BYTES,
-  newSecret,
-  parseToken,
-  randomBase64url,
-  secretsEqual,
-} from "./token.js";
+import { Fifo } from "../fifo.js";
+import type { ResolvedResumeOptions } from "./options.js";
+import type { SessionEndReason } from "./resume-api.js";
+import { ID_BYTES, parseToken, randomBase64url } from "./token.js";
+import { TokenSecrets } from "./token-check.js";
 import { type ByteBudget, UnackedBuffer, type UnackedMessage } from "./unacked-buffer.js";
 
-/** Why a session ended (each session's end is reported once). */
-export const SessionEndReason = {
-  /** Ended deliberately: a client close 1000/1005, the app, protocol_error, rate_limited. */
-  Closed: "closed",
-  /** Its window passed without a resume. */
-  Expired: "expired",
-  /** An unacknowledged buffer was full: the promise could not be kept. */
-  Overflow: "overflow",
-} as const;
-export type SessionEndReason = (typeof SessionEndReason)[keyof typeof SessionEndReason];
-
 /**
- * What `end` may be given: `overflow`, or a deliberate end, either as
- * `closed` or as the disconnect reason that made it (the server core passes
- * the reason, so its `sessionEnd` event can say which end it was).
+ * What `end` may be given: `overflow`, or the disconnect reason of the
+ * deliberate end that made it (the `sessionEnd` event says which end it
+ * was). `expired` is the store's own; `evicted` is reserved.
  */
-export type SessionEndCause =
-  | typeof SessionEndReason.Closed
-  | typeof SessionEndReason.Overflow
-  | DisconnectReason;
+export type SessionEndCause = Exclude<SessionEndReason, "expired" | "evicted">;
 
 export interface SessionEnd<TData = unknown, TAuth = unknown> {
   readonly sessionId: string;
-  readonly reason: SessionEndReason | DisconnectReason;
+  readonly reason: SessionEndReason;
   /** The session's `auth` (what `authenticate` returned for the connection that created it). */
   readonly auth: TAuth;
   /** Every message the server still held unacknowledged, in order: never delivered, or not known to be. */
@@ -92,23 +74,11 @@ export type TakeResult<TData, TAuth, TOwner> =
     }
   | { readonly ok: false; readonly failure: ResumeFailure };
 
-export interface SessionStoreOptions<TData, TAuth> {
-  /** Default `resumeDefaults.windowMs`. */
-  readonly windowMs?: number | undefined;
-  /** Per session; default `resumeDefaults.maxUnackedMessages`. */
-  readonly maxUnackedMessages?: number | undefined;
-  /** Per session; default `resumeDefaults.maxUnackedBytes`. */
-  readonly maxUnackedBytes?: number | undefined;
-  /** Across sessions; default `resumeDefaults.maxUnackedBytesTotal`. */
-  readonly maxUnackedBytesTotal?: number | undefined;
-  /** Sessions held at once; default `resumeDefaults.maxSessions`. At the bound `create` says no. */
-  readonly maxSessions?: number | undefined;
-  /**
-   * Whether a resume's `authenticate` result is the session's client.
-   * Default `sameClientDefault`: the same value, or equal plain data. Replace
-   * it to compare what identifies a user in your app (a user id, a subject).
-   */
-  readonly sameClient?: ((sessionAuth: TAuth, newAuth: TAuth) => boolean) | undefined;
+/**
+ * What the store reports to and runs on, beside its bounds (the resolved
+ * `resume` option, `resolveResumeOptions`: the defaults are applied there, once).
+ */
+export interface SessionStoreHooks<TData, TAuth> {
   /**
    * The end of a session, once, with the undelivered messages' data. A throw
    * here does not disturb the store: it is rethrown on a microtask.
@@ -117,50 +87,12 @@ export interface SessionStoreOptions<TData, TAuth> {
   readonly clock?: Clock | undefined;
 }
 
-/**
- * The default `sameClient`: true when both are the same value (`Object.is`),
- * or both are plain data (plain objects and arrays, compared key by key,
- * recursively) with equal contents, so `{ userId: 7 }` from one request
- * matches `{ userId: 7 }` from the next. Any other object (a class instance,
- * a Date, a function) matches only itself: when in doubt, refuse; a refused
- * resume is reported (`mismatch`), a wrong one would hand a session over.
- * With no `authenticate` both are undefined, so every resume matches: then
- * the token alone proves the holder.
- */
-export function sameClientDefault(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (!isPlain(a) || !isPlain(b) || Array.isArray(a) !== Array.isArray(b)) return false;
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const key of keys) {
-    if (!Object.hasOwn(b, key)) return false;
-    if (
-      !sameClientDefault((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])
-    ) {
-      return false;
-    }
-  }
-  return true;
-}
-
-function isPlain(value: unknown): value is object {
-  if (typeof value !== "object" || value === null) return false;
-  if (Array.isArray(value)) return true;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 class Session<TData, TAuth, TOwner> implements ResumableSession<TData, TAuth, TOwner>, Deadlined {
   receivedSeq = 0;
   owner: TOwner | undefined;
   state: SessionState = "attached";
-  // Private, so logging a session (util.inspect, JSON) never shows them.
-  #secret = "";
-  // The secret the client presented for the resume that made `#secret`,
-  // valid until the connection that was sent `#secret` proves alive: a
-  // client that gave up a resume attempt never read that welcome, so it
-  // still holds this one ("" when there is none, or it is retired).
-  #previous = "";
+  /** The token check's secrets (current and previous), never on the session itself. */
+  readonly secrets = new TokenSecrets();
   // For the window's deadline queue: `lastHeardAt` is when the session was
   // detached (its window ends windowMs later), `queueSlot` is the queue's.
   lastHeardAt = 0;
@@ -177,37 +109,8 @@ class Session<TData, TAuth, TOwner> implements ResumableSession<TData, TAuth, TO
     this.owner = owner;
   }
 
-  /**
-   * A fresh secret; the token that carries it. `kept` is the secret the
-   * client just presented (it surely holds that one): it stays valid until
-   * `tokenProven`. Without it (`rotate()`), every older token stops working.
-   */
-  rotate(kept = ""): string {
-    this.#previous = kept;
-    this.#secret = newSecret();
-    return formatToken(this.id, this.#secret);
-  }
-
-  /**
-   * Constant-time check of a presented secret against the current one and
-   * the previous one (both compared, whatever the first said); the secret
-   * that matched, or "" for none. Never a match once ended.
-   */
-  matches(presented: string): string {
-    const current = secretsEqual(this.#secret, presented);
-    const previous = secretsEqual(this.#previous, presented);
-    if (this.#secret === "") return "";
-    if (current) return this.#secret;
-    return previous && this.#previous !== "" ? this.#previous : "";
-  }
-
   tokenProven(): void {
-    this.#previous = "";
-  }
-
-  forget(): void {
-    this.#secret = "";
-    this.#previous = "";
+    this.secrets.proven();
   }
 
   deadlinePassed(): void {
@@ -255,27 +158,23 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
   // Tombstones: id → why it ended, and a FIFO of (id, forget-at) in end
   // order, which is forget-at order since every tombstone lasts windowMs.
   readonly #tombstones = new Map<string, ResumeFailure>();
-  #tombIds: string[] = [];
-  #tombUntil: number[] = [];
-  #tombHead = 0;
+  readonly #tombIds = new Fifo<string>("");
+  readonly #tombUntil = new Fifo<number>(0);
   #tombTimer: TimerHandle | undefined;
   readonly #forgetTombstones = (): void => {
     this.#tombTimer = undefined;
     this.#dropTombstones(this.#clock.now());
   };
 
-  constructor(options: SessionStoreOptions<TData, TAuth> = {}) {
-    this.windowMs = options.windowMs ?? resumeDefaults.windowMs;
-    this.maxSessions = options.maxSessions ?? resumeDefaults.maxSessions;
-    this.#maxUnackedMessages = options.maxUnackedMessages ?? resumeDefaults.maxUnackedMessages;
-    this.#maxUnackedBytes = options.maxUnackedBytes ?? resumeDefaults.maxUnackedBytes;
-    this.#budget = {
-      used: 0,
-      max: options.maxUnackedBytesTotal ?? resumeDefaults.maxUnackedBytesTotal,
-    };
-    this.#sameClient = options.sameClient ?? sameClientDefault;
-    this.#onEnd = options.onEnd;
-    this.#clock = options.clock ?? systemClock;
+  constructor(options: ResolvedResumeOptions, hooks: SessionStoreHooks<TData, TAuth> = {}) {
+    this.windowMs = options.windowMs;
+    this.maxSessions = options.maxSessions;
+    this.#maxUnackedMessages = options.maxUnackedMessages;
+    this.#maxUnackedBytes = options.maxUnackedBytes;
+    this.#budget = { used: 0, max: options.maxUnackedBytesTotal };
+    this.#sameClient = options.sameClient;
+    this.#onEnd = hooks.onEnd;
+    this.#clock = hooks.clock ?? systemClock;
     this.#windows = new DeadlineQueue(this.#clock, this.windowMs);
   }
 
@@ -310,7 +209,7 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     });
     const session = new Session(this, id, sessionId, auth, unacked, owner);
     this.#sessions.set(id, session);
-    return { session, token: session.rotate() };
+    return { session, token: session.secrets.rotate(id) };
   }
 
   /**
@@ -334,7 +233,7 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     if (session === undefined) {
       return { ok: false, failure: this.#tombstones.get(parsed.id) ?? ResumeFailure.Unknown };
     }
-    const presented = session.matches(parsed.secret);
+    const presented = session.secrets.matches(parsed.secret);
     if (presented === "") return { ok: false, failure: ResumeFailure.Unknown };
     const now = this.#clock.now();
     if (session.state === "detached" && now >= session.lastHeardAt + this.windowMs) {
@@ -350,12 +249,19 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     session.state = "attached";
     session.owner = owner;
     // The presented secret stays valid until the new connection proves alive.
-    return { ok: true, session, token: session.rotate(presented), replaced, gapMs };
+    return {
+      ok: true,
+      session,
+      token: session.secrets.rotate(session.id, presented),
+      replaced,
+      gapMs,
+    };
   }
 
   /** A fresh token for `session`; every older one stops working. */
   rotate(session: ResumableSession<TData, TAuth, TOwner>): string {
-    return (session as Session<TData, TAuth, TOwner>).rotate();
+    const s = session as Session<TData, TAuth, TOwner>;
+    return s.secrets.rotate(s.id);
   }
 
   /**
@@ -394,26 +300,19 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
 
   /** @internal The window passed (from the deadline queue, or found by `take`). */
   windowPassed(session: Session<TData, TAuth, TOwner>): void {
-    if (session.state === "detached") this.#finish(session, SessionEndReason.Expired);
+    if (session.state === "detached") this.#finish(session, "expired");
   }
 
-  #finish(
-    s: Session<TData, TAuth, TOwner>,
-    reason: SessionEndCause | typeof SessionEndReason.Expired,
-  ): void {
+  #finish(s: Session<TData, TAuth, TOwner>, reason: SessionEndCause | "expired"): void {
     const now = this.#clock.now();
     this.#windows.remove(s);
     this.#sessions.delete(s.id);
     s.state = "ended";
     s.owner = undefined;
-    s.forget();
+    s.secrets.forget();
     const undelivered = s.unacked.drain();
-    if (reason === SessionEndReason.Expired || reason === SessionEndReason.Overflow) {
-      this.#bury(
-        s.id,
-        reason === SessionEndReason.Expired ? ResumeFailure.Expired : ResumeFailure.Overflow,
-        now,
-      );
+    if (reason === "expired" || reason === "overflow") {
+      this.#bury(s.id, reason === "expired" ? ResumeFailure.Expired : ResumeFailure.Overflow, now);
     }
     const onEnd = this.#onEnd;
     if (onEnd === undefined) return;
@@ -421,18 +320,16 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
       onEnd({ sessionId: s.sessionId, reason, auth: s.auth, undelivered, at: now });
     } catch (error) {
       // Never let a listener break the queue's loop or the store's state;
-      // never swallow it either.
-      queueMicrotask(() => {
-        throw error;
-      });
+      // never swallow it either (the shared policy's last resort).
+      rethrowLater(error);
     }
   }
 
   #bury(id: string, failure: ResumeFailure, now: number): void {
     if (this.#tombstones.size >= this.maxSessions) {
       // At the bound the oldest tombstone goes early: its id answers unknown.
-      this.#tombstones.delete(this.#tombIds[this.#tombHead]!);
-      this.#tombHead++;
+      this.#tombstones.delete(this.#tombIds.shift()!);
+      this.#tombUntil.shift();
     }
     this.#tombstones.set(id, failure);
     this.#tombIds.push(id);
@@ -443,27 +340,16 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
   #dropTombstones(now: number): void {
     const ids = this.#tombIds;
     const until = this.#tombUntil;
-    let head = this.#tombHead;
-    while (head < ids.length && until[head]! <= now) {
-      this.#tombstones.delete(ids[head]!);
-      head++;
+    while (ids.size > 0 && until.peek()! <= now) {
+      this.#tombstones.delete(ids.shift()!);
+      until.shift();
     }
-    if (head === ids.length) {
-      this.#tombIds = [];
-      this.#tombUntil = [];
-      head = 0;
-    } else if (head >= 32 && head * 2 >= ids.length) {
-      ids.splice(0, head);
-      until.splice(0, head);
-      head = 0;
-    }
-    this.#tombHead = head;
     this.#armTombstones(now);
   }
 
   #armTombstones(now: number): void {
-    if (this.#tombTimer !== undefined || this.#tombHead >= this.#tombIds.length) return;
-    const next = this.#tombUntil[this.#tombHead]!;
+    if (this.#tombTimer !== undefined || this.#tombIds.size === 0) return;
+    const next = this.#tombUntil.peek()!;
     this.#tombTimer = this.#clock.setTimeout(this.#forgetTombstones, Math.max(0, next - now));
   }
 }

@@ -1,4 +1,10 @@
-import { type Clock, parseSubprotocolOffer, SUBPROTOCOL } from "@heartline/protocol";
+import {
+  type Clock,
+  parseSubprotocolOffer,
+  SUBPROTOCOL,
+  type SubprotocolOffer,
+  type TimerHandle,
+} from "@heartline/protocol";
 import type {
   Admission,
   AdmissionOptions,
@@ -16,6 +22,7 @@ export type {
   Admission,
   AdmissionOptions,
   AdmissionRequest,
+  AuthenticateContext,
   Refusal,
   UpgradeHeaders,
   UpgradeRequest,
@@ -37,6 +44,8 @@ interface PendingAdmission<TAuth> {
   readonly address: string | undefined;
   auth: TAuth;
   protocol: string;
+  /** What `Sec-WebSocket-Protocol` offered (set by the subprotocol check). */
+  offer: SubprotocolOffer | undefined;
   resume: ResumeOffer | undefined;
   /** It holds a place in the capacity ledger (given back when the admission ends). */
   holdsPlace: boolean;
@@ -45,7 +54,7 @@ interface PendingAdmission<TAuth> {
 /** One step of the pipeline: a refusal, or undefined to pass on to the next. */
 type AdmissionCheck<TAuth> = (
   pending: PendingAdmission<TAuth>,
-) => Refusal | undefined | Promise<Refusal | undefined>;
+) => Refusal | undefined | Promise<Refusal | "abandoned" | undefined>;
 
 function refusal(status: number, reason: UpgradeRejectReason, retryAfterSeconds?: number): Refusal {
   return Object.freeze(
@@ -135,30 +144,14 @@ export function originChecker(
   return (origin) => origin === undefined || allowed.has(serializeOrigin(origin));
 }
 
-/** The subprotocols a `Sec-WebSocket-Protocol` header offers, trimmed, empty ones dropped. */
-export function offeredSubprotocols(header: string | readonly string[] | undefined): string[] {
-  if (header === undefined) return [];
-  const joined = typeof header === "string" ? header : header.join(",");
-  const offers: string[] = [];
-  for (const offer of joined.split(",")) {
-    const trimmed = offer.trim();
-    if (trimmed !== "") offers.push(trimmed);
-  }
-  return offers;
-}
-
 /**
- * The subprotocol to answer with: `heartline.v1` if offered among others, ""
- * when none was offered (a plain `new WebSocket(url)`), undefined when only
- * others were (400).
+ * The subprotocol to answer an offer with: `heartline.v1` if offered among
+ * others, "" when none was offered (a plain `new WebSocket(url)`), undefined
+ * when only others were (400).
  */
-export function selectSubprotocol(offered: Iterable<string>): string | undefined {
-  let any = false;
-  for (const offer of offered) {
-    if (offer === SUBPROTOCOL) return SUBPROTOCOL;
-    any = true;
-  }
-  return any ? undefined : "";
+export function selectSubprotocol(offer: SubprotocolOffer): string | undefined {
+  if (offer.v1) return SUBPROTOCOL;
+  return offer.acceptable ? "" : undefined;
 }
 
 /** The offer for a fresh resumable session (`heartline.resume`), shared. */
@@ -197,11 +190,14 @@ function admissionChecks<TAuth, TRequest>(
         ? undefined
         : ORIGIN_NOT_ALLOWED,
     (pending) => {
-      const protocol = selectSubprotocol(
-        offeredSubprotocols(pending.request.headers["sec-websocket-protocol"]),
+      // Read once: the resume check below uses the same parse.
+      const offer = parseSubprotocolOffer(
+        joined(pending.request.headers["sec-websocket-protocol"]),
       );
+      const protocol = selectSubprotocol(offer);
       if (protocol === undefined) return UNSUPPORTED_SUBPROTOCOL;
       pending.protocol = protocol;
+      pending.offer = offer;
       return undefined;
     },
     (pending) => {
@@ -223,9 +219,7 @@ function admissionChecks<TAuth, TRequest>(
     // included): a refused resume has not spent its token (it is only read
     // here; `accept` checks and spends it).
     checks.push((pending) => {
-      const offer = parseSubprotocolOffer(
-        joined(pending.request.headers["sec-websocket-protocol"]),
-      );
+      const offer = pending.offer!;
       if (offer.resume)
         pending.resume = offer.token === undefined ? NEW_SESSION : { token: offer.token };
       return undefined;
@@ -237,8 +231,10 @@ function admissionChecks<TAuth, TRequest>(
 /**
  * `authenticate`, bounded: always asynchronous (awaited even when the hook
  * returns a plain value); a throw or rejection is a 401 reported on `error`;
- * still pending at `timeoutMs` is a 401 of its own (`authenticate_timeout`),
- * and whatever the hook settles to later is ignored. One timer per upgrade.
+ * still pending at `timeoutMs` is a 401 of its own (`authenticate_timeout`);
+ * a client that leaves meanwhile ends the admission at once (`abandoned`).
+ * Either way the hook's `signal` aborts, and whatever it settles to later
+ * is ignored. One timer and one AbortController per upgrade, none per message.
  */
 function boundedAuthenticate<TAuth, TRequest>(
   authenticate: NonNullable<AdmissionOptions<TAuth, TRequest>["authenticate"]>,
@@ -247,34 +243,53 @@ function boundedAuthenticate<TAuth, TRequest>(
   timeoutMs: number,
 ): AdmissionCheck<TAuth> {
   return (pending) =>
-    new Promise<Refusal | undefined>((resolve) => {
-      let settled = false;
-      const timer =
-        timeoutMs === Number.POSITIVE_INFINITY
-          ? undefined
-          : clock.setTimeout(() => {
-              settled = true;
-              resolve(AUTHENTICATE_TIMEOUT);
-            }, timeoutMs);
-      const settle = (result: TAuth | false): void => {
-        if (settled) return;
-        settled = true;
+    new Promise<Refusal | "abandoned" | undefined>((resolve) => {
+      const controller = new AbortController();
+      const left = pending.request.signal;
+      let timer: TimerHandle | undefined;
+      let finished = false;
+      /** The one way this check ends: stop the timer and the client's watch, answer once. */
+      const finish = (verdict: Refusal | "abandoned" | undefined, abort?: unknown): void => {
+        if (finished) return;
+        finished = true;
         if (timer !== undefined) clock.clearTimeout(timer);
-        if (result === false) resolve(UNAUTHORIZED);
-        else {
-          pending.auth = result;
-          resolve(undefined);
-        }
+        left?.removeEventListener("abort", onLeft);
+        if (abort !== undefined) controller.abort(abort);
+        resolve(verdict);
+      };
+      const onLeft = (): void => finish("abandoned", left!.reason);
+      if (left?.aborted === true) {
+        finish("abandoned", left.reason);
+        return;
+      }
+      left?.addEventListener("abort", onLeft);
+      if (timeoutMs !== Number.POSITIVE_INFINITY) {
+        timer = clock.setTimeout(() => {
+          timer = undefined;
+          finish(
+            AUTHENTICATE_TIMEOUT,
+            new HeartlineError(
+              ServerErrorCode.AuthenticateTimeout,
+              `authenticate took longer than ${timeoutMs} ms`,
+            ),
+          );
+        }, timeoutMs);
+      }
+      const settle = (result: TAuth | false): void => {
+        if (finished) return;
+        if (result !== false) pending.auth = result;
+        finish(result === false ? UNAUTHORIZED : undefined);
       };
       const threw = (cause: unknown): void => {
-        if (settled) return;
+        if (finished) return;
         host.reportError(
           new HeartlineError(ServerErrorCode.AuthenticateThrew, "authenticate threw", { cause }),
         );
-        settle(false);
+        finish(UNAUTHORIZED);
       };
       try {
-        Promise.resolve(authenticate(pending.request.raw as TRequest)).then(settle, threw);
+        const context = { signal: controller.signal };
+        Promise.resolve(authenticate(pending.request.raw as TRequest, context)).then(settle, threw);
       } catch (cause) {
         // A synchronous throw: still answered asynchronously, as a rejection would be.
         Promise.resolve().then(() => threw(cause));
@@ -341,10 +356,11 @@ export function createAdmission<TAuth, TRequest>(
   // After an asynchronous check: the client may have given up, or the server begun closing, meanwhile.
   const resume = (
     pending: PendingAdmission<TAuth>,
-    verdict: Refusal | undefined,
+    verdict: Refusal | "abandoned" | undefined,
     next: number,
   ): Admission<TAuth> | Promise<Admission<TAuth>> => {
-    if (pending.request.abandoned?.() === true) {
+    const { signal, abandoned } = pending.request;
+    if (verdict === "abandoned" || signal?.aborted === true || abandoned?.() === true) {
       done(pending);
       return ABANDONED;
     }
@@ -372,6 +388,7 @@ export function createAdmission<TAuth, TRequest>(
         address: nameAddress(request),
         auth: undefined as TAuth,
         protocol: "",
+        offer: undefined,
         resume: undefined,
         holdsPlace: false,
       },
