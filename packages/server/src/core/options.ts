@@ -6,8 +6,16 @@ import {
 } from "@heartline/protocol";
 import type { MetricsOptions } from "../metrics/options.js";
 import type { AdmissionOptions, UpgradeRequest } from "./admission-api.js";
-import { HeartlineError, ServerErrorCode } from "./errors.js";
-import type { ServerListeners } from "./listeners.js";
+import { SERVER_EVENTS, type ServerListeners } from "./listeners.js";
+import {
+  checkAllowedOrigins,
+  checkClock,
+  checkListeners,
+  checkPath,
+  invalid,
+  optionalFunction,
+  optionalObject,
+} from "./option-checks.js";
 import { resumeDefaults } from "./resume/defaults.js";
 import {
   type ResolvedResumeOptions,
@@ -150,10 +158,6 @@ export interface ResolvedCoreOptions {
   readonly resume: ResolvedResumeOptions | undefined;
 }
 
-function invalid(message: string): never {
-  throw new HeartlineError(ServerErrorCode.InvalidOption, message);
-}
-
 function positive(name: string, value: number): number {
   if (!(value > 0) || !Number.isFinite(value)) invalid(`${name} must be a positive number`);
   return value;
@@ -172,12 +176,20 @@ function countOrInfinity(name: string, value: number): number {
   return value;
 }
 
-/** A token bucket, or undefined when off (`false`, `perSecond` 0 or Infinity). */
+/**
+ * A token bucket, or undefined when off (`false`, `perSecond` 0 or
+ * Infinity). `burst` is at least 1: a bucket that cannot hold one frame
+ * would refuse every frame.
+ */
 function bucket(name: string, limit: RateLimit | false): RateLimit | undefined {
-  if (limit === false || !(limit.perSecond > 0) || !Number.isFinite(limit.perSecond)) {
-    return undefined;
+  if (limit === false) return undefined;
+  optionalObject(name, limit);
+  if (limit === null) invalid(`${name} must be an object or false`);
+  if (!(limit.perSecond >= 0)) invalid(`${name}.perSecond must be 0 or more`);
+  if (limit.perSecond === 0 || !Number.isFinite(limit.perSecond)) return undefined;
+  if (!(limit.burst >= 1) || !Number.isFinite(limit.burst)) {
+    invalid(`${name}.burst must be a number ≥ 1`);
   }
-  positive(`${name}.burst`, limit.burst);
   return limit;
 }
 
@@ -191,12 +203,32 @@ function randomUUID(): string {
   return globalThis.crypto.randomUUID();
 }
 
+/** The options that are functions, objects or strings: named in the error when wrong. */
+function checkShapes<TClient, TServer, TAuth, TRequest>(
+  options: ServerCoreOptions<TClient, TServer, TAuth, TRequest>,
+): void {
+  optionalObject("options", options);
+  checkAllowedOrigins(options.allowedOrigins);
+  optionalFunction("authenticate", options.authenticate);
+  optionalFunction("addressOf", options.addressOf);
+  optionalFunction("generateSessionId", options.generateSessionId);
+  optionalObject("protocol", options.protocol);
+  checkClock(options.clock);
+  checkListeners(options.on, SERVER_EVENTS);
+}
+
 export function resolveCoreOptions<TClient, TServer, TAuth, TRequest>(
   options: ServerCoreOptions<TClient, TServer, TAuth, TRequest>,
 ): ResolvedCoreOptions {
+  checkShapes(options);
   const intervalMs = positive("intervalMs", options.intervalMs ?? serverDefaults.intervalMs);
   const timeoutMs = positive("timeoutMs", options.timeoutMs ?? 2 * intervalMs);
+  if (!(timeoutMs > intervalMs)) {
+    // A client pings every intervalMs: at or below it, a healthy client is closed for silence.
+    invalid(`timeoutMs (${timeoutMs}) must be greater than intervalMs (${intervalMs})`);
+  }
   const window = options.reconnectWindow ?? serverDefaults.reconnectWindow;
+  optionalObject("reconnectWindow", window);
   nonNegative("reconnectWindow.minMs", window.minMs);
   if (!(window.maxMs >= window.minMs)) invalid("reconnectWindow.maxMs must be ≥ minMs");
   const rateLimit = bucket("rateLimit", options.rateLimit ?? serverDefaults.rateLimit);
@@ -205,7 +237,7 @@ export function resolveCoreOptions<TClient, TServer, TAuth, TRequest>(
     options.byteRateLimit ?? serverDefaults.byteRateLimit,
   );
   return {
-    path: options.path ?? serverDefaults.path,
+    path: checkPath(options.path ?? serverDefaults.path),
     intervalMs,
     timeoutMs,
     keepAliveIntervalMs: nonNegative(

@@ -167,6 +167,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   readonly #sessions: SessionStore<TServer, TAuth, Conn<TClient, TServer, TAuth>> | undefined;
   /** Acks owed to clients, flushed at the latest one interval after receipt, under one timer. */
   readonly #acks: AckQueue<Conn<TClient, TServer, TAuth>> | undefined;
+  /** Error codes already logged for want of an `error` listener (one line per code). */
+  readonly #unheard = new Set<string>();
   #resumedCount = 0;
   #endedCount = 0;
   readonly #terms: { intervalMs: number; timeoutMs: number };
@@ -391,6 +393,18 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   }
 
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void {
+    if (this.#listeners.error.length === 0) {
+      // Nobody listens: one console line per code, so nothing fails without
+      // a trace and a flood of one failure does not flood the log.
+      if (!this.#unheard.has(error.code)) {
+        this.#unheard.add(error.code);
+        console.error(
+          `heartline: ${error.code}: ${error.message} (no "error" listener; later "${error.code}" errors are not logged)`,
+          error.cause ?? "",
+        );
+      }
+      return;
+    }
     // An `error` listener that throws: rethrown later, as for any callback (never swallowed).
     if (!this.#deliverError(error, conn)) rethrowLater(error);
   }
