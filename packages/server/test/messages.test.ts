@@ -331,7 +331,7 @@ describe("stats", () => {
       framesIn: 3,
       framesOut: 3,
       upgradesRejected: {},
-      sessions: { live: 0, detached: 0, resumed: 0, ended: 0 },
+      sessions: { live: 0, detached: 0, resumed: 0, ended: 0, evicted: 0, refused: 0 },
       upgradesRejectedByReason: expect.objectContaining({ server_full: 0, not_found: 0 }),
       acceptErrors: 0,
       acceptErrorEpisodes: 0,

@@ -203,6 +203,9 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
         maxUnackedBytes: resume.maxUnackedBytes,
         maxUnackedBytesTotal: resume.maxUnackedBytesTotal,
         maxSessions: resume.maxSessions,
+        maxWaitingPerAddress: resume.maxWaitingPerAddress,
+        maxWaitingPerClient: resume.maxWaitingPerClient,
+        clientOf: resume.clientOf,
         sameClient: resume.sameClient,
         onEnd: (end) => this.#sessionEnded(end),
         clock,
@@ -261,7 +264,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
         welcome = this.#welcome(conn.sessionId, taken.token, { ack: resumed.ack });
       } else {
         conn.sessionId = this.options.generateSessionId();
-        const created = store.create(conn.sessionId, info.auth, conn);
+        const created = store.create(conn.sessionId, info.auth, conn, conn.remoteAddress);
         // At maxSessions: plain v1 (no `resume` in the welcome tells the client).
         if (created === undefined) welcome = this.#welcome(conn.sessionId, undefined, undefined);
         else {
@@ -547,13 +550,17 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
 
   #sessionStats(): ServerStats["sessions"] {
     const store = this.#sessions;
-    if (store === undefined) return { live: 0, detached: 0, resumed: 0, ended: 0 };
+    if (store === undefined) {
+      return { live: 0, detached: 0, resumed: 0, ended: 0, evicted: 0, refused: 0 };
+    }
     const held = store.stats();
     return {
       live: held.sessions - held.detached,
       detached: held.detached,
       resumed: this.#resumedCount,
       ended: this.#endedCount,
+      evicted: held.evicted,
+      refused: held.refused,
     };
   }
 

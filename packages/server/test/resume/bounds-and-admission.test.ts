@@ -94,7 +94,14 @@ describe("resume: bounds on sessions", () => {
     for (let i = 0; i < 20; i++) s.open({}).lose();
     expect(s.core.stats().sessions).toMatchObject({ detached: 20 });
     s.fc.tick(WINDOW);
-    expect(s.core.stats().sessions).toEqual({ live: 0, detached: 0, resumed: 0, ended: 20 });
+    expect(s.core.stats().sessions).toEqual({
+      live: 0,
+      detached: 0,
+      resumed: 0,
+      ended: 20,
+      evicted: 0,
+      refused: 0,
+    });
   });
 });
 
@@ -197,7 +204,14 @@ describe("resume: the offer in admission", () => {
     expect(Object.keys(p.welcome).sort()).toEqual(["heartbeat", "protocol", "sessionId", "type"]);
     s.conns()[0]!.send("x");
     expect(p.messages()).toEqual([[undefined, "x"]]);
-    expect(s.core.stats().sessions).toEqual({ live: 0, detached: 0, resumed: 0, ended: 0 });
+    expect(s.core.stats().sessions).toEqual({
+      live: 0,
+      detached: 0,
+      resumed: 0,
+      ended: 0,
+      evicted: 0,
+      refused: 0,
+    });
   });
 
   it.each([

@@ -312,6 +312,13 @@ describe("resume: exactly one disconnect per connection, one sessionEnd per sess
       "s3:client_closed",
       "s4:expired",
     ]);
-    expect(s.core.stats().sessions).toEqual({ live: 0, detached: 0, resumed: 1, ended: 4 });
+    expect(s.core.stats().sessions).toEqual({
+      live: 0,
+      detached: 0,
+      resumed: 1,
+      ended: 4,
+      evicted: 0,
+      refused: 0,
+    });
   });
 });

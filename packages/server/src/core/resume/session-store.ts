@@ -16,6 +16,7 @@ import {
   secretsEqual,
 } from "./token.js";
 import { type ByteBudget, UnackedBuffer, type UnackedMessage } from "./unacked-buffer.js";
+import { evictionClass, type WaitingSession, WaitingSessions } from "./waiting-sessions.js";
 
 /** Why a session ended (each session's end is reported once). */
 export const SessionEndReason = {
@@ -25,6 +26,12 @@ export const SessionEndReason = {
   Expired: "expired",
   /** An unacknowledged buffer was full: the promise could not be kept. */
   Overflow: "overflow",
+  /**
+   * It was waiting for its client and gave way: its address or client held
+   * more waiting sessions than their bound, or the table was full and it
+   * came first by the eviction rule (`WaitingSessions`).
+   */
+  Evicted: "evicted",
 } as const;
 export type SessionEndReason = (typeof SessionEndReason)[keyof typeof SessionEndReason];
 
@@ -36,6 +43,7 @@ export type SessionEndReason = (typeof SessionEndReason)[keyof typeof SessionEnd
 export type SessionEndCause =
   | typeof SessionEndReason.Closed
   | typeof SessionEndReason.Overflow
+  | typeof SessionEndReason.Evicted
   | DisconnectReason;
 
 export interface SessionEnd<TData = unknown, TAuth = unknown> {
@@ -101,8 +109,18 @@ export interface SessionStoreOptions<TData, TAuth> {
   readonly maxUnackedBytes?: number | undefined;
   /** Across sessions; default `resumeDefaults.maxUnackedBytesTotal`. */
   readonly maxUnackedBytesTotal?: number | undefined;
-  /** Sessions held at once; default `resumeDefaults.maxSessions`. At the bound `create` says no. */
+  /**
+   * Sessions held at once; default `resumeDefaults.maxSessions`. At the
+   * bound `create` evicts a waiting session (the eviction rule), or says no
+   * when none waits.
+   */
   readonly maxSessions?: number | undefined;
+  /** Sessions waiting for their client from one address; past it the address's oldest waiter is evicted. */
+  readonly maxWaitingPerAddress?: number | undefined;
+  /** Sessions waiting for their client per `clientOf` key; past it that client's oldest waiter is evicted. */
+  readonly maxWaitingPerClient?: number | undefined;
+  /** Names the client behind an `auth` (a user id) for `maxWaitingPerClient`; undefined: no such bound. */
+  readonly clientOf?: ((auth: TAuth) => string | undefined) | undefined;
   /**
    * Whether a resume's `authenticate` result is the session's client.
    * Default `sameClientDefault`: the same value, or equal plain data. Replace
@@ -150,8 +168,11 @@ function isPlain(value: unknown): value is object {
   return proto === Object.prototype || proto === null;
 }
 
-class Session<TData, TAuth, TOwner> implements ResumableSession<TData, TAuth, TOwner>, Deadlined {
+class Session<TData, TAuth, TOwner>
+  implements ResumableSession<TData, TAuth, TOwner>, Deadlined, WaitingSession
+{
   receivedSeq = 0;
+  evictionClass = 0;
   owner: TOwner | undefined;
   state: SessionState = "attached";
   // Private, so logging a session (util.inspect, JSON) never shows them.
@@ -173,6 +194,8 @@ class Session<TData, TAuth, TOwner> implements ResumableSession<TData, TAuth, TO
     readonly auth: TAuth,
     readonly unacked: UnackedBuffer<TData>,
     owner: TOwner,
+    readonly address: string | undefined,
+    readonly clientKey: string | undefined,
   ) {
     this.owner = owner;
   }
@@ -224,6 +247,10 @@ export interface SessionStoreStats {
   readonly tombstones: number;
   /** Bytes held unacknowledged across all sessions. */
   readonly unackedBytes: number;
+  /** Sessions evicted since start (each also ended and reported, reason `evicted`). */
+  readonly evicted: number;
+  /** `create` calls answered with no session (table full, nobody waiting to evict). */
+  readonly refused: number;
 }
 
 /**
@@ -252,6 +279,10 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
   readonly #clock: Clock;
   readonly #sessions = new Map<string, Session<TData, TAuth, TOwner>>();
   readonly #windows: DeadlineQueue<Session<TData, TAuth, TOwner>>;
+  readonly #waiting: WaitingSessions<Session<TData, TAuth, TOwner>>;
+  readonly #clientOf: ((auth: TAuth) => string | undefined) | undefined;
+  #evicted = 0;
+  #refused = 0;
   // Tombstones: id → why it ended, and a FIFO of (id, forget-at) in end
   // order, which is forget-at order since every tombstone lasts windowMs.
   readonly #tombstones = new Map<string, ResumeFailure>();
@@ -277,6 +308,11 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     this.#onEnd = options.onEnd;
     this.#clock = options.clock ?? systemClock;
     this.#windows = new DeadlineQueue(this.#clock, this.windowMs);
+    this.#waiting = new WaitingSessions(
+      options.maxWaitingPerAddress ?? resumeDefaults.maxWaitingPerAddress,
+      options.maxWaitingPerClient ?? resumeDefaults.maxWaitingPerClient,
+    );
+    this.#clientOf = options.clientOf;
   }
 
   stats(): SessionStoreStats {
@@ -285,20 +321,32 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
       detached: this.#windows.size,
       tombstones: this.#tombstones.size,
       unackedBytes: this.#budget.used,
+      evicted: this.#evicted,
+      refused: this.#refused,
     };
   }
 
   /**
-   * A new resumable session held by `owner`, and the token for its
-   * `welcome.resume`; undefined at `maxSessions` (serve the connection as
-   * plain v1: no `resume` in its welcome).
+   * A new resumable session held by `owner` (connected from `address`), and
+   * the token for its `welcome.resume`. At `maxSessions` a waiting session
+   * gives way first (`evicted`, by the eviction rule); when none waits (every
+   * session held is live) undefined: serve the connection as plain v1, no
+   * `resume` in its welcome.
    */
   create(
     sessionId: string,
     auth: TAuth,
     owner: TOwner,
+    address?: string,
   ): { session: ResumableSession<TData, TAuth, TOwner>; token: string } | undefined {
-    if (this.#sessions.size >= this.maxSessions) return undefined;
+    if (this.#sessions.size >= this.maxSessions) {
+      const victim = this.#waiting.next();
+      if (victim === undefined) {
+        this.#refused++;
+        return undefined;
+      }
+      this.#evict(victim);
+    }
     let id = randomBase64url(ID_BYTES);
     // 72 random bits: a repeat is astronomically rare, but an id must never
     // point at two sessions (nor at a tombstone of another).
@@ -308,7 +356,16 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
       maxBytes: this.#maxUnackedBytes,
       shared: this.#budget,
     });
-    const session = new Session(this, id, sessionId, auth, unacked, owner);
+    const session = new Session(
+      this,
+      id,
+      sessionId,
+      auth,
+      unacked,
+      owner,
+      address,
+      this.#clientKey(auth),
+    );
     this.#sessions.set(id, session);
     return { session, token: session.rotate() };
   }
@@ -347,6 +404,7 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     const replaced = session.owner;
     const gapMs = session.state === "detached" ? now - session.lastHeardAt : 0;
     this.#windows.remove(session);
+    this.#waiting.remove(session);
     session.state = "attached";
     session.owner = owner;
     // The presented secret stays valid until the new connection proves alive.
@@ -370,6 +428,16 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     s.owner = undefined;
     s.lastHeardAt = this.#clock.now();
     this.#windows.add(s);
+    s.evictionClass = evictionClass(
+      s.auth !== undefined && s.auth !== null,
+      s.receivedSeq > 0 || s.unacked.nextSeq > 1,
+    );
+    this.#waiting.add(s);
+    // One address or client over its bound: its oldest waiter gives way (this one only if it is the oldest).
+    for (let victim = this.#waiting.overBound(s); victim !== undefined; ) {
+      this.#evict(victim);
+      victim = this.#waiting.overBound(s);
+    }
     return true;
   }
 
@@ -403,6 +471,7 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
   ): void {
     const now = this.#clock.now();
     this.#windows.remove(s);
+    this.#waiting.remove(s);
     this.#sessions.delete(s.id);
     s.state = "ended";
     s.owner = undefined;
@@ -425,6 +494,26 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
       queueMicrotask(() => {
         throw error;
       });
+    }
+  }
+
+  /** A waiting session gives way: ended and reported `evicted`, no tombstone (a resume hears `unknown`). */
+  #evict(session: Session<TData, TAuth, TOwner>): void {
+    this.#evicted++;
+    this.#finish(session, SessionEndReason.Evicted);
+  }
+
+  #clientKey(auth: TAuth): string | undefined {
+    const clientOf = this.#clientOf;
+    if (clientOf === undefined) return undefined;
+    try {
+      return clientOf(auth);
+    } catch (error) {
+      // No bound for this session rather than no session; the throw is not swallowed.
+      queueMicrotask(() => {
+        throw error;
+      });
+      return undefined;
     }
   }
 
