@@ -6,7 +6,7 @@ export type {
   Refusal,
   UpgradeHeaders,
   UpgradeRequest,
-} from "./admission.js";
+} from "./admission-order.js";
 export type { Connection, DisconnectInfo } from "./connection-api.js";
 export { HeartlineError, ServerErrorCode } from "./errors.js";
 export type { ServerEventName, ServerListeners } from "./listeners.js";

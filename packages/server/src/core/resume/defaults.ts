@@ -1,3 +1,5 @@
+import { ACK_EVERY_MESSAGES } from "@heartline/protocol";
+
 /**
  * The defaults of the server's `resume` option (resumption itself is off
  * unless the option is given; these are the values used when it is on).
@@ -47,5 +49,5 @@ export const resumeDefaults = Object.freeze({
    * (the interval is the heartbeat's `intervalMs`, not an option of its own).
    * Fixed by the contract, so not an option.
    */
-  ackEveryMessages: 32,
+  ackEveryMessages: ACK_EVERY_MESSAGES,
 });
