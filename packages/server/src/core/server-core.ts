@@ -15,7 +15,7 @@ import { broadcast } from "./broadcast.js";
 import { CapacityLedger } from "./capacity.js";
 import { type ConnectionSession, ServerConnection } from "./connection.js";
 import type { Connection, DisconnectInfo } from "./connection-api.js";
-import { type ConnectionHost, TrafficCounters } from "./connection-host.js";
+import { type ConnectionHost, type SessionRoute, TrafficCounters } from "./connection-host.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
 import { HeartbeatTimeout } from "./heartbeat-timeout.js";
 import type { ServerEventName, ServerListeners } from "./listeners.js";
@@ -62,8 +62,24 @@ export interface ServerCore<
   accept(transport: ServerTransport, info: ConnectionInfo<TAuth>): TransportSink;
   /** False once `close()` was called: adapters refuse new upgrades (503). */
   readonly accepting: boolean;
-  /** Sends `data` to every open connection (that `filter` accepts); returns how many got it. */
+  /**
+   * Sends `data` to every open connection, and with resumption on keeps it
+   * for every session waiting for its client (numbered, replayed when it
+   * resumes, reported undelivered if it ends first), each if `filter`
+   * accepts it (a waiting session is given as its handle: `isOpen` false,
+   * `state` "waiting"). Returns how many took it: connections written to
+   * plus waiting sessions that kept it (a session whose buffer was full,
+   * which then ends `overflow`, and a connection shed as a slow consumer
+   * are not counted).
+   */
   broadcast(data: TServer, filter?: (conn: Connection<TServer, TAuth>) => boolean): number;
+  /**
+   * The session `sessionId` as the application may hold it: with
+   * resumption on, its handle while the session lasts (live or waiting for
+   * its client; `send` accepts in both); a plain v1 connection while it is
+   * open; else undefined.
+   */
+  session(sessionId: string): Connection<TServer, TAuth> | undefined;
   /** Open connections, in accept order. */
   connections(): IterableIterator<Connection<TServer, TAuth>>;
   /** A snapshot of the counters (see the README's Stats). */
@@ -109,6 +125,8 @@ function insecureOrigins(): HeartlineError {
 }
 
 type Conn<TClient, TServer, TAuth> = ServerConnection<TClient, TServer, TAuth>;
+/** No session waits with resumption off. */
+const NO_WAITING: readonly never[] = Object.freeze([]);
 type Session<TClient, TServer, TAuth> = ConnectionSession<TClient, TServer, TAuth>;
 
 export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
@@ -142,6 +160,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   readonly #terms: WelcomeTerms;
   /** Every connection whose socket is not gone yet (open or closing). */
   readonly #live = new Set<Conn<TClient, TServer, TAuth>>();
+  /** Open plain v1 connections by session id, for `session(id)` (resumable ones have a handle). */
+  readonly #plain = new Map<string, Conn<TClient, TServer, TAuth>>();
   readonly #keepAlive: KeepAliveSweep;
   readonly #shutdown: Shutdown;
 
@@ -166,8 +186,12 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     this.#resumption =
       resolved.resume === undefined
         ? undefined
-        : new Resumption(resolved.resume, resolved.clock, this.#terms, (info) =>
-            this.#events.emit("sessionEnd", info, undefined),
+        : new Resumption(
+            resolved.resume,
+            resolved.clock,
+            this.#terms,
+            (info) => this.#events.emit("sessionEnd", info, undefined),
+            this,
           );
     // Metrics (issue 16): the one wiring point; the instrumentation uses only the public surface.
     instrumentServer(this as never, options.meterProvider, resolved);
@@ -198,6 +222,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       // Resumption off, or a client that did not offer it: plain v1.
       conn.sessionId = this.options.generateSessionId();
       welcome = welcomeFrame(conn.sessionId, this.#terms);
+      this.#plain.set(conn.sessionId, conn);
     } else {
       ({ welcome, resumed } = resumption.open(
         conn,
@@ -230,7 +255,21 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   }
 
   broadcast(data: TServer, filter?: (conn: Connection<TServer, TAuth>) => boolean): number {
-    return broadcast(this.#live, this.serverSchema, this.counters, data, filter);
+    return broadcast(
+      this.#live,
+      this.#resumption?.waiting() ?? NO_WAITING,
+      this.serverSchema,
+      this.counters,
+      data,
+      filter,
+    );
+  }
+
+  session(sessionId: string): Connection<TServer, TAuth> | undefined {
+    const handle = this.#resumption?.handle(sessionId);
+    if (handle !== undefined) return handle;
+    const conn = this.#plain.get(sessionId);
+    return conn?.isOpen === true ? conn : undefined;
   }
 
   *connections(): IterableIterator<Connection<TServer, TAuth>> {
@@ -304,6 +343,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     session: Session<TClient, TServer, TAuth> | undefined,
   ): void {
     this.#stats.disconnected(reason);
+    if (this.#plain.get(conn.sessionId) === conn) this.#plain.delete(conn.sessionId);
     // The window rule decides first, so the report can say; a deliberate end
     // ends the session after the report (disconnect, then sessionEnd).
     let resumable = reason === DisconnectReason.Replaced;
@@ -344,6 +384,10 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
 
   endSession(session: Session<TClient, TServer, TAuth>, reason: "overflow"): void {
     this.#resumption?.end(session, reason);
+  }
+
+  sessionRoute(sessionId: string): SessionRoute<TServer> | undefined {
+    return this.#resumption?.handle(sessionId);
   }
 
   connectionGone(conn: Conn<TClient, TServer, TAuth>): void {

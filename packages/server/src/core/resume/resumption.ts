@@ -4,12 +4,15 @@ import { welcomeFrame } from "../welcome.js";
 import { type AckOwing, AckQueue } from "./ack-queue.js";
 import type { ResolvedResumeOptions } from "./options.js";
 import type { ResumeOffer, SessionEndInfo, SessionStats } from "./resume-api.js";
+import { type HandleHost, type HandleOwner, SessionHandle } from "./session-handle.js";
 import { type ResumableSession, type SessionEnd, SessionStore } from "./session-store.js";
 import { unrefClock } from "./unref-clock.js";
 import { sessionSurvives } from "./window-rules.js";
 
 /** What resumption needs from a connection it opens a session on. */
-export interface ResumingConnection<TSession> extends AckOwing {
+export interface ResumingConnection<TSession, TServer = unknown>
+  extends AckOwing,
+    HandleOwner<TServer> {
   sessionId: string;
   /** Where the client connected from: its waiting sessions are bounded per address. */
   readonly remoteAddress: string | undefined;
@@ -38,9 +41,16 @@ export interface Opening {
 export class Resumption<
   TServer,
   TAuth,
-  TConn extends ResumingConnection<TSession>,
+  TConn extends ResumingConnection<TSession, TServer>,
   TSession = ResumableSession<TServer, TAuth, TConn>,
 > {
+  /**
+   * The application's handle of each session held, by session id: made
+   * with the session, the same object across its connections, dropped at
+   * its end. `session(id)` and a broadcast to waiting sessions read it.
+   */
+  readonly #handles = new Map<string, SessionHandle<TServer, TAuth, TConn>>();
+  readonly #handleHost: HandleHost<TServer, ResumableSession<TServer, TAuth, TConn>>;
   readonly #store: SessionStore<TServer, TAuth, TConn>;
   /** Acks owed to clients, flushed at the latest one interval after receipt, under one timer. */
   readonly #acks: AckQueue<TConn>;
@@ -54,7 +64,13 @@ export class Resumption<
     clock: Clock,
     terms: WelcomeTerms,
     onEnd: (info: SessionEndInfo<TServer, TAuth>) => void,
+    server: Omit<HandleHost<TServer, unknown>, "endSession">,
   ) {
+    this.#handleHost = {
+      serverSchema: server.serverSchema,
+      counters: server.counters,
+      endSession: (session, reason) => this.#store.end(session, reason),
+    };
     // Neither a detached session's window nor an ack still queued for a
     // closed socket may keep a closed server's process alive.
     const quiet = unrefClock(clock);
@@ -95,6 +111,7 @@ export class Resumption<
       return { welcome: welcomeFrame(conn.sessionId, this.#terms), resumed: undefined };
     }
     conn.bind(created.session as TSession);
+    this.#handles.set(conn.sessionId, new SessionHandle(created.session, this.#handleHost, conn));
     const welcome = welcomeFrame(
       conn.sessionId,
       this.#terms,
@@ -118,7 +135,9 @@ export class Resumption<
   ): "kept" | "ends" | "moved" {
     if (!sessionSurvives(reason, code)) return "ends";
     const held = session as ResumableSession<TServer, TAuth, TConn>;
-    return this.#store.detach(held, conn) ? "kept" : "moved";
+    if (!this.#store.detach(held, conn)) return "moved";
+    this.#handles.get(held.sessionId)?.detached(conn);
+    return "kept";
   }
 
   /** Ends `session` now (a deliberate end by `owner`'s connection, or its buffer overflowed). */
@@ -129,6 +148,16 @@ export class Resumption<
   /** `conn` owes its client an ack: flushed at the latest one interval from now. */
   queueAck(conn: TConn): void {
     this.#acks.add(conn);
+  }
+
+  /** The handle of the session `sessionId` while it lasts (live or waiting). */
+  handle(sessionId: string): SessionHandle<TServer, TAuth, TConn> | undefined {
+    return this.#handles.get(sessionId);
+  }
+
+  /** The handles of the sessions waiting for their client (a broadcast reaches them too). */
+  *waiting(): IterableIterator<SessionHandle<TServer, TAuth, TConn>> {
+    for (const handle of this.#handles.values()) if (handle.state === "waiting") yield handle;
   }
 
   stats(): SessionStats {
@@ -150,6 +179,7 @@ export class Resumption<
   /** The store's one report of a session's end, as the `sessionEnd` event. */
   #sessionEnded(end: SessionEnd<TServer, TAuth>): void {
     this.#ended++;
+    this.#handles.delete(end.sessionId);
     const undelivered: TServer[] = [];
     for (const message of end.undelivered) undelivered.push(message.data);
     this.#onEnd({
