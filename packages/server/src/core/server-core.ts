@@ -102,7 +102,10 @@ export interface ServerCore<
   reportAcceptError(cause: unknown): void;
   /**
    * Stops accepting; sends each open client `goodbye` then 1001 (reported
-   * `server_closed`); resolves when every socket is gone, destroying those
+   * `server_closed`); ends every resumable session, live or waiting
+   * (`sessionEnd` reason `server_closed`, with its undelivered messages:
+   * sessions in process memory cannot outlive the process), before the
+   * promise resolves; resolves when every socket is gone, destroying those
    * still there after `closeTimeoutMs`. Idempotent.
    */
   close(): Promise<void>;
@@ -313,9 +316,16 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
 
   close(): Promise<void> {
     this.#keepAlive.stop();
-    return this.#shutdown.begin(this.#live, () =>
+    const first = !this.#shutdown.started;
+    const closing = this.#shutdown.begin(this.#live, () =>
       encodeServerMessage({ type: "goodbye", reconnect: this.options.reconnectWindow }),
     );
+    // Every connection's end is decided by now (goodbye, 1001), and each
+    // live session ended with it. Those waiting for their client end now
+    // too, reported with their undelivered messages: a process that exits
+    // after `await close()` has reported every session it held.
+    if (first) this.#resumption?.endAll();
+    return closing;
   }
 
   // ---- ConnectionHost: called by ServerConnection ----
@@ -349,7 +359,12 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     let resumable = reason === DisconnectReason.Replaced;
     let endsSession = false;
     if (session !== undefined) {
-      const verdict = this.#resumption!.afterEnd(session, conn, reason, code);
+      // In shutdown a session ends with its connection: it lives in this
+      // process's memory and cannot outlive it (so the report says
+      // `resumable: false`, then `sessionEnd`), whatever the window rule says of 1001.
+      const verdict = this.#shutdown.started
+        ? "ends"
+        : this.#resumption!.afterEnd(session, conn, reason, code);
       resumable = verdict === "kept";
       endsSession = verdict === "ends";
     }

@@ -308,11 +308,12 @@ describe("resume: exactly one disconnect per connection, one sessionEnd per sess
       "s4:server_closed",
       "s1:server_closed",
     ]);
+    // The shutdown ends every session still held (s2 was waiting, s1 and s4 live): none outlives close().
     expect(s.sessionEnds.map((e) => `${e.sessionId}:${e.reason}`).sort()).toEqual([
-      "s1:expired",
-      "s2:expired",
+      "s1:server_closed",
+      "s2:server_closed",
       "s3:client_closed",
-      "s4:expired",
+      "s4:server_closed",
     ]);
     expect(s.core.stats().sessions).toEqual({
       live: 0,

@@ -1,4 +1,4 @@
-import type { Clock, DisconnectReason } from "@heartline/protocol";
+import { type Clock, DisconnectReason } from "@heartline/protocol";
 import type { WelcomeTerms } from "../welcome.js";
 import { welcomeFrame } from "../welcome.js";
 import { type AckOwing, AckQueue } from "./ack-queue.js";
@@ -143,6 +143,11 @@ export class Resumption<
   /** Ends `session` now (a deliberate end by `owner`'s connection, or its buffer overflowed). */
   end(session: TSession, reason: DisconnectReason | "overflow", owner?: TConn): void {
     this.#store.end(session as ResumableSession<TServer, TAuth, TConn>, reason, owner);
+  }
+
+  /** Shutdown: every session held ends now (`server_closed`), each reported with what it held. */
+  endAll(): void {
+    this.#store.endAll(DisconnectReason.ServerClosed);
   }
 
   /** `conn` owes its client an ack: flushed at the latest one interval from now. */

@@ -407,6 +407,17 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     return true;
   }
 
+  /**
+   * Ends every session held now, each reported once with its undelivered
+   * messages (the server's shutdown: sessions kept in this process's
+   * memory cannot outlive it). Returns how many ended.
+   */
+  endAll(reason: SessionEndCause): number {
+    const held = [...this.#sessions.values()];
+    for (const session of held) this.#finish(session, reason);
+    return held.length;
+  }
+
   /** @internal The window passed (from the deadline queue, or found by `take`). */
   windowPassed(session: Session<TData, TAuth, TOwner>): void {
     if (session.state === "detached") this.#finish(session, "expired");
