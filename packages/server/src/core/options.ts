@@ -46,10 +46,17 @@ export const serverDefaults = Object.freeze({
   keepAliveIntervalMs: 0,
   maxPayload: 64 * 1024,
   /**
-   * 100 frames at once, 50 per second sustained. A client pinging every 15 s
-   * uses 0.07 per second; the bound is for runaway or hostile clients.
+   * 200 frames at once, 50 per second sustained, announced in `welcome` as
+   * `rate`. A client pinging every 15 s uses 0.07 per second; the bound is
+   * for runaway or hostile clients. The burst is twice the client's default
+   * outbox (`clientDefaults.outbox.maxMessages`, 100): a client on defaults
+   * that flushes a full outbox at once (a client that cannot pace: one that
+   * predates `welcome.rate`, or another implementation), with its ping and
+   * the acks it owes, still fits with room for frames bunched by the
+   * network, so the two sides' defaults never collide. A client that paces
+   * itself (ours) keeps to half of it.
    */
-  rateLimit: Object.freeze({ burst: 100, perSecond: 50 }) as RateLimit,
+  rateLimit: Object.freeze({ burst: 200, perSecond: 50 }) as RateLimit,
   maxBufferedBytes: 1024 * 1024,
   /**
    * Inbound bytes (UTF-16 code units of each text frame: bytes for ASCII
@@ -104,7 +111,7 @@ export interface ServerCoreOptions<
   keepAliveIntervalMs?: number;
   /** The application's message schemas (`defineProtocol`). */
   protocol?: HeartlineProtocol<TClient, TServer>;
-  /** Per-connection token bucket; `false`, or `perSecond` 0 or Infinity, disables. Default 100 burst, 50/s. */
+  /** Per-connection frame budget, announced in `welcome.rate`; `false`, or `perSecond` 0 or Infinity, disables. Default 200 burst, 50/s. */
   rateLimit?: RateLimit | false;
   /** Inbound byte budget per connection, beside `rateLimit`; over it: close 4429, `rate_limited`. `false` disables. Default 1 MiB burst, 256 KiB/s. */
   byteRateLimit?: RateLimit | false;

@@ -178,7 +178,16 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     this.admit = createAdmission(options, this, resolved);
     this.clientSchema = options.protocol?.client;
     this.serverSchema = options.protocol?.server;
-    this.#terms = Object.freeze({ intervalMs: resolved.intervalMs, timeoutMs: resolved.timeoutMs });
+    const limit = resolved.rateLimit;
+    this.#terms = Object.freeze({
+      intervalMs: resolved.intervalMs,
+      timeoutMs: resolved.timeoutMs,
+      // Announced so a client paces within it (PROTOCOL.md "Rate limit"); the byte budget is not part of the terms.
+      rate:
+        limit === undefined
+          ? undefined
+          : Object.freeze({ perSecond: limit.perSecond, burst: limit.burst }),
+    });
     this.#keepAlive = new KeepAliveSweep(
       resolved.clock,
       resolved.keepAliveIntervalMs,
