@@ -49,7 +49,9 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     if (listener) events.on(event as keyof ClientEvents, listener as () => void);
   }
 
-  const maxQueued = options.outbox?.maxMessages ?? clientDefaults.outbox.maxMessages;
+  const outbox = options.outbox;
+  const maxQueued =
+    outbox?.maxUnackedMessages ?? outbox?.maxMessages ?? clientDefaults.outbox.maxUnackedMessages;
   const figures = createFigures();
   const session = createSession(
     maxQueued,

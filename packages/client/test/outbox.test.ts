@@ -49,7 +49,7 @@ describe("the outbox", () => {
   });
 
   it("refuses and reports the newest message when full; never drops silently", () => {
-    const t = setup({ outbox: { maxMessages: 2 } });
+    const t = setup({ outbox: { maxUnackedMessages: 2 } });
     t.client.connect();
     expect(t.client.send("first")).toBe(true);
     expect(t.client.send("second")).toBe(true);
@@ -60,8 +60,15 @@ describe("the outbox", () => {
     expect(dataOf(t.socket.frames)).toEqual(["first", "second"]);
   });
 
-  it("maxMessages 0 queues nothing", () => {
-    const t = setup({ outbox: { maxMessages: 0 } });
+  it("still takes the deprecated outbox.maxMessages when maxUnackedMessages is not given", () => {
+    const t = setup({ outbox: { maxMessages: 1 } });
+    t.client.connect();
+    expect(t.client.send("a")).toBe(true);
+    expect(t.client.send("b")).toBe(false);
+  });
+
+  it("maxUnackedMessages 0 queues nothing", () => {
+    const t = setup({ outbox: { maxUnackedMessages: 0 } });
     t.client.connect();
     expect(t.client.send("x")).toBe(false);
     expect(t.events.error.map((e) => e.code)).toEqual(["outbox_overflow"]);

@@ -27,7 +27,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 async function run(ops: Op[], maxMessages: number) {
-  const t = setup({ outbox: { maxMessages } });
+  const t = setup({ outbox: { maxUnackedMessages: maxMessages } });
   const undelivered: unknown[] = [];
   t.client.on("undelivered", ({ messages }) => undelivered.push(...messages));
   t.client.connect();

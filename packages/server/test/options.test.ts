@@ -2,9 +2,9 @@
 // throws `invalid_option` synchronously, naming the option; and an error with
 // no `error` listener leaves a trace (one console line per code).
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { FakeServerTransport as FakeTransport } from "../../testing/src/fake-transport.js";
 import { createServerCore, HeartlineError } from "../src/core/index.js";
 import { createServer } from "../src/index.js";
-import { FakeTransport } from "./fake-transport.js";
 
 /** Options as plain JavaScript may pass them: no types to stop a wrong shape. */
 type Untyped = Record<string, unknown>;
@@ -68,6 +68,9 @@ describe("options are checked at creation, naming the option", () => {
     expect(() => createServerCore({ rateLimit: false, byteRateLimit: false })).not.toThrow();
     expect(() => createServerCore({ rateLimit: { burst: 1, perSecond: 0 } })).not.toThrow();
     expect(() => createServerCore({ path: "/", allowedOrigins: "*" })).not.toThrow();
+    const every = { connection() {}, message() {}, disconnect() {}, resumed() {}, resume() {} };
+    const more = { sessionEnd() {}, error() {}, upgradeRejected() {} };
+    expect(() => createServerCore({ on: { ...every, ...more } })).not.toThrow();
   });
 });
 

@@ -1,7 +1,7 @@
 import type { UpgradeRequest } from "./admission-api.js";
 import type { Connection, DisconnectInfo } from "./connection-api.js";
 import type { HeartlineError } from "./errors.js";
-import type { ResumeInfo, SessionEndInfo } from "./resume/resume-api.js";
+import type { ResumedInfo, ResumeInfo, SessionEndInfo } from "./resume/resume-api.js";
 import type { UpgradeRejection } from "./upgrade-rejection.js";
 
 /** What each server event hands its listeners. */
@@ -15,6 +15,12 @@ export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = u
   /**
    * A connection resumed a session (resumption on): once per resumed
    * connection, after its `welcome`, the replay and its `connection` event.
+   * The client's event of the same name reports its side.
+   */
+  resumed: (info: ResumedInfo, conn: Connection<TServer, TAuth>) => void;
+  /**
+   * @deprecated `resumed` (`replayed` is a number there). Still emitted,
+   * right after `resumed`, with `replayed: { toClient }`.
    */
   resume: (info: ResumeInfo, conn: Connection<TServer, TAuth>) => void;
   /**
@@ -32,13 +38,19 @@ export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = u
 /** The name of a server event, as `on(event, listener)` takes it. */
 export type ServerEventName = keyof ServerListeners;
 
+/** Every server event (a record, so an event added to `ServerListeners` must be added here too: it does not compile otherwise). */
+const EVENTS: Readonly<Record<ServerEventName, true>> = {
+  connection: true,
+  message: true,
+  disconnect: true,
+  resumed: true,
+  resume: true,
+  sessionEnd: true,
+  error: true,
+  upgradeRejected: true,
+};
+
 /** Every server event's name, for checking the `on` option at creation. */
-export const SERVER_EVENTS: readonly ServerEventName[] = Object.freeze([
-  "connection",
-  "message",
-  "disconnect",
-  "resume",
-  "sessionEnd",
-  "error",
-  "upgradeRejected",
-]);
+export const SERVER_EVENTS: readonly ServerEventName[] = Object.freeze(
+  Object.keys(EVENTS) as ServerEventName[],
+);

@@ -50,7 +50,7 @@ export function instrumentSessions(core: InstrumentableCore, meter: Meter): void
       "Messages a session still held unacknowledged when it ended (reported on sessionEnd).",
     unit: "{message}",
   });
-  core.on("resume", () => resumes.add(1));
+  core.on("resumed", () => resumes.add(1));
   core.on("sessionEnd", (info) => {
     const attributes = { [A.SessionEndReason]: info.reason };
     ends.add(1, attributes);

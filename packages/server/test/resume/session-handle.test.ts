@@ -37,7 +37,7 @@ describe("a session waiting for its client", () => {
       [4, "tick 4"],
       [5, "tick 5"],
     ]);
-    expect(s.resumes).toMatchObject([{ sessionId: "s1", replayed: { toClient: 4 } }]);
+    expect(s.resumes).toMatchObject([{ sessionId: "s1", replayed: 4 }]);
     bob.send(6, "tick 6");
     expect(back.messages().at(-1)).toEqual([6, "tick 6"]);
     expect(s.sessionEnds).toEqual([]);
