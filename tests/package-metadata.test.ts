@@ -5,6 +5,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   publishedPackages,
+  readJson,
   repoRoot,
   repositoryUrl,
   requiredPeers,
@@ -114,5 +115,25 @@ describe("package READMEs as npm shows them", () => {
       }
     }
     expect(bad).toEqual([]);
+  });
+});
+
+describe("the workspace's private packages", () => {
+  // `pnpm -r pack` (the README's "Try it from local tarballs") packs every
+  // workspace package that has a version; a private one has none, so only
+  // the published packages become tarballs.
+  it.each(
+    ["bench", "tests", "examples/echo"].map(
+      (dir) =>
+        [
+          dir,
+          readJson<{ private?: boolean; version?: string }>(
+            path.join(repoRoot, dir, "package.json"),
+          ),
+        ] as const,
+    ),
+  )("%s is private and has no version, so `pnpm -r pack` leaves it out", (_dir, json) => {
+    expect(json.private).toBe(true);
+    expect(json.version).toBeUndefined();
   });
 });

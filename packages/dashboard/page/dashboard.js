@@ -18,7 +18,15 @@
 
   const charts = {};
   let shape;
-  const series = { t: [], open: [], disconnects: {}, rejected: {}, rttMean: [], rttMax: [] };
+  const series = {
+    t: [],
+    open: [],
+    waiting: [],
+    disconnects: {},
+    rejected: {},
+    rttMean: [],
+    rttMax: [],
+  };
   let statuses = [];
   let latenessCounts = [];
   let latenessWorst = -1;
@@ -65,6 +73,7 @@
     for (const key of Object.keys(charts)) charts[key].destroy();
     series.t = [];
     series.open = [];
+    series.waiting = [];
     series.rttMean = [];
     series.rttMax = [];
     series.disconnects = {};
@@ -72,7 +81,11 @@
     latenessCounts = new Array(shape.latenessBuckets.length + 1).fill(0);
     charts.open = timeChart(
       "chart-open",
-      [{ label: "open", stroke: "#1570ef", fill: "rgba(21,112,239,0.08)", width: 2 }],
+      [
+        { label: "open", stroke: "#1570ef", fill: "rgba(21,112,239,0.08)", width: 2 },
+        // Resumable sessions whose connection is gone, waiting for their client.
+        { label: "sessions waiting", stroke: "#b54708", width: 2, dash: [6, 4] },
+      ],
       "connections",
     );
     charts.disconnects = timeChart(
@@ -153,6 +166,7 @@
     if (shape === undefined) return;
     push(series.t, sample.t / 1000);
     push(series.open, sample.open);
+    push(series.waiting, sample.sessions.waiting);
     for (const reason of shape.reasons)
       push(series.disconnects[reason], sample.disconnects[reason]);
     for (const status of Object.keys(sample.totals.rejected).sort()) {
@@ -166,7 +180,7 @@
       if (n > 0 && i > latenessWorst) latenessWorst = i;
     });
 
-    charts.open.setData([series.t, series.open]);
+    charts.open.setData([series.t, series.open, series.waiting]);
     charts.disconnects.setData([series.t, ...shape.reasons.map((r) => series.disconnects[r])]);
     charts.rtt.setData([series.t, series.rttMean, series.rttMax]);
     charts.rejected.setData([series.t, ...statuses.map((s) => series.rejected[s])]);
@@ -174,6 +188,10 @@
 
     const totals = sample.totals;
     $("open").textContent = String(sample.open);
+    $("sessions-waiting").textContent = String(sample.sessions.waiting);
+    $("sessions-resumed").textContent = String(sample.sessions.resumed);
+    $("sessions-ended").textContent = String(sample.sessions.ended);
+    $("sessions-evicted").textContent = String(sample.sessions.evicted);
     $("total-timeout").textContent = String(totals.disconnects.timeout);
     $("total-disconnects").textContent = String(
       Object.values(totals.disconnects).reduce((a, b) => a + b, 0),

@@ -23,6 +23,18 @@ export interface Sample {
   readonly lateness: readonly number[];
   /** RTT the application reported in the interval (ms), or null without any. */
   readonly rtt: { count: number; mean: number; max: number } | null;
+  /**
+   * Resumable sessions now (`live`: on an open connection; `waiting`: for
+   * their client, in their window) and since start (`resumed`, `ended`,
+   * `evicted`); all zero with resumption off.
+   */
+  readonly sessions: {
+    readonly live: number;
+    readonly waiting: number;
+    readonly resumed: number;
+    readonly ended: number;
+    readonly evicted: number;
+  };
   /** Totals since the server started (for the figures beside the charts). */
   readonly totals: {
     readonly disconnects: Readonly<Record<DisconnectReason, number>>;
@@ -141,6 +153,13 @@ export class LiveSampler {
       t: now,
       open: stats.open,
       disconnects,
+      sessions: {
+        live: stats.sessions.live,
+        waiting: stats.sessions.detached,
+        resumed: stats.sessions.resumed,
+        ended: stats.sessions.ended,
+        evicted: stats.sessions.evicted,
+      },
       rejected,
       lateness: advance ? this.#lateness : new Array(boundaries.length + 1).fill(0),
       rtt:

@@ -3,7 +3,7 @@
 // figures, and the server-side paged table.
 import type { Server } from "node:http";
 import { DisconnectReason } from "@heartline/protocol";
-import { createServerCore, type ServerCore } from "@heartline/server";
+import { createServerCore, type ResumeOptions, type ServerCore } from "@heartline/server";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDashboard, type DashboardOptions, dashboardDefaults } from "../src/index.js";
 import type { Sample, SampleShape } from "../src/sampler.js";
@@ -18,9 +18,13 @@ afterEach(async () => {
 
 const TIMEOUT = 2000;
 
-async function setup(options: Partial<DashboardOptions> = {}) {
+async function setup(options: Partial<DashboardOptions> = {}, resume?: ResumeOptions) {
   const server = fakeClock();
-  const core: ServerCore = createServerCore({ clock: server.clock, intervalMs: TIMEOUT / 2 });
+  const core: ServerCore = createServerCore({
+    clock: server.clock,
+    intervalMs: TIMEOUT / 2,
+    ...(resume === undefined ? {} : { resume }),
+  });
   // The dashboard samples on a clock of its own, so its timers can be counted apart.
   const viewer = fakeClock();
   const dashboard = createDashboard({
@@ -31,8 +35,12 @@ async function setup(options: Partial<DashboardOptions> = {}) {
   });
   const { http, base } = await listen(dashboard.handle);
   servers.push(http);
-  const open = (address = "10.0.0.1") =>
-    core.accept(new FakeServerTransport(), { remoteAddress: address, auth: undefined });
+  const open = (address = "10.0.0.1", offer?: { token?: string }) =>
+    core.accept(new FakeServerTransport(), {
+      remoteAddress: address,
+      auth: undefined,
+      ...(offer === undefined ? {} : { resume: { token: offer.token } }),
+    });
   const stream = async () => {
     const s = await openStream(`${base}/dashboard/events`);
     streams.push(s);
@@ -105,6 +113,10 @@ describe("dashboard: routes", () => {
       "chart-rtt",
       "chart-rejected",
       "connections",
+      "sessions-waiting",
+      "sessions-resumed",
+      "sessions-ended",
+      "sessions-evicted",
     ]) {
       expect(html).toContain(`id="${id}"`);
     }
@@ -229,5 +241,23 @@ describe("dashboard: the connections table", () => {
     server.fc.tick(1500);
     const body = await (await fetch(`${base}/connections`)).json();
     expect(body.rows[0]).toMatchObject({ connectedForMs: 5500, lastHeardAgoMs: 1500 });
+  });
+
+  it("shows resumable sessions: waiting for their client, resumes, ends and evictions", async () => {
+    const { stream, open, server, viewer } = await setup({}, { maxWaitingPerAddress: 1 });
+    const s = await stream();
+    await s.next(); // shape
+    const first = (await s.next()).data as Sample;
+    expect(first.sessions).toEqual({ live: 0, waiting: 0, resumed: 0, ended: 0, evicted: 0 });
+    // Two sessions from one address drop: the first gives way to the second (one may wait).
+    open("10.0.0.9", {}).closed(1006, false);
+    open("10.0.0.9", {}).closed(1006, false);
+    open("10.0.0.1", {});
+    viewer.tick(1000);
+    const sample = (await s.next()).data as Sample;
+    expect(sample.sessions).toEqual({ live: 1, waiting: 1, resumed: 0, ended: 1, evicted: 1 });
+    server.tick(TIMEOUT); // the live one times out: it waits too
+    viewer.tick(1000);
+    expect(((await s.next()).data as Sample).sessions).toMatchObject({ live: 0, waiting: 2 });
   });
 });

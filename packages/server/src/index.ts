@@ -7,6 +7,7 @@ export {
   type AdmissionOptions,
   type AdmissionRequest,
   type AuthenticateContext,
+  type AuthenticateResult,
   type Connection,
   type ConnectionInfo,
   createServerCore,

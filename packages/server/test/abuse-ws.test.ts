@@ -118,12 +118,13 @@ describe("authenticate's signal over a real socket", () => {
 
 describe("bytes that arrive while authenticate runs", () => {
   it("are kept and read after the upgrade: a ping sent early is answered after the welcome", async () => {
-    let pass: (auth: undefined) => void = () => {};
+    // A value accepts (undefined would refuse: issue 21 point 4).
+    let pass: (auth: { user: string }) => void = () => {};
     let called = false;
     const { port } = await start({
       authenticate: () => {
         called = true;
-        return new Promise<undefined>((resolve) => {
+        return new Promise<{ user: string }>((resolve) => {
           pass = resolve;
         });
       },
@@ -135,7 +136,7 @@ describe("bytes that arrive while authenticate runs", () => {
     await until(() => called, "authenticate to be called");
     socket.write(frame(0x1, Buffer.from('{"type":"ping","seq":7}')));
     await settle();
-    pass(undefined);
+    pass({ user: "ada" });
     await until(() => Buffer.concat(received).includes('{"type":"pong","seq":7}'), "the pong");
     const text = Buffer.concat(received).toString();
     expect(text.indexOf('"welcome"')).toBeLessThan(text.indexOf('"pong"'));

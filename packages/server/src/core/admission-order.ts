@@ -23,6 +23,7 @@ export type {
   AdmissionOptions,
   AdmissionRequest,
   AuthenticateContext,
+  AuthenticateResult,
   Refusal,
   UpgradeHeaders,
   UpgradeRequest,
@@ -275,10 +276,15 @@ function boundedAuthenticate<TAuth, TRequest>(
           );
         }, timeoutMs);
       }
-      const settle = (result: TAuth | false): void => {
+      const settle = (result: TAuth | false | null | undefined): void => {
         if (finished) return;
-        if (result !== false) pending.auth = result;
-        finish(result === false ? UNAUTHORIZED : undefined);
+        // Only a value accepts: `undefined` is what a hook that forgot to answer returns.
+        if (result === false || result === null || result === undefined) {
+          finish(UNAUTHORIZED);
+          return;
+        }
+        pending.auth = result;
+        finish(undefined);
       };
       const threw = (cause: unknown): void => {
         if (finished) return;

@@ -3,6 +3,7 @@ export type {
   AdmissionOptions,
   AdmissionRequest,
   AuthenticateContext,
+  AuthenticateResult,
   Refusal,
   UpgradeHeaders,
   UpgradeRequest,

@@ -37,3 +37,20 @@ export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = u
 
 /** The name of a server event, as `on(event, listener)` takes it. */
 export type ServerEventName = keyof ServerListeners;
+
+/** Every server event (a record, so an event added to `ServerListeners` must be added here too: it does not compile otherwise). */
+const EVENTS: Readonly<Record<ServerEventName, true>> = {
+  connection: true,
+  message: true,
+  disconnect: true,
+  resumed: true,
+  resume: true,
+  sessionEnd: true,
+  error: true,
+  upgradeRejected: true,
+};
+
+/** Every server event's name, for checking the `on` option at creation. */
+export const SERVER_EVENTS: readonly ServerEventName[] = Object.freeze(
+  Object.keys(EVENTS) as ServerEventName[],
+);

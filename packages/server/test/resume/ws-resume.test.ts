@@ -70,6 +70,7 @@ describe("resume over ws", () => {
     expect(Object.keys(c.ofType("welcome")[0]!).sort()).toEqual([
       "heartbeat",
       "protocol",
+      "rate",
       "sessionId",
       "type",
     ]);
