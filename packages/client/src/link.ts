@@ -16,6 +16,7 @@ import { decodeServerFrame } from "./decode-server-frame.js";
 import { ClientErrorCode } from "./errors.js";
 import { type Figures, recordRtt } from "./figures.js";
 import { Inbound, type Session } from "./session.js";
+import type { ClientDisconnectReason } from "./types.js";
 import { OPEN, type WebSocketLike } from "./websocket.js";
 
 /** Unanswered pings remembered for RTT; a server that never pongs must not grow this. */
@@ -27,13 +28,31 @@ const noop = (): void => {};
 
 /** How a link ended, for the session to report and decide on a retry. */
 export interface LinkEnd {
-  reason: DisconnectReason;
+  reason: ClientDisconnectReason;
   /** The close code, when there was one. */
   code: number | undefined;
   /** The window from the server's `goodbye` on this link, if it sent one. */
   goodbye: ReconnectWindow | undefined;
   /** For the link's own silence verdict: from the last frame heard to the verdict. */
   detectedAfterMs?: number;
+  /** The HTTP status of a refused upgrade, where the runtime shows it (Node's `ws`; never a browser). */
+  status?: number;
+  /** The refusal's `Retry-After`, in ms. */
+  retryAfterMs?: number;
+  /** Never worth a retry (an attempt that could not open and would fail the same way). */
+  final?: boolean;
+}
+
+/** `ws`'s event for a refused upgrade (a browser has none: it sees 1006). */
+interface RefusalSource {
+  on?(
+    event: "unexpected-response",
+    listener: (
+      request: unknown,
+      response: { statusCode?: number; headers: Record<string, unknown> },
+    ) => void,
+  ): void;
+  terminate?(): void;
 }
 
 /** What a link needs from the client that made it. */
@@ -99,12 +118,37 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
   socket.onmessage = (event) => {
     if (!ended) onFrame(event.data);
   };
+  /** The refused upgrade's status and Retry-After, when `ws` showed them. */
+  let refusal: { status: number; retryAfterMs?: number } | undefined;
+  const source = socket as RefusalSource;
+  if (typeof source.on === "function") {
+    // Listening makes `ws` leave the aborting to us (terminate: error, then close 1006).
+    source.on("unexpected-response", (_request, response) => {
+      const seconds = Number(response.headers["retry-after"]);
+      refusal = { status: response.statusCode ?? 0 };
+      if (seconds >= 0) refusal.retryAfterMs = seconds * 1000;
+      source.terminate?.();
+    });
+  }
   socket.onerror = (event) => {
-    if (!ended) host.reportError(ClientErrorCode.SocketError, "WebSocket error", { cause: event });
+    // A refusal is reported as one, by the disconnect, not as a socket error.
+    if (!ended && !refusal) {
+      host.reportError(ClientErrorCode.SocketError, "WebSocket error", { cause: event });
+    }
   };
   socket.onclose = (event) => {
     const code: number = event.code ?? CloseCode.Abnormal;
-    endAttempt(disconnectReasonFor(code), code);
+    if (refusal) {
+      const { status, retryAfterMs } = refusal;
+      endAttempt(
+        status === 401 ? DisconnectReason.Unauthorized : "refused",
+        undefined,
+        undefined,
+        undefined,
+        status,
+        retryAfterMs,
+      );
+    } else endAttempt(disconnectReasonFor(code), code);
   };
   if (Number.isFinite(connectTimeoutMs)) {
     connectTimer = clock.setTimeout(() => {
@@ -120,10 +164,12 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
    * ones ending it (`closeWith`, hard: the peer may be dead), report once.
    */
   function endAttempt(
-    reason: DisconnectReason,
+    reason: ClientDisconnectReason,
     code: number | undefined,
     closeWith?: number,
     detectedAfterMs?: number,
+    status?: number,
+    retryAfterMs?: number,
   ) {
     if (ended) return;
     ended = true;
@@ -135,6 +181,8 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     if (closeWith !== undefined) closeSocket(closeWith, undefined, true);
     const end: LinkEnd = { reason, code, goodbye };
     if (detectedAfterMs !== undefined) end.detectedAfterMs = detectedAfterMs;
+    if (status !== undefined) end.status = status;
+    if (retryAfterMs !== undefined) end.retryAfterMs = retryAfterMs;
     host.ended(end);
   }
 

@@ -10,12 +10,26 @@ import type { HeartlineClientError } from "./errors.js";
  */
 export type ClientState = "connecting" | "open" | "reconnecting" | "closed";
 
+/**
+ * Why a connection or attempt ended: the contract's reasons, plus two only a
+ * client has:
+ * - `refused`: the server answered the upgrade with an HTTP status (in
+ *   `status`), where the runtime shows it (Node's `ws`; a browser never
+ *   does: it sees 1006, `connection_lost`). A 401 is `unauthorized`.
+ * - `open_failed`: the attempt never reached the network: `url` or
+ *   `credentials` threw or rejected, the credentials have characters a
+ *   subprotocol cannot carry, or `new WebSocket` threw (`error` says which).
+ */
+export type ClientDisconnectReason = DisconnectReason | "refused" | "open_failed";
+
 /** The `disconnect` event's payload: once for every connection or attempt that ends. */
 export interface DisconnectEvent {
   /** Why the connection (or connection attempt) ended; see the README table. */
-  reason: DisconnectReason;
+  reason: ClientDisconnectReason;
   /** The close code, when there was one (the server's, or the one the client closed with). */
   code?: number;
+  /** The HTTP status of a refused upgrade (`refused`, `unauthorized`), where the runtime shows it. */
+  status?: number;
   /** Whether another attempt is scheduled (false after `close()`, a final close code or `maxAttempts`). */
   willReconnect: boolean;
   /**
@@ -69,7 +83,16 @@ export interface ClientEvents<TServerData = unknown, TClientData = unknown> {
   /** The state changed; `previous` is the one it left. */
   state: { state: ClientState; previous: ClientState };
   /** `resumed`: this connection continues the previous one's session (a `resumed` event follows). */
-  open: { sessionId: string; heartbeat: HeartbeatTerms; resumed: boolean };
+  open: {
+    sessionId: string;
+    heartbeat: HeartbeatTerms;
+    resumed: boolean;
+    /**
+     * The server refused to resume (why, as `welcome.resumeFailed`): this is
+     * a new session, and the old one, with what it held, is gone.
+     */
+    resumeFailed?: ResumeFailure;
+  };
   /** This connection continued the previous one's session. */
   resumed: ResumedEvent;
   /** Accepted messages that cannot be delivered, with their data. */
@@ -144,7 +167,7 @@ export interface HeartbeatControl {
 export interface ClientSnapshot {
   readonly state: ClientState;
   /** Why the last connection (or attempt) ended; undefined while open and before the first end. */
-  readonly reason: DisconnectReason | undefined;
+  readonly reason: ClientDisconnectReason | undefined;
   /** The close code of that end, when there was one. */
   readonly code: number | undefined;
   /** Another attempt is coming (the last end's `willReconnect`); false while open. */

@@ -6,7 +6,7 @@
 // server acked. Without a refused resume, nothing may be reported at all.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { setup } from "./support/fakes.js";
+import { microtask, setup } from "./support/fakes.js";
 
 type Op =
   | { op: "send"; count: number }
@@ -31,6 +31,7 @@ async function run(ops: Op[], maxMessages: number) {
   const undelivered: unknown[] = [];
   t.client.on("undelivered", ({ messages }) => undelivered.push(...messages));
   t.client.connect();
+  await microtask();
   t.socket.welcomeResumable("t0");
   let next = 0;
   let tokens = 0;

@@ -15,6 +15,8 @@ export {
 } from "./close-codes.js";
 export {
   CloseCode,
+  CREDENTIALS_OFFER_PREFIX,
+  CREDENTIALS_PATTERN,
   DisconnectReason,
   ErrorCode,
   MAX_RESUME_TOKEN_LENGTH,
@@ -40,6 +42,7 @@ export * from "./schemas.js";
 export { SilenceTimer } from "./silence-timer.js";
 export type { StandardSchemaV1 } from "./standard-schema.js";
 export {
+  isCredentials,
   isResumeToken,
   parseSubprotocolOffer,
   type SubprotocolOffer,

@@ -7,6 +7,7 @@ export type {
   UpgradeRequest,
 } from "./admission.js";
 export type { Connection, DisconnectInfo } from "./connection-api.js";
+export { credentialsOf } from "./credentials.js";
 export { HeartlineError, ServerErrorCode } from "./errors.js";
 export type { ServerEventName, ServerListeners } from "./listeners.js";
 export {
