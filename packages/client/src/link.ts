@@ -1,13 +1,15 @@
 import {
+  ACK_EVERY_MESSAGES,
   type Clock,
   CloseCode,
-  DecodeErrorCode,
   DisconnectReason,
   disconnectReasonFor,
+  encodeAckFrame,
   encodeClientMessage,
   type HeartbeatTerms,
   MAX_SEQ,
   type ReconnectWindow,
+  SeqVerdict,
   SilenceTimer,
   type TimerHandle,
   type WelcomeMessage,
@@ -15,14 +17,12 @@ import {
 import { decodeServerFrame } from "./decode-server-frame.js";
 import { ClientErrorCode } from "./errors.js";
 import { type Figures, recordRtt } from "./figures.js";
-import { Inbound, type Session } from "./session.js";
+import type { Session } from "./session.js";
 import type { ClientDisconnectReason } from "./types.js";
 import { OPEN, type WebSocketLike } from "./websocket.js";
 
 /** Unanswered pings remembered for RTT; a server that never pongs must not grow this. */
 const MAX_PENDING_PINGS = 32;
-/** The contract: ack at once when this many received messages are unacknowledged. */
-const ACK_EVERY = 32;
 
 const noop = (): void => {};
 
@@ -229,7 +229,7 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
   /** Acknowledges what arrived since the last ack (nothing when there is nothing new). */
   function sendAck(): void {
     const seq = session.resumable ? session.ackDue() : undefined;
-    if (seq !== undefined) socket.send(encodeClientMessage({ type: "ack", seq }));
+    if (seq !== undefined) socket.send(encodeAckFrame(seq));
   }
 
   function ping(): void {
@@ -261,7 +261,9 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     const decoded = decodeServerFrame(raw);
     if (!decoded.ok) {
       // The contract: a client ignores types it does not know (forward compatibility).
-      if (decoded.error.code !== DecodeErrorCode.UnknownType) {
+      // The code as a literal (type-checked against DecodeErrorCode), as the
+      // client's decoder writes them: the table would cost bundle bytes.
+      if (decoded.error.code !== "unknown_type") {
         host.reportError(ClientErrorCode.InvalidMessage, decoded.error.message, {
           cause: decoded.error,
         });
@@ -318,7 +320,7 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
       return;
     }
     const fit = session.receive(seq);
-    if (fit === Inbound.Gap) {
+    if (fit === SeqVerdict.Gap) {
       // Something between the last delivered message and this one is missing:
       // drop the connection and resume, the server replays from the last ack.
       host.reportError(
@@ -328,10 +330,10 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
       endAttempt(DisconnectReason.ProtocolError, undefined, CloseCode.BadMessage);
       return;
     }
-    if (fit === Inbound.Deliver) host.message(data);
+    if (fit === SeqVerdict.Deliver) host.message(data);
     // A listener may have closed the client meanwhile.
     if (ended) return;
-    if (session.unackedIn >= ACK_EVERY) sendAck();
+    if (session.unackedIn >= ACK_EVERY_MESSAGES) sendAck();
     // Paused: no ping timer runs, so one beat carries the ack (one timer per interval at most).
     else if (pingTimer === undefined) armPing(terms!.intervalMs);
   }

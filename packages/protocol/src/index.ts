@@ -1,3 +1,4 @@
+export { ACK_EVERY_MESSAGES } from "./ack-cadence.js";
 export {
   type ClientDataOf,
   defineProtocol,
@@ -36,9 +37,15 @@ export {
   decodeClientFrame,
   decodeServerFrame,
 } from "./decode.js";
-export { encodeClientMessage, encodeServerMessage } from "./encode.js";
+export {
+  encodeAckFrame,
+  encodeClientMessage,
+  encodeMessageFrame,
+  encodeServerMessage,
+} from "./encode.js";
 export { LISTENER_THREW, listenerThrew, rethrowLater } from "./listeners.js";
 export * from "./schemas.js";
+export { SeqVerdict, seqVerdict } from "./seq-verdict.js";
 export { SilenceTimer } from "./silence-timer.js";
 export type { StandardSchemaV1 } from "./standard-schema.js";
 export {

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { CloseCode, DisconnectReason } from "@heartline/protocol";
 import { WebSocketServer } from "ws";
-import { pathOf, selectSubprotocol } from "../core/admission.js";
+import { pathOf, selectSubprotocol } from "../core/admission-order.js";
 import { HeartlineError, ServerErrorCode } from "../core/errors.js";
 import { type ServerCoreOptions, serverDefaults } from "../core/options.js";
 import { createServerCore, type ServerCore } from "../core/server-core.js";
@@ -126,7 +126,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     closeTimeout: closeTimeoutMs,
     // Admission refused every other offer already (400); this only picks the answer.
     handleProtocols: (offered: Set<string>) => selectSubprotocol(offered) || false,
-    // Pings are answered in ws-listeners.ts, so a ping flood ends with a close frame (1008), not a cut socket.
+    // Pings are answered in control-pings.ts, so a ping flood ends with a close frame (1008), not a cut socket.
     autoPong: false,
   } as ConstructorParameters<typeof WebSocketServer>[0]);
 
