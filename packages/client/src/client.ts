@@ -22,6 +22,7 @@ import type {
   HeartlineClient,
   UndeliveredEvent,
 } from "./types.js";
+import { validateClientOptions } from "./validate-options.js";
 import type { WebSocketConstructor, WebSocketLike } from "./websocket.js";
 
 const noop = (): void => {};
@@ -37,6 +38,7 @@ const noop = (): void => {};
 export function createClient<TClientData = unknown, TServerData = unknown>(
   options: ClientOptions<TClientData, TServerData>,
 ): HeartlineClient<TClientData, TServerData> {
+  validateClientOptions(options);
   const clock = options.clock ?? systemClock;
   const WebSocketImpl = options.WebSocket ?? (DefaultWebSocket as unknown as WebSocketConstructor);
   const connectTimeoutMs = options.connectTimeoutMs ?? clientDefaults.connectTimeoutMs;
@@ -114,8 +116,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       const previous = state;
       state = "open";
       const replay = isResume ? session.replay() : [];
-      for (const text of replay) link!.write(text);
-      for (const item of session.takeQueued()) link!.write(session.stamp(item));
+      link!.flushAfterWelcome(replay);
       events.emit("state", { state: "open", previous });
       if (badAck) {
         reportError(
@@ -151,6 +152,13 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       // A resume's gap counts from the end of the last open connection, not of a failed attempt.
       if (state === "open") endedAt = clock.now();
       reconnect.closed();
+      // 4429 is a deliberate end on the server (PROTOCOL.md, "The window"):
+      // the session is gone, so no resume, and what it never acknowledged
+      // will not be delivered (reported after the disconnect). Queued
+      // messages were never sent: they wait for the next session.
+      const rateLimited = code === CloseCode.RateLimited;
+      const lost = rateLimited ? (session.restart(false) as TClientData[]) : [];
+      if (rateLimited) session.token = undefined;
       const delayMs =
         reason === DisconnectReason.ClientClosed ? undefined : reconnect.delayAfter(code, goodbye);
       const willReconnect = delayMs !== undefined;
@@ -160,13 +168,17 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
           ? { reason, willReconnect, willResume }
           : { reason, code, willReconnect, willResume };
       if (detectedAfterMs !== undefined) event.detectedAfterMs = detectedAfterMs;
-      if (delayMs === undefined) {
+      const disconnected = (): void => {
         events.emit("disconnect", event);
+        reportUndelivered({ reason: DisconnectReason.RateLimited, messages: lost });
+      };
+      if (delayMs === undefined) {
+        disconnected();
         stopForGood();
         return;
       }
       event.delayMs = delayMs;
-      events.emit("disconnect", event);
+      disconnected();
       // A disconnect or state listener may close() the client: then no retry.
       if (state === "closed") return;
       reconnect.schedule(delayMs);
@@ -301,12 +313,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
         });
         return false;
       };
-      if (link?.ready()) {
-        // On a resumable session a sent message stays held until acked.
-        if (session.resumable && session.full) return overflow();
-        link.write(session.stamp(item));
-        return true;
-      }
+      if (link?.ready()) return link.send(item) || overflow();
       // The link may just have found the connection dead, with no reconnect.
       if ((state as ClientState) === "closed") {
         reportError(ClientErrorCode.NotConnected, "the connection ended and will not reconnect", {
