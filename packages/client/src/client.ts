@@ -1,6 +1,7 @@
 import {
   CloseCode,
   DisconnectReason,
+  type ResumeFailure,
   subprotocolOffers,
   systemClock,
   validateData,
@@ -15,8 +16,10 @@ import { type ClientOptions, clientDefaults } from "./options.js";
 import { type PageEvent, watchPage } from "./page-life.js";
 import { createReconnectTimer } from "./reconnect-timer.js";
 import { createSession } from "./session.js";
+import { createSnapshot } from "./snapshot.js";
 import type {
   ClientEvents,
+  ClientSnapshot,
   ClientState,
   DisconnectEvent,
   HeartlineClient,
@@ -46,7 +49,14 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
   const defaults = clientDefaults.reconnect;
 
   const resume = options.resume ?? clientDefaults.resume;
-  const events = createEmitter<ClientEvents<TServerData, TClientData>>();
+  // `snapshot`: the internal event behind `subscribe()`, so its listeners
+  // share the emitter's policy for a listener that throws.
+  const events = createEmitter<ClientEvents<TServerData, TClientData> & { snapshot: undefined }>();
+  /** Emits, then tells subscribers if the snapshot changed with it. */
+  const emit: typeof events.emit = (event, payload) => {
+    events.emit(event, payload);
+    snapshot.changed();
+  };
   for (const [event, listener] of Object.entries(options.on ?? {})) {
     if (listener) events.on(event as keyof ClientEvents, listener as () => void);
   }
@@ -75,10 +85,32 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
   let stopWatchingPage = noop;
   /** When the last connection's end was reported: a resume's gap counts from there. */
   let endedAt = 0;
+  /** The last end, for the snapshot (cleared by a `welcome`). */
+  let lastEnd: DisconnectEvent | undefined;
+  let retryAt: number | undefined;
+  let resumedNow = false;
+  let resumeFailed: ResumeFailure | undefined;
+  const snapshot = createSnapshot(
+    (): ClientSnapshot => ({
+      state,
+      reason: lastEnd?.reason,
+      code: lastEnd?.code,
+      willReconnect: lastEnd?.willReconnect ?? false,
+      retryAt,
+      attempt: reconnect.attempt,
+      sessionId: session.sessionId,
+      resumed: resumedNow,
+      resumeFailed,
+      rtt: figures.rtt.smoothedMs === undefined ? undefined : Math.round(figures.rtt.smoothedMs),
+      queued: session.queued,
+      unacked: session.unacked,
+    }),
+    () => events.emit("snapshot", undefined),
+  );
 
   /** Reports messages that will never be delivered (none: nothing to report). */
   function reportUndelivered(event: UndeliveredEvent<TClientData>): void {
-    if (event.messages.length > 0) events.emit("undelivered", event);
+    if (event.messages.length > 0) emit("undelivered", event);
   }
 
   /** Emits an `error` event; changes nothing else. */
@@ -86,12 +118,12 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     code: string,
     message: string,
     extra?: { data?: unknown; cause?: unknown },
-  ) => events.emit("error", new HeartlineClientError(code, message, extra));
+  ) => emit("error", new HeartlineClientError(code, message, extra));
 
   function setState(next: ClientState): void {
     const previous = state;
     state = next;
-    if (previous !== next) events.emit("state", { state: next, previous });
+    if (previous !== next) emit("state", { state: next, previous });
   }
 
   const host: LinkHost = {
@@ -99,7 +131,9 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     figures,
     session,
     reportError,
-    welcomed({ sessionId, heartbeat, resume: offered, resumed, resumeFailed }) {
+    changed: () => snapshot.changed(),
+    welcomed(welcome) {
+      const { sessionId, heartbeat, resume: offered, resumed } = welcome;
       // Resume terms count only when we asked for them.
       const terms = resume ? offered : undefined;
       // A resume is ours only if we offered this session's token; anything
@@ -111,13 +145,16 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       session.sessionId = sessionId;
       session.terms = heartbeat;
       session.token = terms?.token;
+      lastEnd = undefined;
+      resumedNow = isResume;
+      resumeFailed = isResume ? undefined : welcome.resumeFailed;
       reconnect.opened();
       // The replay, then the outbox, go out before any listener can send a newer one.
       const previous = state;
       state = "open";
       const replay = isResume ? session.replay() : [];
       link!.flushAfterWelcome(replay);
-      events.emit("state", { state: "open", previous });
+      emit("state", { state: "open", previous });
       if (badAck) {
         reportError(
           ClientErrorCode.InvalidMessage,
@@ -130,9 +167,9 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       reportUndelivered(event);
       // Any listener so far may have closed the client.
       if (state !== "open") return;
-      events.emit("open", { sessionId, heartbeat, resumed: isResume });
+      emit("open", { sessionId, heartbeat, resumed: isResume });
       if (isResume && state === "open") {
-        events.emit("resumed", {
+        emit("resumed", {
           sessionId,
           gapMs: clock.now() - endedAt,
           replayed: replay.length,
@@ -141,11 +178,11 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     },
     message(data) {
       const result = validateData(options.protocol?.server, data);
-      if (result.ok) events.emit("message", result.value as TServerData);
+      if (result.ok) emit("message", result.value as TServerData);
       else reportError(ClientErrorCode.InvalidInbound, result.message, { data });
     },
     pong(seq, rttMs) {
-      events.emit("pong", { seq, rttMs });
+      emit("pong", { seq, rttMs });
     },
     ended({ reason, code, goodbye, detectedAfterMs }) {
       link = undefined;
@@ -168,8 +205,9 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
           ? { reason, willReconnect, willResume }
           : { reason, code, willReconnect, willResume };
       if (detectedAfterMs !== undefined) event.detectedAfterMs = detectedAfterMs;
+      lastEnd = event;
       const disconnected = (): void => {
-        events.emit("disconnect", event);
+        emit("disconnect", event);
         reportUndelivered({ reason: DisconnectReason.RateLimited, messages: lost });
       };
       if (delayMs === undefined) {
@@ -182,13 +220,16 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       // A disconnect or state listener may close() the client: then no retry.
       if (state === "closed") return;
       reconnect.schedule(delayMs);
+      retryAt = clock.now() + delayMs;
       setState("reconnecting");
-      if (reconnect.pending) events.emit("reconnecting", { attempt: reconnect.attempt, delayMs });
+      if (reconnect.pending) emit("reconnecting", { attempt: reconnect.attempt, delayMs });
     },
   };
 
   /** Opens the socket of one connection attempt. */
   function startAttempt(): void {
+    retryAt = undefined;
+    snapshot.changed();
     let socket: WebSocketLike;
     try {
       socket = new WebSocketImpl(options.url, subprotocolOffers(resume, session.token));
@@ -210,6 +251,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
    */
   function stopForGood(): void {
     reconnect.cancel();
+    retryAt = undefined;
     stopWatchingPage();
     stopWatchingPage = noop;
     setState("closed");
@@ -222,6 +264,56 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     reportUndelivered({ reason: "closed", messages: session.restart(false) as TClientData[] });
   }
 
+  /** `send` before the snapshot update. */
+  function send(data: TClientData): boolean {
+    if (state === "closed") {
+      reportError(ClientErrorCode.NotConnected, "the client is closed; call connect() first", {
+        data,
+      });
+      return false;
+    }
+    const checked =
+      data === undefined
+        ? ({ ok: false, message: "data is required" } as const)
+        : validateData(options.protocol?.client, data);
+    let json: string | undefined;
+    try {
+      if (checked.ok) json = JSON.stringify(checked.value);
+    } catch (cause) {
+      reportError(ClientErrorCode.InvalidOutbound, `data is not JSON: ${String(cause)}`, {
+        data,
+        cause,
+      });
+      return false;
+    }
+    if (json === undefined) {
+      reportError(
+        ClientErrorCode.InvalidOutbound,
+        checked.ok ? "data is not JSON" : checked.message,
+        {
+          data,
+        },
+      );
+      return false;
+    }
+    const item = { data, json };
+    const overflow = () => {
+      reportError(ClientErrorCode.OutboxOverflow, `outbox full (${maxQueued} messages)`, {
+        data,
+      });
+      return false;
+    };
+    if (link?.ready()) return link.send(item) || overflow();
+    // The link may just have found the connection dead, with no reconnect.
+    if ((state as ClientState) === "closed") {
+      reportError(ClientErrorCode.NotConnected, "the connection ended and will not reconnect", {
+        data,
+      });
+      return false;
+    }
+    return session.hold(item) || overflow();
+  }
+
   function onPageEvent(type: PageEvent): void {
     // The network is back: try now instead of waiting out the backoff.
     if (type === "online" && reconnect.pending) reconnect.fireNow();
@@ -232,6 +324,8 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     get state() {
       return state;
     },
+    getSnapshot: snapshot.get,
+    subscribe: (listener) => events.on("snapshot", listener),
     get sessionId() {
       return session.sessionId;
     },
@@ -276,52 +370,9 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       startAttempt();
     },
     send(data) {
-      if (state === "closed") {
-        reportError(ClientErrorCode.NotConnected, "the client is closed; call connect() first", {
-          data,
-        });
-        return false;
-      }
-      const checked =
-        data === undefined
-          ? ({ ok: false, message: "data is required" } as const)
-          : validateData(options.protocol?.client, data);
-      let json: string | undefined;
-      try {
-        if (checked.ok) json = JSON.stringify(checked.value);
-      } catch (cause) {
-        reportError(ClientErrorCode.InvalidOutbound, `data is not JSON: ${String(cause)}`, {
-          data,
-          cause,
-        });
-        return false;
-      }
-      if (json === undefined) {
-        reportError(
-          ClientErrorCode.InvalidOutbound,
-          checked.ok ? "data is not JSON" : checked.message,
-          {
-            data,
-          },
-        );
-        return false;
-      }
-      const item = { data, json };
-      const overflow = () => {
-        reportError(ClientErrorCode.OutboxOverflow, `outbox full (${maxQueued} messages)`, {
-          data,
-        });
-        return false;
-      };
-      if (link?.ready()) return link.send(item) || overflow();
-      // The link may just have found the connection dead, with no reconnect.
-      if ((state as ClientState) === "closed") {
-        reportError(ClientErrorCode.NotConnected, "the connection ended and will not reconnect", {
-          data,
-        });
-        return false;
-      }
-      return session.hold(item) || overflow();
+      const sent = send(data);
+      snapshot.changed();
+      return sent;
     },
     close(code = CloseCode.Normal, reason) {
       if (state === "closed") return;

@@ -5,6 +5,7 @@ export { type ClientOptions, clientDefaults, type ReconnectOptions } from "./opt
 export type { PageEvent } from "./page-life.js";
 export type {
   ClientEvents,
+  ClientSnapshot,
   ClientState,
   ClientStats,
   DisconnectEvent,

@@ -44,6 +44,8 @@ export interface LinkHost {
   /** The session's heartbeat switch (`paused`) and, on a resumable session, its seq counters. */
   readonly session: Session;
   reportError(code: string, message: string, extra?: { data?: unknown; cause?: unknown }): void;
+  /** Something the client's snapshot shows changed without an event (an ack). */
+  changed(): void;
   /** The server's `welcome`, once per link; the link's heartbeat is already running. */
   welcomed(welcome: WelcomeMessage): void;
   /** The `data` of a server `message` (in order, without duplicates), not yet validated. */
@@ -245,7 +247,14 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
         );
       }
     }
-    flushTimer = clock.setTimeout(flush, wait);
+    flushTimer = clock.setTimeout(flushHeld, wait);
+  }
+
+  /** The flush timer: what it sends changes the snapshot's queued/unacked, with no event. */
+  function flushHeld(): void {
+    flushTimer = undefined;
+    flush();
+    host.changed();
   }
 
   /** The owed ack should go now (a beat, 32 received, a pause), paced. */
@@ -315,6 +324,7 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
             `ack ${message.seq} for a message never sent`,
           );
         }
+        host.changed();
         return;
       case "error":
         host.reportError(message.code, message.message);

@@ -139,6 +139,37 @@ export interface HeartbeatControl {
   resume(): void;
 }
 
+/**
+ * Everything a UI renders about the connection, as one immutable object
+ * (`client.getSnapshot()`). A new object only when a field changed, so
+ * `snapshot === previous` means "nothing to render".
+ */
+export interface ClientSnapshot {
+  readonly state: ClientState;
+  /** Why the last connection (or attempt) ended; undefined while open and before the first end. */
+  readonly reason: DisconnectReason | undefined;
+  /** The close code of that end, when there was one. */
+  readonly code: number | undefined;
+  /** Another attempt is coming (the last end's `willReconnect`); false while open. */
+  readonly willReconnect: boolean;
+  /** Clock time (ms) of the next attempt while the backoff wait runs; undefined otherwise. */
+  readonly retryAt: number | undefined;
+  /** Reconnect attempts in the current streak (`stats.reconnectAttempt`). */
+  readonly attempt: number;
+  /** The current (or last) session id. */
+  readonly sessionId: string | undefined;
+  /** The current (or last) connection continued the session before it. */
+  readonly resumed: boolean;
+  /** Why the last `welcome` refused to resume (the old session and what it held were lost); else undefined. */
+  readonly resumeFailed: ResumeFailure | undefined;
+  /** The smoothed round-trip time in whole ms; undefined before this connection's first pong. */
+  readonly rtt: number | undefined;
+  /** Messages waiting in the outbox (`stats.queued`). */
+  readonly queued: number;
+  /** Messages sent and not acknowledged yet (`stats.unacked`). */
+  readonly unacked: number;
+}
+
 /** What `createClient` returns. */
 export interface HeartlineClient<TClientData = unknown, TServerData = unknown> {
   /** The current state; see `ClientState`. */
@@ -161,6 +192,16 @@ export interface HeartlineClient<TClientData = unknown, TServerData = unknown> {
   send(data: TClientData): boolean;
   /** Closes for good (no reconnect); default code 1000. `connect()` may start again later. */
   close(code?: number, reason?: string): void;
+  /**
+   * The connection's status as one immutable object; the same object until
+   * something in it changes. For React: `useSyncExternalStore(client.subscribe, client.getSnapshot)`.
+   */
+  getSnapshot(): ClientSnapshot;
+  /**
+   * Calls `listener` (no arguments) whenever `getSnapshot()` would return a
+   * new object; returns the function that stops it.
+   */
+  subscribe(listener: () => void): () => void;
   /** Adds a listener; returns the function that removes it. */
   on<K extends keyof ClientEvents<TServerData, TClientData>>(
     event: K,
