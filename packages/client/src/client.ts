@@ -26,6 +26,7 @@ import type {
   HeartlineClient,
   UndeliveredEvent,
 } from "./types.js";
+import { validateClientOptions } from "./validate-options.js";
 import type { WebSocketConstructor, WebSocketLike } from "./websocket.js";
 
 const noop = (): void => {};
@@ -44,6 +45,7 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
 export function createClient<TClientData = unknown, TServerData = unknown>(
   options: ClientOptions<TClientData, TServerData>,
 ): HeartlineClient<TClientData, TServerData> {
+  validateClientOptions(options);
   const clock = options.clock ?? systemClock;
   const WebSocketImpl = options.WebSocket ?? (DefaultWebSocket as unknown as WebSocketConstructor);
   const connectTimeoutMs = options.connectTimeoutMs ?? clientDefaults.connectTimeoutMs;
@@ -164,8 +166,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       const previous = state;
       state = "open";
       const replay = isResume ? session.replay() : [];
-      for (const text of replay) link!.write(text);
-      for (const item of session.takeQueued()) link!.write(session.stamp(item));
+      link!.flushAfterWelcome(replay);
       emit("state", { state: "open", previous });
       if (badAck) {
         reportError(
@@ -206,6 +207,13 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       // last frame it heard), not from a late verdict after a frozen tab.
       if (state === "open") endedAt = figures.lastHeardAt ?? clock.now();
       reconnect.closed();
+      // 4429 is a deliberate end on the server (PROTOCOL.md, "The window"):
+      // the session is gone, so no resume, and what it never acknowledged
+      // will not be delivered (reported after the disconnect). Queued
+      // messages were never sent: they wait for the next session.
+      const rateLimited = code === CloseCode.RateLimited;
+      const lost = rateLimited ? (session.restart(false) as TClientData[]) : [];
+      if (rateLimited) session.token = undefined;
       const delay = reconnect.delayAfter(worthRetry(end), end.goodbye, end.retryAfterMs);
       const delayMs = delay === undefined ? undefined : Math.round(delay);
       const willReconnect = delayMs !== undefined;
@@ -217,13 +225,17 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       if (status !== undefined) event.status = status;
       if (detectedAfterMs !== undefined) event.detectedAfterMs = detectedAfterMs;
       lastEnd = event;
-      if (delayMs === undefined) {
+      const disconnected = (): void => {
         emit("disconnect", event);
+        reportUndelivered({ reason: DisconnectReason.RateLimited, messages: lost });
+      };
+      if (delayMs === undefined) {
+        disconnected();
         stopForGood();
         return;
       }
       event.delayMs = delayMs;
-      emit("disconnect", event);
+      disconnected();
       // A disconnect or state listener may close() the client: then no retry.
       if (state === "closed") return;
       reconnect.schedule(delayMs);
@@ -372,12 +384,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       });
       return false;
     };
-    if (link?.ready()) {
-      // On a resumable session a sent message stays held until acked.
-      if (session.resumable && session.full) return overflow();
-      link.write(session.stamp(item));
-      return true;
-    }
+    if (link?.ready()) return link.send(item) || overflow();
     // The link may just have found the connection dead, with no reconnect.
     if ((state as ClientState) === "closed") {
       reportError(ClientErrorCode.NotConnected, "the connection ended and will not reconnect", {

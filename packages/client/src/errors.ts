@@ -24,6 +24,8 @@ export const ClientErrorCode = {
   OpenFailed: "open_failed",
   /** The WebSocket reported an error (a close event follows). */
   SocketError: "socket_error",
+  /** `createClient` was given an option it cannot use; thrown at once, the message names the option. */
+  InvalidOption: "invalid_option",
   /** An application listener threw; the error is in `cause` (see "A listener that throws"). */
   ListenerThrew: LISTENER_THREW,
 } as const;

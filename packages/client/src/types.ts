@@ -68,12 +68,15 @@ export interface ResumedEvent {
  * - `closed`: the client closed (by `close()`, or for good after a
  *   disconnect) holding them unacknowledged. They may have arrived: only
  *   the server's ack would have said so.
+ * - `rate_limited`: the server closed the connection with 4429, which ends
+ *   the session (a deliberate end): these were sent and never acknowledged.
+ *   The client then starts a new session after its backoff.
  * - `overflow`: not emitted by this client: when its buffer is full, `send`
  *   refuses the new message (returns false, `error` outbox_overflow with the
  *   data) rather than drop an accepted one.
  */
 export interface UndeliveredEvent<TClientData = unknown> {
-  reason: "resume_failed" | "overflow" | "closed";
+  reason: "resume_failed" | "overflow" | "closed" | "rate_limited";
   resumeFailed?: ResumeFailure;
   messages: TClientData[];
 }

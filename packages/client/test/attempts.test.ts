@@ -90,8 +90,17 @@ describe("credentials", () => {
     ]);
   });
 
-  it("refuses credentials a subprotocol cannot carry before new WebSocket, with an error that says so and a disconnect", async () => {
-    const t = setup({ credentials: "a+b/c==" });
+  it("refuses a fixed string a subprotocol cannot carry at createClient (invalid_option)", () => {
+    expect(() => setup({ credentials: "a+b/c==" })).toThrow(
+      expect.objectContaining({
+        code: "invalid_option",
+        message: expect.stringMatching(/^credentials must be .*base64url/),
+      }),
+    );
+  });
+
+  it("refuses a function's credentials a subprotocol cannot carry before new WebSocket, with an error that says so and a disconnect", async () => {
+    const t = setup({ credentials: () => "a+b/c==" });
     t.client.connect();
     await microtask();
     expect(t.sockets).toHaveLength(0);

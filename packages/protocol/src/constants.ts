@@ -26,6 +26,10 @@ export const CREDENTIALS_OFFER_PREFIX = "heartline.auth.";
  */
 export const CREDENTIALS_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
+/** `CREDENTIALS_PATTERN` in words, for error messages. */
+export const CREDENTIALS_CHARS =
+  "1 or more of A-Z a-z 0-9 ! # $ % & ' * + - . ^ _ ` | ~ (base64url, not base64)";
+
 /** The longest resume token: 200 characters, so the offer stays a short header value. */
 export const MAX_RESUME_TOKEN_LENGTH = 200;
 

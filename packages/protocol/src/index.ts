@@ -16,6 +16,7 @@ export {
 } from "./close-codes.js";
 export {
   CloseCode,
+  CREDENTIALS_CHARS,
   CREDENTIALS_OFFER_PREFIX,
   CREDENTIALS_PATTERN,
   DisconnectReason,

@@ -1,4 +1,5 @@
 import {
+  CREDENTIALS_CHARS,
   CREDENTIALS_OFFER_PREFIX,
   CREDENTIALS_PATTERN,
   RESUME_SUBPROTOCOL,
@@ -38,9 +39,7 @@ export function subprotocolOffers(resume: boolean, token?: string, credentials?:
   }
   if (credentials !== undefined) {
     if (!isCredentials(credentials)) {
-      throw new TypeError(
-        "credentials must be 1 or more of A-Z a-z 0-9 ! # $ % & ' * + - . ^ _ ` | ~ (base64url, not base64)",
-      );
+      throw new TypeError(`credentials must be ${CREDENTIALS_CHARS}`);
     }
     offers.push(CREDENTIALS_OFFER_PREFIX + credentials);
   }
