@@ -285,26 +285,24 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     snapshot.changed();
     if (waitingOnline) return;
     const { url, credentials } = options;
+    const failed = (cause: unknown): void => {
+      if (mine === turn)
+        openFailed(`cannot get url or credentials: ${String(cause)}`, cause, false);
+    };
     let target: unknown;
     let secret: unknown;
     try {
       target = typeof url === "function" ? url() : url;
       secret = typeof credentials === "function" ? credentials() : credentials;
     } catch (cause) {
-      openFailed(`url or credentials threw: ${String(cause)}`, cause, false);
+      failed(cause);
       return;
     }
     const open = (target: unknown, secret: unknown): void => {
       if (mine === turn) openSocket(target as string, secret as string | undefined);
     };
     if (isThenable(target) || isThenable(secret)) {
-      Promise.all([target, secret]).then(
-        ([target, secret]) => open(target, secret),
-        (cause) => {
-          if (mine === turn)
-            openFailed(`url or credentials rejected: ${String(cause)}`, cause, false);
-        },
-      );
+      Promise.all([target, secret]).then(([target, secret]) => open(target, secret), failed);
     } else open(target, secret);
   }
 
@@ -337,21 +335,48 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     stopWatchingPage = noop;
     setState("closed");
     session.token = undefined;
-    for (const item of session.takeQueued()) {
+    const queued = session.takeQueued().map((item) => item.data as TClientData);
+    // Deprecated: one `error` per queued message; `undelivered` below has them all.
+    for (const data of queued) {
       reportError(ClientErrorCode.OutboxDiscarded, "closed before the message could be sent", {
-        data: item.data,
+        data,
       });
     }
-    reportUndelivered({ reason: "closed", messages: session.restart(false) as TClientData[] });
+    // Oldest first: those sent and not acknowledged, then those never sent.
+    const messages = session.restart(false) as TClientData[];
+    reportUndelivered({ reason: "closed", messages: messages.concat(queued) });
+  }
+
+  /**
+   * `send` refuses `data`: reported on `undelivered` with why, and on
+   * `error` with the data (the older path, kept as a deprecated alias).
+   */
+  function refuse(
+    reason: UndeliveredEvent["reason"],
+    code: string,
+    message: string,
+    data: TClientData,
+    cause?: unknown,
+  ): false {
+    const error = new HeartlineClientError(
+      code,
+      message,
+      cause === undefined ? { data } : { data, cause },
+    );
+    emit("error", error);
+    reportUndelivered({ reason, messages: [data], error });
+    return false;
   }
 
   /** `send` before the snapshot update. */
   function send(data: TClientData): boolean {
     if (state === "closed") {
-      reportError(ClientErrorCode.NotConnected, "the client is closed; call connect() first", {
+      return refuse(
+        "not_connected",
+        ClientErrorCode.NotConnected,
+        "the client is closed; call connect() first",
         data,
-      });
-      return false;
+      );
     }
     const checked =
       data === undefined
@@ -361,36 +386,39 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     try {
       if (checked.ok) json = JSON.stringify(checked.value);
     } catch (cause) {
-      reportError(ClientErrorCode.InvalidOutbound, `data is not JSON: ${String(cause)}`, {
+      return refuse(
+        "invalid",
+        ClientErrorCode.InvalidOutbound,
+        `data is not JSON: ${String(cause)}`,
         data,
         cause,
-      });
-      return false;
+      );
     }
     if (json === undefined) {
-      reportError(
+      return refuse(
+        "invalid",
         ClientErrorCode.InvalidOutbound,
         checked.ok ? "data is not JSON" : checked.message,
-        {
-          data,
-        },
+        data,
       );
-      return false;
     }
     const item = { data, json };
-    const overflow = () => {
-      reportError(ClientErrorCode.OutboxOverflow, `outbox full (${maxQueued} messages)`, {
+    const overflow = () =>
+      refuse(
+        "overflow",
+        ClientErrorCode.OutboxOverflow,
+        `outbox full (${maxQueued} messages)`,
         data,
-      });
-      return false;
-    };
+      );
     if (link?.ready()) return link.send(item) || overflow();
     // The link may just have found the connection dead, with no reconnect.
     if ((state as ClientState) === "closed") {
-      reportError(ClientErrorCode.NotConnected, "the connection ended and will not reconnect", {
+      return refuse(
+        "not_connected",
+        ClientErrorCode.NotConnected,
+        "the connection ended and will not reconnect",
         data,
-      });
-      return false;
+      );
     }
     return session.hold(item) || overflow();
   }

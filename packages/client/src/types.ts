@@ -60,25 +60,32 @@ export interface ResumedEvent {
 }
 
 /**
- * Messages the client accepted (`send` returned true) that it cannot
- * deliver, with their data, oldest first. Never emitted with none.
+ * Messages that will not be delivered, with their data (oldest first) and
+ * why: the one report for every message an application gave `send` and the
+ * server will not get. Never emitted with none.
+ * - `overflow`, `invalid`, `not_connected`: `send` refused this one message
+ *   (it returned false): the outbox was full; the data failed
+ *   `protocol.client` or is not JSON; the client was closed. `error` is the
+ *   `HeartlineClientError` also emitted on `error`, whose `.data` path is
+ *   the older way to learn of them (deprecated for that use).
  * - `resume_failed`: the server refused the resume (`resumeFailed` says why;
  *   absent when the server answered without resumption at all) and started a
  *   new session: these were sent and never acknowledged.
- * - `closed`: the client closed (by `close()`, or for good after a
- *   disconnect) holding them unacknowledged. They may have arrived: only
- *   the server's ack would have said so.
+ * - `closed`: the client closed for good (by `close()`, or after a final
+ *   disconnect) holding them: sent and unacknowledged (they may have
+ *   arrived: only the server's ack would have said so), then queued and
+ *   never sent (also reported one by one as `error` `outbox_discarded`,
+ *   deprecated).
  * - `rate_limited`: the server closed the connection with 4429, which ends
  *   the session (a deliberate end): these were sent and never acknowledged.
  *   The client then starts a new session after its backoff.
- * - `overflow`: not emitted by this client: when its buffer is full, `send`
- *   refuses the new message (returns false, `error` outbox_overflow with the
- *   data) rather than drop an accepted one.
  */
 export interface UndeliveredEvent<TClientData = unknown> {
-  reason: "resume_failed" | "overflow" | "closed" | "rate_limited";
+  reason: "resume_failed" | "overflow" | "invalid" | "not_connected" | "closed" | "rate_limited";
   resumeFailed?: ResumeFailure;
   messages: TClientData[];
+  /** For a refused `send`: the error also emitted on `error`. */
+  error?: HeartlineClientError;
 }
 
 /** Each client event's payload, by event name (`client.on(name, listener)`). */

@@ -432,7 +432,7 @@ describe("when to resume", () => {
 });
 
 describe("a deliberate close()", () => {
-  it("reports unacked messages as undelivered (reason closed) and queued ones as outbox_discarded", async () => {
+  it("reports unacked then queued messages as undelivered (reason closed); queued ones also as outbox_discarded (deprecated)", async () => {
     const t = await resumable();
     t.client.send("a");
     t.client.send("b");
@@ -440,7 +440,7 @@ describe("a deliberate close()", () => {
     await dropAndRetry(t);
     t.client.send("queued");
     t.client.close();
-    expect(t.events.undelivered).toEqual([{ reason: "closed", messages: ["b"] }]);
+    expect(t.events.undelivered).toEqual([{ reason: "closed", messages: ["b", "queued"] }]);
     expect(
       t.events.error.filter((e) => e.code !== "socket_error").map((e) => [e.code, e.data]),
     ).toEqual([["outbox_discarded", "queued"]]);
