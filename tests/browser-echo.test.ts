@@ -165,7 +165,7 @@ async function startInProcess() {
     },
   });
   cleanups.push(() => server.close());
-  // The Heartline server's own report carries lastSeenAt, to time the verdict.
+  // The Heartline server's own report carries lastHeardAt, to time the verdict.
   server.heartline.on("disconnect", (info) =>
     disconnects.push({ ...info, reportedAt: Date.now() }),
   );
@@ -361,7 +361,7 @@ describe.skipIf(skipBrowserTests)("the echo demo in Chromium", () => {
     expect(verdict.reason).toBe(DisconnectReason.Timeout);
     expect(verdict.code).toBe(CloseCode.HeartbeatTimeout);
     // Not before 2X of silence (the real clock; the fake-clock tests pin the exact boundary).
-    expect(verdict.reportedAt - verdict.lastSeenAt).toBeGreaterThanOrEqual(TIMEOUT_MS);
+    expect(verdict.reportedAt - verdict.lastHeardAt).toBeGreaterThanOrEqual(TIMEOUT_MS);
     await waitForLog(
       page,
       "close",
@@ -378,7 +378,7 @@ describe.skipIf(skipBrowserTests)("the echo demo in Chromium", () => {
     await waitForLog(page, "resume", "resumed after");
 
     // Paused means silent: the server heard nothing from the client after the switch.
-    expect(verdict.lastSeenAt).toBeLessThanOrEqual(pausedAt);
+    expect(verdict.lastHeardAt).toBeLessThanOrEqual(pausedAt);
 
     // Resume: pings flow again on the new socket and get answered.
     await page.uncheck("#pause-heartbeats");

@@ -194,7 +194,7 @@ describe.each(["memory", "loopback"] as const)("resume under faults (%s)", (tran
   });
 
   it("client buffer full: send refuses the new message with its data (outbox_overflow) and keeps every accepted one", async () => {
-    const { h, c, book, send } = await setup(transport, {}, { outbox: { maxMessages: 5 } });
+    const { h, c, book, send } = await setup(transport, {}, { outbox: { maxUnackedMessages: 5 } });
     const errors: Array<{ code: string; data?: unknown }> = [];
     c.on("error", (error) => void errors.push(error));
     c.blackhole(); // nothing is acknowledged: the five stay held

@@ -88,7 +88,7 @@ async function world(): Promise<World> {
   });
   const c = await h.client<string, string>({
     ...quickReconnect,
-    outbox: { maxMessages: 200 },
+    outbox: { maxUnackedMessages: 200 },
   });
   const { send } = recordClient(c, book);
   const sessionIds = new Set<string>();

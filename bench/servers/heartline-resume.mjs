@@ -35,7 +35,7 @@ const server = createServer({
       if (info.resumable) resumableDisconnects++;
       if (info.reason === DisconnectReason.Timeout) {
         timeouts++;
-        lateness.push(Date.now() - info.lastSeenAt - 2 * intervalMs);
+        lateness.push(Date.now() - info.lastHeardAt - 2 * intervalMs);
       }
     },
     sessionEnd: () => {

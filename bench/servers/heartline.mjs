@@ -6,7 +6,7 @@ import { announceReady, host, intervalMs } from "./common.mjs";
 
 let open = 0;
 let timeouts = 0;
-/** Server-side lateness of each timeout report: now − lastSeenAt − timeoutMs (a cross-check). */
+/** Server-side lateness of each timeout report: now − lastHeardAt − timeoutMs (a cross-check). */
 const lateness = [];
 
 const server = createServer({
@@ -21,7 +21,7 @@ const server = createServer({
       open--;
       if (info.reason === DisconnectReason.Timeout) {
         timeouts++;
-        lateness.push(Date.now() - info.lastSeenAt - 2 * intervalMs);
+        lateness.push(Date.now() - info.lastHeardAt - 2 * intervalMs);
       }
     },
   },

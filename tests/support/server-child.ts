@@ -7,7 +7,7 @@ export interface DisconnectLine extends Line {
   readonly sessionId: string;
   readonly reason: string;
   readonly code?: number;
-  readonly lastSeenAt: number;
+  readonly lastHeardAt: number;
   readonly connectedAt: number;
   readonly t: number;
 }

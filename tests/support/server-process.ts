@@ -4,7 +4,7 @@
 // lines on stdout (times are this process's Date.now()):
 //   {"type":"ready","port","pid"}                                   once listening
 //   {"type":"connect","sessionId","t"}                              every connection
-//   {"type":"disconnect","sessionId","reason","code"?,"lastSeenAt","connectedAt","t"}
+//   {"type":"disconnect","sessionId","reason","code"?,"lastHeardAt","connectedAt","t"}
 //   {"type":"message","sessionId","data"}                           when logMessages
 //   {"type":"rejected","status","reason","t"}                       every refused upgrade
 //   {"type":"error","code","message"}                               every HeartlineError
@@ -74,7 +74,7 @@ const hl = createServer({
         sessionId: report.sessionId,
         reason: report.reason,
         ...(report.code !== undefined && { code: report.code }),
-        lastSeenAt: report.lastSeenAt,
+        lastHeardAt: report.lastHeardAt,
         connectedAt: report.connectedAt,
         t: Date.now(),
       }),

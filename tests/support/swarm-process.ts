@@ -48,7 +48,7 @@ for (let i = 0; i < config.count; i++) {
     reconnect: config.reconnect,
     connectTimeoutMs: config.connectTimeoutMs,
     ...(config.outboxMaxMessages !== undefined && {
-      outbox: { maxMessages: config.outboxMaxMessages },
+      outbox: { maxUnackedMessages: config.outboxMaxMessages },
     }),
     on: {
       open: ({ sessionId }) => out({ type: "open", i, sessionId, t: Date.now() }),

@@ -31,9 +31,6 @@ import type { WebSocketConstructor, WebSocketLike } from "./websocket.js";
 
 const noop = (): void => {};
 
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
-
 /**
  * Creates a Heartline client. Nothing happens until `connect()`; listeners
  * can be added before (`on` option or `client.on`).
@@ -65,7 +62,9 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     if (listener) events.on(event as keyof ClientEvents, listener as () => void);
   }
 
-  const maxQueued = options.outbox?.maxMessages ?? clientDefaults.outbox.maxMessages;
+  const outbox = options.outbox;
+  const maxQueued =
+    outbox?.maxUnackedMessages ?? outbox?.maxMessages ?? clientDefaults.outbox.maxUnackedMessages;
   const figures = createFigures();
   const session = createSession(
     maxQueued,
@@ -218,10 +217,9 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       const delayMs = delay === undefined ? undefined : Math.round(delay);
       const willReconnect = delayMs !== undefined;
       const willResume = willReconnect && session.token !== undefined;
-      const event: DisconnectEvent =
-        code === undefined
-          ? { reason, willReconnect, willResume }
-          : { reason, code, willReconnect, willResume };
+      const event: DisconnectEvent = { reason, willReconnect, willResume };
+      // Only the fields that apply: an absent one is not there at all.
+      if (code !== undefined) event.code = code;
       if (status !== undefined) event.status = status;
       if (detectedAfterMs !== undefined) event.detectedAfterMs = detectedAfterMs;
       lastEnd = event;
@@ -285,25 +283,23 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     snapshot.changed();
     if (waitingOnline) return;
     const { url, credentials } = options;
-    const failed = (cause: unknown): void => {
-      if (mine === turn)
-        openFailed(`cannot get url or credentials: ${String(cause)}`, cause, false);
-    };
-    let target: unknown;
-    let secret: unknown;
-    try {
-      target = typeof url === "function" ? url() : url;
-      secret = typeof credentials === "function" ? credentials() : credentials;
-    } catch (cause) {
-      failed(cause);
-      return;
-    }
-    const open = (target: unknown, secret: unknown): void => {
-      if (mine === turn) openSocket(target as string, secret as string | undefined);
-    };
-    if (isThenable(target) || isThenable(secret)) {
-      Promise.all([target, secret]).then(([target, secret]) => open(target, secret), failed);
-    } else open(target, secret);
+    const get = (value: unknown): unknown => (typeof value === "function" ? value() : value);
+    // The socket opens a few microtasks from now, never in this tick: a
+    // `close()` in the same tick (React StrictMode's mount, unmount, mount)
+    // opens no socket at all; and a function's throw is a rejection like
+    // any other.
+    // Nothing is asked of `url`/`credentials` for an attempt already cancelled.
+    Promise.resolve()
+      .then<false | unknown[]>(() => mine === turn && Promise.all([get(url), get(credentials)]))
+      .then(
+        (got) => {
+          if (got && mine === turn) openSocket(got[0] as string, got[1] as string | undefined);
+        },
+        (cause) => {
+          if (mine === turn)
+            openFailed(`url or credentials failed: ${String(cause)}`, cause, false);
+        },
+      );
   }
 
   /** Opens the socket of one connection attempt. */
@@ -371,12 +367,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
   /** `send` before the snapshot update. */
   function send(data: TClientData): boolean {
     if (state === "closed") {
-      return refuse(
-        "not_connected",
-        ClientErrorCode.NotConnected,
-        "the client is closed; call connect() first",
-        data,
-      );
+      return refuse("not_connected", ClientErrorCode.NotConnected, "the client is closed", data);
     }
     const checked =
       data === undefined
@@ -413,12 +404,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     if (link?.ready()) return link.send(item) || overflow();
     // The link may just have found the connection dead, with no reconnect.
     if ((state as ClientState) === "closed") {
-      return refuse(
-        "not_connected",
-        ClientErrorCode.NotConnected,
-        "the connection ended and will not reconnect",
-        data,
-      );
+      return refuse("not_connected", ClientErrorCode.NotConnected, "the client is closed", data);
     }
     return session.hold(item) || overflow();
   }
@@ -480,12 +466,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       stopWatchingPage = page.stop;
       offline = page.offline;
       setState("connecting");
-      // On a microtask: a `close()` in the same tick (React StrictMode's
-      // mount, unmount, mount) then opens no socket at all.
-      const mine = turn;
-      queueMicrotask(() => {
-        if (mine === turn) startAttempt();
-      });
+      startAttempt();
     },
     send(data) {
       const sent = send(data);

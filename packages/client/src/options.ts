@@ -22,10 +22,14 @@ export const clientDefaults = Object.freeze({
   }),
   outbox: Object.freeze({
     /**
-     * Messages the client holds: queued while not open, plus, on a resumable
-     * session, those sent and not yet acknowledged. When full, `send` refuses
-     * the new message (returns false, `error` outbox_overflow). 0: hold nothing.
+     * Messages the client holds that the server has not acknowledged: queued
+     * while not open, plus, on a resumable session, those sent and not yet
+     * acknowledged (the server's bound of the same name is `resume.maxUnackedMessages`).
+     * When full, `send` refuses the new message (returns false, `error`
+     * outbox_overflow). 0: hold nothing.
      */
+    maxUnackedMessages: 100,
+    /** @deprecated `maxUnackedMessages`. */
     maxMessages: 100,
   }),
   /** Offer to resume sessions (the server decides; a plain v1 server ignores the offer). */
@@ -69,7 +73,11 @@ export interface ClientOptions<TClientData = unknown, TServerData = unknown> {
   connectTimeoutMs?: number;
   /** `false` disables reconnecting. Default: on, with `clientDefaults.reconnect`. */
   reconnect?: false | ReconnectOptions;
-  outbox?: { maxMessages?: number };
+  outbox?: {
+    maxUnackedMessages?: number;
+    /** @deprecated `maxUnackedMessages` (used when that is not given). */
+    maxMessages?: number;
+  };
   /**
    * Offer resumable sessions (default true): a connection that drops comes
    * back to the same session, and messages in flight either way are

@@ -42,7 +42,7 @@ export interface Session {
   readonly queued: number;
   /** Messages sent on this resumable session and not acknowledged yet. */
   readonly unacked: number;
-  /** Room for one more held message (queued + unacked) under `maxMessages`. */
+  /** Room for one more held message (queued + unacked) under `maxUnackedMessages`. */
   readonly full: boolean;
   /** Keeps a message for the next `welcome`; false when the session holds its bound. */
   hold(message: Outgoing): boolean;
@@ -76,11 +76,11 @@ export interface Session {
 }
 
 /**
- * `maxMessages` bounds everything the session holds: the outbox and, on a
+ * `maxUnackedMessages` bounds everything the session holds: the outbox and, on a
  * resumable session, the sent messages waiting for their ack. Both count
  * toward the same bound, so `send` refuses (never drops) when it is reached.
  */
-export function createSession(maxMessages: number, reconnect: ReconnectTimer): Session {
+export function createSession(maxUnackedMessages: number, reconnect: ReconnectTimer): Session {
   // A FIFO with a moving head, so taking the oldest is O(1); compacted once
   // the taken part is the larger half.
   let outbox: Array<Outgoing | undefined> = [];
@@ -109,7 +109,7 @@ export function createSession(maxMessages: number, reconnect: ReconnectTimer): S
       return sent.length;
     },
     get full() {
-      return outbox.length - head + sent.length >= maxMessages;
+      return outbox.length - head + sent.length >= maxUnackedMessages;
     },
     hold(message) {
       if (this.full) return false;

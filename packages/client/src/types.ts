@@ -149,7 +149,7 @@ export interface ClientStats {
   reconnectAttemptsTotal: number;
   /** Messages waiting in the outbox. */
   queued: number;
-  /** Messages sent on a resumable session and not acknowledged yet (they count toward `outbox.maxMessages`). */
+  /** Messages sent on a resumable session and not acknowledged yet (they count toward `outbox.maxUnackedMessages`). */
   unacked: number;
 }
 

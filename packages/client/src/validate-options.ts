@@ -22,6 +22,7 @@ const rules: Record<string, Rule> = {
   "reconnect.stableAfterMs": ms,
   "reconnect.maxAttempts": [(v) => v === Infinity || count(v), "an integer ≥ 0 or Infinity"],
   outbox: object,
+  "outbox.maxUnackedMessages": [count, "an integer ≥ 0"],
   "outbox.maxMessages": [count, "an integer ≥ 0"],
   resume: [(v) => typeof v === "boolean", "a boolean"],
   clock: [

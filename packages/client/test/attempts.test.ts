@@ -23,6 +23,15 @@ describe("connect() opens its socket on a microtask", () => {
     t.client.connect();
     await microtask();
     expect(t.sockets).toHaveLength(1);
+    // A credentials function is not asked for the attempt cancelled in the same tick.
+    let calls = 0;
+    const u = setup({ credentials: () => `t${++calls}` });
+    u.client.connect();
+    u.client.close();
+    u.client.connect();
+    await microtask();
+    expect(calls).toBe(1);
+    expect(u.sockets).toHaveLength(1);
     expect(t.client.state).toBe("connecting");
   });
 });
@@ -70,11 +79,18 @@ describe("credentials", () => {
 
   it("calls a function for every attempt, resume attempts included, and awaits a promise", async () => {
     let n = 0;
-    const t = setup({ credentials: async () => `token${++n}` });
+    let release = (): void => {};
+    const t = setup({
+      credentials: () =>
+        new Promise<string>((resolve) => {
+          release = () => resolve(`token${++n}`);
+        }),
+    });
     t.client.connect();
     await microtask();
     expect(t.sockets).toHaveLength(0); // the token is on its way
-    await t.fc.tickAsync(0);
+    release();
+    await microtask();
     expect(t.socket.protocols).toEqual([
       "heartline.v1",
       "heartline.resume",
@@ -83,6 +99,8 @@ describe("credentials", () => {
     t.socket.welcomeResumable("id.secret");
     t.socket.drop();
     await t.fc.tickAsync(250);
+    release();
+    await microtask();
     expect(t.socket.protocols).toEqual([
       "heartline.v1",
       "heartline.resume.id.secret",

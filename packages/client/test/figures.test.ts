@@ -130,6 +130,7 @@ describe("reconnect attempts", () => {
       await microtask();
       t.socket.drop();
       target.dispatchEvent(new Event("online"));
+      await microtask();
       expect(t.sockets).toHaveLength(2);
       expect(t.client.stats).toMatchObject({ reconnectAttempt: 1, reconnectAttemptsTotal: 1 });
     } finally {

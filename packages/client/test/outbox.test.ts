@@ -52,7 +52,7 @@ describe("the outbox", () => {
   });
 
   it("refuses and reports the newest message when full; never drops silently", async () => {
-    const t = setup({ outbox: { maxMessages: 2 } });
+    const t = setup({ outbox: { maxUnackedMessages: 2 } });
     t.client.connect();
     await microtask();
     expect(t.client.send("first")).toBe(true);
@@ -64,8 +64,16 @@ describe("the outbox", () => {
     expect(dataOf(t.socket.frames)).toEqual(["first", "second"]);
   });
 
-  it("maxMessages 0 queues nothing", async () => {
-    const t = setup({ outbox: { maxMessages: 0 } });
+  it("still takes the deprecated outbox.maxMessages when maxUnackedMessages is not given", async () => {
+    const t = setup({ outbox: { maxMessages: 1 } });
+    t.client.connect();
+    await microtask();
+    expect(t.client.send("a")).toBe(true);
+    expect(t.client.send("b")).toBe(false);
+  });
+
+  it("maxUnackedMessages 0 queues nothing", async () => {
+    const t = setup({ outbox: { maxUnackedMessages: 0 } });
     t.client.connect();
     await microtask();
     expect(t.client.send("x")).toBe(false);
@@ -173,6 +181,7 @@ describe("the expired check before a send", () => {
     expect(first.frames).toEqual([]);
     expect(t.client.state).toBe("reconnecting");
     timers.at(-1)!(); // the backoff timer
+    await microtask();
     t.socket.welcome(terms);
     expect(dataOf(t.socket.frames)).toEqual(["after the sleep"]);
   });

@@ -125,6 +125,7 @@ describe("offline: no attempts while navigator.onLine is false", () => {
     expect(t.sockets).toHaveLength(1);
     expect(t.client.getSnapshot()).toMatchObject({ state: "reconnecting", retryAt: undefined });
     net.set(true);
+    await microtask();
     expect(t.sockets).toHaveLength(2);
     expect(t.client.stats.reconnectAttempt).toBe(1);
   });
@@ -138,6 +139,7 @@ describe("offline: no attempts while navigator.onLine is false", () => {
     expect(t.sockets).toHaveLength(0);
     expect(t.client.state).toBe("connecting");
     net.set(true);
+    await microtask();
     expect(t.sockets).toHaveLength(1);
   });
 
@@ -151,6 +153,7 @@ describe("offline: no attempts while navigator.onLine is false", () => {
       { reason: "client_closed", code: 1000, willReconnect: false, willResume: false },
     ]);
     net.set(true);
+    await microtask();
     expect(t.sockets).toHaveLength(0);
   });
 });

@@ -162,6 +162,7 @@ describe("the reconnect schedule", () => {
       t.socket.drop();
       expect(t.sockets).toHaveLength(1);
       target.dispatchEvent(new Event("online"));
+      await microtask();
       expect(t.sockets).toHaveLength(2);
       await t.fc.tickAsync(60_000);
       expect(t.sockets).toHaveLength(2); // the cancelled backoff timer never fires

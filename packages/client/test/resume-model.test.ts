@@ -27,7 +27,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 async function run(ops: Op[], maxMessages: number) {
-  const t = setup({ outbox: { maxMessages } });
+  const t = setup({ outbox: { maxUnackedMessages: maxMessages } });
   const undelivered: unknown[] = [];
   /** Refused by `send` (it returned false): reported on `undelivered` as `overflow`, never accepted. */
   const refused: unknown[] = [];

@@ -87,8 +87,8 @@ describe("outbound seq and the unacked buffer", () => {
     expect(t.client.state).toBe("open");
   });
 
-  it("refuses with the data when queued + unacked reach outbox.maxMessages, never dropping one", async () => {
-    const t = await resumable({ outbox: { maxMessages: 3 } });
+  it("refuses with the data when queued + unacked reach outbox.maxUnackedMessages, never dropping one", async () => {
+    const t = await resumable({ outbox: { maxUnackedMessages: 3 } });
     expect([t.client.send("a"), t.client.send("b"), t.client.send("c")]).toEqual([
       true,
       true,
@@ -113,7 +113,7 @@ describe("outbound seq and the unacked buffer", () => {
   });
 
   it("a plain v1 session keeps nothing: no seq, no acks, no bound on sends while open", async () => {
-    const t = setup({ outbox: { maxMessages: 1 } });
+    const t = setup({ outbox: { maxUnackedMessages: 1 } });
     t.client.connect();
     await microtask();
     t.socket.welcome(terms);
@@ -186,7 +186,7 @@ describe("acks for server messages", () => {
         return clock.setTimeout(callback, ms);
       },
     };
-    const t = setup({ clock: counting, outbox: { maxMessages: 1000 } });
+    const t = setup({ clock: counting, outbox: { maxUnackedMessages: 1000 } });
     t.client.connect();
     await microtask();
     t.socket.welcomeResumable("t1");

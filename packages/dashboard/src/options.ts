@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import type { Clock } from "@heartline/protocol";
+import { type Clock, rethrowLater } from "@heartline/protocol";
 import type { HeartlineServer, ServerCore } from "@heartline/server";
 
 /** Every default, in one frozen object (the README documents each). */
@@ -76,11 +76,7 @@ export function resolveDashboardOptions(
     sampleIntervalMs,
     pageSize,
     clock: options.clock ?? systemClock,
-    onError:
-      options.onError ??
-      ((error) =>
-        queueMicrotask(() => {
-          throw error;
-        })),
+    // The shared policy's last resort: never swallowed.
+    onError: options.onError ?? rethrowLater,
   };
 }

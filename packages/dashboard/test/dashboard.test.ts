@@ -7,7 +7,7 @@ import { createServerCore, type ServerCore } from "@heartline/server";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDashboard, type DashboardOptions, dashboardDefaults } from "../src/index.js";
 import type { Sample, SampleShape } from "../src/sampler.js";
-import { close, fakeClock, listen, NullTransport, openStream } from "./helpers.js";
+import { close, FakeServerTransport, fakeClock, listen, openStream, until } from "./helpers.js";
 
 const servers: Server[] = [];
 const streams: Array<{ close(): void }> = [];
@@ -32,7 +32,7 @@ async function setup(options: Partial<DashboardOptions> = {}) {
   const { http, base } = await listen(dashboard.handle);
   servers.push(http);
   const open = (address = "10.0.0.1") =>
-    core.accept(new NullTransport(), { remoteAddress: address, auth: undefined });
+    core.accept(new FakeServerTransport(), { remoteAddress: address, auth: undefined });
   const stream = async () => {
     const s = await openStream(`${base}/dashboard/events`);
     streams.push(s);
@@ -223,7 +223,7 @@ describe("dashboard: the connections table", () => {
     const dashboard = createDashboard({ server: core, authorize: () => true, clock: server.clock });
     const { http, base } = await listen(dashboard.handle);
     servers.push(http);
-    const sink = core.accept(new NullTransport(), { remoteAddress: "::1", auth: undefined });
+    const sink = core.accept(new FakeServerTransport(), { remoteAddress: "::1", auth: undefined });
     server.fc.tick(4000);
     sink.receive('{"type":"ping","seq":0}');
     server.fc.tick(1500);
@@ -231,11 +231,3 @@ describe("dashboard: the connections table", () => {
     expect(body.rows[0]).toMatchObject({ connectedForMs: 5500, lastHeardAgoMs: 1500 });
   });
 });
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > ms) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

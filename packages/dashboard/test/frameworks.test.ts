@@ -7,11 +7,11 @@ import express from "express";
 import Fastify from "fastify";
 import { describe, expect, it } from "vitest";
 import { createDashboard } from "../src/index.js";
-import { close, NullTransport, openStream } from "./helpers.js";
+import { close, FakeServerTransport, openStream } from "./helpers.js";
 
 function watched() {
   const core = createServerCore();
-  core.accept(new NullTransport(), { remoteAddress: "10.1.2.3", auth: undefined });
+  core.accept(new FakeServerTransport(), { remoteAddress: "10.1.2.3", auth: undefined });
   const dashboard = createDashboard({
     server: core,
     authorize: (request) => request.headers.authorization === "Bearer ops",

@@ -1,7 +1,6 @@
 import { createServer as createHttpServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Clock } from "@heartline/protocol";
-import type { ServerTransport } from "@heartline/server";
 import FakeTimers from "@sinonjs/fake-timers";
 
 /** An un-installed fake clock; real I/O keeps running. */
@@ -17,16 +16,8 @@ export function fakeClock(): { fc: FakeTimers.Clock; clock: Clock } {
   };
 }
 
-/** A transport that goes nowhere: the core side of a test needs no network. */
-export class NullTransport implements ServerTransport {
-  readonly codes: number[] = [];
-  bufferedAmount = 0;
-  send(): void {}
-  close(code: number): void {
-    this.codes.push(code);
-  }
-  terminate(): void {}
-}
+// The one fake transport and the one bounded wait for I/O live in @heartline/testing.
+export { FakeServerTransport, until } from "@heartline/testing";
 
 /** node:http on 127.0.0.1, port 0. */
 export async function listen(handler: RequestListener): Promise<{ http: Server; base: string }> {

@@ -14,6 +14,7 @@ export {
   HeartlineError,
   type RateLimit,
   type Refusal,
+  type ResumedInfo,
   type ResumeInfo,
   type ResumeOffer,
   type ResumeOptions,

@@ -2,24 +2,19 @@
 // Retry-After) at its boundary, the authenticate bound on the fake clock, the
 // same-origin default and its explicit wildcard.
 import { describe, expect, it, vi } from "vitest";
+import { FakeServerTransport } from "../../testing/src/fake-transport.js";
 import { isSameOrigin } from "../src/core/admission-order.js";
 import {
   type AdmissionRequest,
   createServerCore,
   type HeartlineError,
   type ServerCoreOptions,
-  type ServerTransport,
   serverDefaults,
   type UpgradeRejection,
 } from "../src/core/index.js";
 import { fakeClock } from "./helpers.js";
 
-const transport = (): ServerTransport => ({
-  send() {},
-  close() {},
-  terminate() {},
-  bufferedAmount: 0,
-});
+const transport = (): FakeServerTransport => new FakeServerTransport();
 
 function request(
   address: string,

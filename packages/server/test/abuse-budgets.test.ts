@@ -2,30 +2,14 @@
 // the inbound byte bucket beside the frame bucket, and the total outbound
 // buffer across connections.
 import { describe, expect, it } from "vitest";
+import { FakeServerTransport } from "../../testing/src/fake-transport.js";
 import {
   createServerCore,
   type DisconnectInfo,
   type ServerCoreOptions,
-  type ServerTransport,
   serverDefaults,
 } from "../src/core/index.js";
 import { fakeClock } from "./helpers.js";
-
-/** A transport whose socket takes nothing (`reading: false`) or everything. */
-class Transport implements ServerTransport {
-  bufferedAmount = 0;
-  readonly closes: number[] = [];
-  pongs = 0;
-  constructor(public reading: boolean) {}
-  send(text: string): void {
-    if (text.includes('"pong"')) this.pongs++;
-    if (!this.reading) this.bufferedAmount += text.length;
-  }
-  close(code: number): void {
-    this.closes.push(code);
-  }
-  terminate(): void {}
-}
 
 function setup(options: ServerCoreOptions = {}) {
   const { fc, clock } = fakeClock();
@@ -33,7 +17,7 @@ function setup(options: ServerCoreOptions = {}) {
   const disconnects: DisconnectInfo[] = [];
   core.on("disconnect", (info) => disconnects.push(info));
   const open = (reading = true) => {
-    const transport = new Transport(reading);
+    const transport = new FakeServerTransport({ reading });
     const sink = core.accept(transport, { remoteAddress: "10.0.0.1", auth: undefined });
     return { transport, sink };
   };
@@ -71,8 +55,8 @@ describe("byteRateLimit: the inbound byte budget", () => {
     fc.tick(22);
     b.sink.receive(ping);
     expect(disconnects).toHaveLength(2);
-    expect(b.transport.closes).toEqual([4429]);
-    expect(a.transport.closes).toEqual([4429]);
+    expect(b.transport.codes).toEqual([4429]);
+    expect(a.transport.codes).toEqual([4429]);
   });
 
   it("counts bytes beside frames: many small frames pass the byte budget and still meet the frame budget", () => {
@@ -112,13 +96,13 @@ describe("maxBufferedBytesTotal: the outbound buffer across connections", () => 
       core.broadcast(chunk);
       // What the connections still held (not shed) have queued stays under the total.
       const held = stalled
-        .filter((s) => s.transport.closes.length === 0)
+        .filter((s) => s.transport.codes.length === 0)
         .reduce((sum, s) => sum + s.transport.bufferedAmount, 0);
       expect(held).toBeLessThanOrEqual(10_000);
       for (const h of healthy) h.sink.receive('{"type":"ping","seq":1}');
     }
-    expect(healthy.every((h) => h.transport.pongs === 20)).toBe(true);
-    expect(healthy.every((h) => h.transport.closes.length === 0)).toBe(true);
+    expect(healthy.every((h) => h.transport.count("pong") === 20)).toBe(true);
+    expect(healthy.every((h) => h.transport.codes.length === 0)).toBe(true);
     const shed = disconnects.filter((d) => d.code === 1013);
     expect(shed.length).toBeGreaterThan(30);
     expect(shed.every((d) => d.reason === "server_closed")).toBe(true);

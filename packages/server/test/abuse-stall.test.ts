@@ -6,21 +6,12 @@
 import { type Clock, clockOf } from "@heartline/protocol";
 import FakeTimers from "@sinonjs/fake-timers";
 import { describe, expect, it } from "vitest";
-import {
-  createServerCore,
-  type DisconnectInfo,
-  type ServerTransport,
-  type TransportSink,
-} from "../src/core/index.js";
+import { FakeServerTransport } from "../../testing/src/fake-transport.js";
+import { createServerCore, type DisconnectInfo, type TransportSink } from "../src/core/index.js";
 
 const X = 1000; // intervalMs; timeoutMs is 2X
 
-const transport = (): ServerTransport => ({
-  send() {},
-  close() {},
-  terminate() {},
-  bufferedAmount: 0,
-});
+const transport = (): FakeServerTransport => new FakeServerTransport();
 
 function loop(withAfterIO: boolean) {
   const fc = FakeTimers.createClock(0);

@@ -2,6 +2,7 @@
 import { CloseCode, type DisconnectReason, defineProtocol } from "@heartline/protocol";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
+import { FakeServerTransport } from "../../testing/src/fake-transport.js";
 import {
   createServerCore,
   type DisconnectInfo,
@@ -9,7 +10,6 @@ import {
   serverDefaults,
   type TransportSink,
 } from "../src/core/index.js";
-import { FakeTransport } from "./fake-transport.js";
 import { fakeClock } from "./helpers.js";
 
 function setup<TClient = unknown, TServer = unknown>(
@@ -22,7 +22,7 @@ function setup<TClient = unknown, TServer = unknown>(
   core.on("disconnect", (info) => disconnects.push(info));
   core.on("error", (e) => errors.push(e.code));
   const open = (auth: unknown = undefined) => {
-    const transport = new FakeTransport();
+    const transport = new FakeServerTransport();
     const sink = core.accept(transport, { remoteAddress: "10.0.0.1", auth });
     return { transport, sink };
   };
@@ -84,7 +84,7 @@ describe("core: one connection", () => {
     expect(disconnects).toEqual([]);
     fc.tick(1);
     expect(transport.log.slice(1)).toEqual(["close:4000:timeout", "terminate"]);
-    expect(disconnects).toMatchObject([{ reason: "timeout", code: 4000, lastSeenAt: 1_000_000 }]);
+    expect(disconnects).toMatchObject([{ reason: "timeout", code: 4000, lastHeardAt: 1_000_000 }]);
   });
 
   it("each data frame moves the deadline; one clock timer per server, however many connections and frames", () => {
@@ -123,7 +123,7 @@ describe("core: one connection", () => {
     fc.tick(4989);
     expect(disconnects).toHaveLength(2);
     fc.tick(1);
-    expect(disconnects.at(-1)).toMatchObject({ reason: "timeout", lastSeenAt: 1_000_010 });
+    expect(disconnects.at(-1)).toMatchObject({ reason: "timeout", lastHeardAt: 1_000_010 });
     expect(second.transport.log.slice(1)).toEqual(["close:4000:timeout", "terminate"]);
     expect(fc.countTimers()).toBe(0);
     expect(core.stats().open).toBe(0);

@@ -75,7 +75,7 @@ describe("heartbeat", () => {
     expect(events.disconnects).toEqual([]);
     await fc.tickAsync(1);
     expect(events.disconnects.map((d) => d.reason)).toEqual([DisconnectReason.Timeout]);
-    expect(events.disconnects[0]!.lastSeenAt - events.disconnects[0]!.connectedAt).toBe(2 * X - 1);
+    expect(events.disconnects[0]!.lastHeardAt - events.disconnects[0]!.connectedAt).toBe(2 * X - 1);
     expect((await client.closed).code).toBe(CloseCode.HeartbeatTimeout);
   });
 

@@ -3,6 +3,7 @@ import { type Clock, clockOf, decodeServerFrame, type ServerMessage } from "@hea
 import FakeTimers from "@sinonjs/fake-timers";
 import { vi } from "vitest";
 import { WebSocket } from "ws";
+import { until } from "../../testing/src/until.js";
 import {
   type Connection,
   createServer,
@@ -19,14 +20,8 @@ export function fakeClock(): { fc: FakeTimers.Clock; clock: Clock } {
   return { fc, clock: clockOf(fc) };
 }
 
-/** Waits for I/O (never for a Heartline timeout: those run on the fake clock). */
-export async function until(check: () => boolean, what = "condition", ms = 5000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
+// Waits for I/O (never for a Heartline timeout: those run on the fake clock); its one home is @heartline/testing.
+export { until };
 
 /** Lets pending socket I/O run (a few event-loop turns). */
 export async function settle(turns = 20): Promise<void> {

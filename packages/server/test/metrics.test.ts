@@ -14,6 +14,7 @@ import {
   MetricReader,
 } from "@opentelemetry/sdk-metrics";
 import { afterEach, describe, expect, it } from "vitest";
+import { FakeServerTransport } from "../../testing/src/fake-transport.js";
 import {
   createServerCore,
   HeartlineMetric,
@@ -21,7 +22,6 @@ import {
   metricsDefaults,
   onTimeoutLateness,
   type ServerCoreOptions,
-  type ServerTransport,
 } from "../src/index.js";
 import { fakeClock, startServer, TestClient } from "./helpers.js";
 
@@ -60,16 +60,6 @@ function histogram(data: Map<string, MetricData>, name: string, attributes: Attr
   return point?.value;
 }
 
-class FakeTransport implements ServerTransport {
-  readonly codes: number[] = [];
-  bufferedAmount = 0;
-  send(): void {}
-  close(code: number): void {
-    this.codes.push(code);
-  }
-  terminate(): void {}
-}
-
 const TIMEOUT = 2000;
 
 function setup(options: ServerCoreOptions & { lateTimersMs?: number } = {}) {
@@ -85,7 +75,7 @@ function setup(options: ServerCoreOptions & { lateTimersMs?: number } = {}) {
     ...options,
   });
   const open = () => {
-    const transport = new FakeTransport();
+    const transport = new FakeServerTransport();
     return {
       transport,
       sink: core.accept(transport, { remoteAddress: "10.0.0.1", auth: undefined }),
@@ -223,7 +213,7 @@ describe("metrics: frames, messages and closes", () => {
     };
     const { fc, clock } = fakeClock();
     const core = createServerCore({ clock, meterProvider: spy, rateLimit: false });
-    const sink = core.accept(new FakeTransport(), { auth: undefined });
+    const sink = core.accept(new FakeServerTransport(), { auth: undefined });
     for (let seq = 0; seq < 1000; seq++) sink.receive(`{"type":"ping","seq":${seq}}`);
     expect(calls).toEqual([]);
     sink.closed(1000, true);
@@ -264,7 +254,7 @@ describe("metrics: the provider", () => {
     const reader = new TestReader();
     metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
     const core = createServerCore({ clock: fakeClock().clock });
-    core.accept(new FakeTransport(), { auth: undefined });
+    core.accept(new FakeServerTransport(), { auth: undefined });
     expect(sum(await read(reader), HeartlineMetric.Connections)).toBe(1);
   });
 
@@ -273,7 +263,7 @@ describe("metrics: the provider", () => {
     const core = createServerCore({ clock });
     const ended: string[] = [];
     core.on("disconnect", (info) => ended.push(info.reason));
-    core.accept(new FakeTransport(), { auth: undefined }).closed(1000, true);
+    core.accept(new FakeServerTransport(), { auth: undefined }).closed(1000, true);
     expect(ended).toEqual([DisconnectReason.ClientClosed]);
   });
 });

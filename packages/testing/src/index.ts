@@ -12,6 +12,7 @@ export type {
   LinkControls,
 } from "./driver.js";
 export { HarnessError, HarnessErrorCode } from "./errors.js";
+export { FakeServerTransport } from "./fake-transport.js";
 export { createHarness } from "./harness.js";
 export {
   type LoopbackProxy,
@@ -42,3 +43,4 @@ export type {
   WaitFor,
   WaitOptions,
 } from "./types.js";
+export { until } from "./until.js";

@@ -25,7 +25,7 @@ describe("loopback", () => {
     c.blackhole();
     await h.expectNo.disconnect({}, { within: 2 * X - 1 });
     const gone = await h.waitFor.disconnect({ client: c }, { within: 1 });
-    expect(gone).toMatchObject({ reason: "timeout", code: 4000, lastSeenAt: lastPing });
+    expect(gone).toMatchObject({ reason: "timeout", code: 4000, lastHeardAt: lastPing });
     const own = await h.waitFor.clientEvent(c, "disconnect", undefined, { since: lastPing });
     expect(own.payload).toMatchObject({ reason: "timeout" });
   });

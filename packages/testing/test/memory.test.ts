@@ -99,7 +99,7 @@ describe("link faults", () => {
     const lastHeard = h.now;
     await h.expectNo.disconnect({}, { within: 2 * X - 1 });
     const gone = await h.waitFor.disconnect({ client: c }, { within: 1 });
-    expect(gone).toMatchObject({ reason: "timeout", lastSeenAt: lastHeard });
+    expect(gone).toMatchObject({ reason: "timeout", lastHeardAt: lastHeard });
     expect(gone.at).toBe(lastHeard + 2 * X);
     // The client never saw the close (blackholed): its own silence timer decided.
     const own = await h.waitFor.clientEvent(c, "disconnect", undefined, { since: 0 });

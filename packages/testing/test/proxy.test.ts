@@ -12,15 +12,7 @@ import {
   startLoopbackProxy,
   type WhileBlackholed,
 } from "../src/index.js";
-
-/** Waits for real I/O (bounded); never used for a Heartline timeout. */
-async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+import { until } from "../src/until.js";
 
 interface Peer {
   socket: net.Socket;
@@ -68,13 +60,13 @@ async function link(whileBlackholed?: WhileBlackholed) {
     client.socket.destroy();
   });
   client.socket.write("a");
-  await until("the first byte through", () => accepted[0]?.received === "a");
+  await until(() => accepted[0]?.received === "a", "the first byte through");
   const server = accepted[0]!;
   server.socket.write("1");
-  await until("the first byte back", () => client.received === "1");
+  await until(() => client.received === "1", "the first byte back");
   /** Resolves once the proxy has seen something move (the bytes just sent into it). */
   const proxySawIt = async (before: number) =>
-    until("the proxy to see it", () => activity > before);
+    until(() => activity > before, "the proxy to see it");
   return { proxy, client, server, accepted, activity: () => activity, proxySawIt };
 }
 
@@ -105,8 +97,8 @@ describe("startLoopbackProxy", () => {
       proxy.heal();
       client.socket.write("c");
       server.socket.write("3");
-      await until("the bytes after the heal", () => server.received.endsWith("c"));
-      await until("the bytes back after the heal", () => client.received.endsWith("3"));
+      await until(() => server.received.endsWith("c"), "the bytes after the heal");
+      await until(() => client.received.endsWith("3"), "the bytes back after the heal");
       expect(server.received).toBe(toServer);
       expect(client.received).toBe(toClient);
     },
@@ -120,14 +112,14 @@ describe("startLoopbackProxy", () => {
     await proxySawIt(n);
     proxy.heal();
     client.socket.write("c");
-    await until("the byte after the heal", () => server.received.endsWith("c"));
+    await until(() => server.received.endsWith("c"), "the byte after the heal");
     expect(server.received).toBe("ac");
     proxy.blackhole(); // the default again: held
     n = activity();
     client.socket.write("d");
     await proxySawIt(n);
     proxy.heal();
-    await until("the held byte", () => server.received.endsWith("d"));
+    await until(() => server.received.endsWith("d"), "the held byte");
     expect(server.received).toBe("acd");
   });
 
@@ -139,7 +131,7 @@ describe("startLoopbackProxy", () => {
     await proxySawIt(n);
     proxy.heal();
     server.socket.write("still here");
-    await until("the server's bytes to reach the proxy", () => activity() > n + 1);
+    await until(() => activity() > n + 1, "the server's bytes to reach the proxy");
     expect(server.ended).toBe(false);
   });
 
@@ -151,7 +143,7 @@ describe("startLoopbackProxy", () => {
     await proxySawIt(n);
     expect(server.ended).toBe(false);
     proxy.heal();
-    await until("the end after the heal", () => server.ended);
+    await until(() => server.ended, "the end after the heal");
   });
 
   it("a blackhole covers links opened during it; offline refuses new connections at once", async () => {
@@ -163,18 +155,18 @@ describe("startLoopbackProxy", () => {
     });
     late.socket.write("x");
     proxy.heal();
-    await until("the late link's held byte", () => accepted[1]?.received === "x");
+    await until(() => accepted[1]?.received === "x", "the late link's held byte");
 
     proxy.setOffline(true);
     const refused = peer(net.connect(proxy.port, "127.0.0.1"));
-    await until("the refused connection to close", () => refused.closed);
+    await until(() => refused.closed, "the refused connection to close");
     expect(accepted).toHaveLength(2);
   });
 
   it("abort ends both sockets of every link", async () => {
     const { proxy, client, server } = await link("discard");
     proxy.abort();
-    await until("both ends closed", () => client.closed && server.closed);
+    await until(() => client.closed && server.closed, "both ends closed");
   });
 
   it("refuses an unknown whileBlackholed with invalid_option", async () => {

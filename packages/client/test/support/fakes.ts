@@ -178,5 +178,7 @@ export async function opened<TC = unknown, TS = unknown>(
   return t;
 }
 
-/** Lets queued microtasks run: `connect()` opens its socket on one. */
-export const microtask = (): Promise<void> => Promise.resolve();
+/** Lets queued microtasks run: an attempt opens its socket a few microtasks after it starts (url and credentials are awaited). */
+export const microtask = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};

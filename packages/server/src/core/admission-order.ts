@@ -1,4 +1,9 @@
-import { type Clock, parseSubprotocolOffer, SUBPROTOCOL } from "@heartline/protocol";
+import {
+  type Clock,
+  parseSubprotocolOffer,
+  SUBPROTOCOL,
+  type SubprotocolOffer,
+} from "@heartline/protocol";
 import type {
   Admission,
   AdmissionOptions,
@@ -37,6 +42,8 @@ interface PendingAdmission<TAuth> {
   readonly address: string | undefined;
   auth: TAuth;
   protocol: string;
+  /** What `Sec-WebSocket-Protocol` offered (set by the subprotocol check). */
+  offer: SubprotocolOffer | undefined;
   resume: ResumeOffer | undefined;
   /** It holds a place in the capacity ledger (given back when the admission ends). */
   holdsPlace: boolean;
@@ -135,30 +142,14 @@ export function originChecker(
   return (origin) => origin === undefined || allowed.has(serializeOrigin(origin));
 }
 
-/** The subprotocols a `Sec-WebSocket-Protocol` header offers, trimmed, empty ones dropped. */
-export function offeredSubprotocols(header: string | readonly string[] | undefined): string[] {
-  if (header === undefined) return [];
-  const joined = typeof header === "string" ? header : header.join(",");
-  const offers: string[] = [];
-  for (const offer of joined.split(",")) {
-    const trimmed = offer.trim();
-    if (trimmed !== "") offers.push(trimmed);
-  }
-  return offers;
-}
-
 /**
- * The subprotocol to answer with: `heartline.v1` if offered among others, ""
- * when none was offered (a plain `new WebSocket(url)`), undefined when only
- * others were (400).
+ * The subprotocol to answer an offer with: `heartline.v1` if offered among
+ * others, "" when none was offered (a plain `new WebSocket(url)`), undefined
+ * when only others were (400).
  */
-export function selectSubprotocol(offered: Iterable<string>): string | undefined {
-  let any = false;
-  for (const offer of offered) {
-    if (offer === SUBPROTOCOL) return SUBPROTOCOL;
-    any = true;
-  }
-  return any ? undefined : "";
+export function selectSubprotocol(offer: SubprotocolOffer): string | undefined {
+  if (offer.v1) return SUBPROTOCOL;
+  return offer.acceptable ? "" : undefined;
 }
 
 /** The offer for a fresh resumable session (`heartline.resume`), shared. */
@@ -197,11 +188,14 @@ function admissionChecks<TAuth, TRequest>(
         ? undefined
         : ORIGIN_NOT_ALLOWED,
     (pending) => {
-      const protocol = selectSubprotocol(
-        offeredSubprotocols(pending.request.headers["sec-websocket-protocol"]),
+      // Read once: the resume check below uses the same parse.
+      const offer = parseSubprotocolOffer(
+        joined(pending.request.headers["sec-websocket-protocol"]),
       );
+      const protocol = selectSubprotocol(offer);
       if (protocol === undefined) return UNSUPPORTED_SUBPROTOCOL;
       pending.protocol = protocol;
+      pending.offer = offer;
       return undefined;
     },
     (pending) => {
@@ -223,9 +217,7 @@ function admissionChecks<TAuth, TRequest>(
     // included): a refused resume has not spent its token (it is only read
     // here; `accept` checks and spends it).
     checks.push((pending) => {
-      const offer = parseSubprotocolOffer(
-        joined(pending.request.headers["sec-websocket-protocol"]),
-      );
+      const offer = pending.offer!;
       if (offer.resume)
         pending.resume = offer.token === undefined ? NEW_SESSION : { token: offer.token };
       return undefined;
@@ -372,6 +364,7 @@ export function createAdmission<TAuth, TRequest>(
         address: nameAddress(request),
         auth: undefined as TAuth,
         protocol: "",
+        offer: undefined,
         resume: undefined,
         holdsPlace: false,
       },

@@ -19,13 +19,14 @@ export {
 export { resumeDefaults } from "./resume/defaults.js";
 export type { ResumeOptions } from "./resume/options.js";
 export type {
+  ResumedInfo,
   ResumeInfo,
   ResumeOffer,
   SessionEndInfo,
   SessionEndReason,
   SessionStats,
 } from "./resume/resume-api.js";
-export { sameClientDefault } from "./resume/session-store.js";
+export { sameClientDefault } from "./resume/same-client.js";
 export { createServerCore, type ServerCore } from "./server-core.js";
 export type { ServerStats } from "./stats.js";
 export type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";

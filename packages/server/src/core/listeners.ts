@@ -1,7 +1,7 @@
 import type { UpgradeRequest } from "./admission-api.js";
 import type { Connection, DisconnectInfo } from "./connection-api.js";
 import type { HeartlineError } from "./errors.js";
-import type { ResumeInfo, SessionEndInfo } from "./resume/resume-api.js";
+import type { ResumedInfo, ResumeInfo, SessionEndInfo } from "./resume/resume-api.js";
 import type { UpgradeRejection } from "./upgrade-rejection.js";
 
 /** What each server event hands its listeners. */
@@ -15,6 +15,12 @@ export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = u
   /**
    * A connection resumed a session (resumption on): once per resumed
    * connection, after its `welcome`, the replay and its `connection` event.
+   * The client's event of the same name reports its side.
+   */
+  resumed: (info: ResumedInfo, conn: Connection<TServer, TAuth>) => void;
+  /**
+   * @deprecated `resumed` (`replayed` is a number there). Still emitted,
+   * right after `resumed`, with `replayed: { toClient }`.
    */
   resume: (info: ResumeInfo, conn: Connection<TServer, TAuth>) => void;
   /**

@@ -215,14 +215,13 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     this.#keepAlive.start();
     this.#events.emit("connection", conn, info.request);
     if (resumed !== undefined) {
+      const { gapMs, ack } = resumed;
+      const sessionId = conn.sessionId;
+      this.#events.emit("resumed", { sessionId, gapMs, replayed, ack }, conn);
+      // The deprecated name, with its old shape.
       this.#events.emit(
         "resume",
-        {
-          sessionId: conn.sessionId,
-          gapMs: resumed.gapMs,
-          replayed: { toClient: replayed },
-          ack: resumed.ack,
-        },
+        { sessionId, gapMs, replayed: { toClient: replayed }, ack },
         conn,
       );
     }

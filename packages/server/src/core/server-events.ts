@@ -22,6 +22,7 @@ export class ServerEvents<TClient, TServer, TAuth> {
     connection: [],
     message: [],
     disconnect: [],
+    resumed: [],
     resume: [],
     sessionEnd: [],
     error: [],
@@ -63,7 +64,7 @@ export class ServerEvents<TClient, TServer, TAuth> {
         const conn =
           event === "upgradeRejected" || event === "sessionEnd"
             ? undefined
-            : event === "disconnect" || event === "resume"
+            : event === "disconnect" || event === "resumed" || event === "resume"
               ? b
               : a;
         listenerThrew(

@@ -6,12 +6,12 @@ import {
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { CloseCode, DisconnectReason } from "@heartline/protocol";
+import { CloseCode, DisconnectReason, parseSubprotocolOffer } from "@heartline/protocol";
 import { WebSocketServer } from "ws";
 import { pathOf, selectSubprotocol } from "../core/admission-order.js";
 import { HeartlineError, ServerErrorCode } from "../core/errors.js";
 import { type ServerCoreOptions, serverDefaults } from "../core/options.js";
-import { createServerCore, type ServerCore } from "../core/server-core.js";
+import { type ServerCore, ServerCoreImpl } from "../core/server-core.js";
 import { UpgradeRejectReason } from "../core/upgrade-rejection.js";
 import { refuseUpgrade } from "./upgrade-checks.js";
 import { attachSink } from "./ws-listeners.js";
@@ -108,13 +108,15 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       "give exactly one of `server`, `port` or `noServer: true`",
     );
   }
-  const core = createServerCore(options);
-  const path = options.path ?? serverDefaults.path;
+  // The implementation, for its resolved options: the adapter reads `path`
+  // and `closeTimeoutMs` as the core resolved (and checked) them.
+  const impl = new ServerCoreImpl(options);
+  const { path, closeTimeoutMs } = impl.options;
+  const core: ServerCore<TClient, TServer, TAuth, IncomingMessage> = impl;
   const maxPayload = options.maxPayload ?? serverDefaults.maxPayload;
   if (!(maxPayload > 0)) {
     throw new HeartlineError(ServerErrorCode.InvalidOption, "maxPayload must be positive");
   }
-  const closeTimeoutMs = options.closeTimeoutMs ?? serverDefaults.closeTimeoutMs;
   const closeUnauthorized = options.closeUnauthorized ?? serverDefaults.closeUnauthorized;
 
   const wss = new WebSocketServer({
@@ -125,14 +127,16 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     // A server-initiated close (4400, 1001…) waits this long for the client's answer.
     closeTimeout: closeTimeoutMs,
     // Admission refused every other offer already (400); this only picks the answer.
-    handleProtocols: (offered: Set<string>) => selectSubprotocol(offered) || false,
+    handleProtocols: (offered: Set<string>) =>
+      selectSubprotocol(parseSubprotocolOffer(offered)) || false,
     // Pings are answered in control-pings.ts, so a ping flood ends with a close frame (1008), not a cut socket.
     autoPong: false,
   } as ConstructorParameters<typeof WebSocketServer>[0]);
 
   // ws's own handshake checks (method, key, version): answer and report them like the core's.
-  wss.on("wsClientError", (error: Error, socket: Duplex, request: IncomingMessage) => {
-    const status = error.message === "Invalid HTTP method" ? 405 : 400;
+  wss.on("wsClientError", (_error: Error, socket: Duplex, request: IncomingMessage) => {
+    // By the request, not by ws's message text: ws refuses a method other than GET with 405.
+    const status = request.method !== "GET" ? 405 : 400;
     const reason = UpgradeRejectReason.InvalidHandshake;
     refuseUpgrade(socket, status, reason, undefined, status === 405 ? "Allow: GET\r\n" : "");
     core.reportRejected({ status, reason, remoteAddress: request.socket.remoteAddress });

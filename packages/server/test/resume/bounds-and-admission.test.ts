@@ -2,8 +2,8 @@
 import { type Clock, clockOf } from "@heartline/protocol";
 import FakeTimers from "@sinonjs/fake-timers";
 import { describe, expect, it } from "vitest";
+import { FakeServerTransport } from "../../../testing/src/fake-transport.js";
 import { createServerCore, type UpgradeRequest } from "../../src/core/index.js";
-import { FakeTransport } from "../fake-transport.js";
 import { INTERVAL, resumeSetup, WINDOW } from "./harness.js";
 
 describe("resume: overflow", () => {
@@ -130,7 +130,7 @@ describe("resume: shutdown", () => {
       intervalMs: INTERVAL,
       resume: { windowMs: WINDOW },
     });
-    const transport = new FakeTransport();
+    const transport = new FakeServerTransport();
     const sink = core.accept(transport, { auth: undefined, resume: { token: undefined } });
     sink.receive('{"type":"message","seq":1,"data":"owed an ack"}');
     const closed = core.close();
@@ -185,7 +185,7 @@ describe("resume: the offer in admission", () => {
     allow = true;
     const admitted = await s.core.admit({ ...offer, remoteAddress: undefined, raw: offer });
     expect(admitted).toMatchObject({ kind: "accepted", resume: { token: a.token } });
-    const transport = new FakeTransport();
+    const transport = new FakeServerTransport();
     if (admitted.kind !== "accepted") throw new Error("refused");
     s.core.accept(transport, { auth: admitted.auth, resume: admitted.resume });
     expect(transport.sent[0]).toMatchObject({ sessionId: "s1", resumed: { ack: 0 } });

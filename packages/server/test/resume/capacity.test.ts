@@ -3,8 +3,8 @@
 // its token, since admission reads the offer last and `accept` spends it.
 import { subprotocolOffers, type WelcomeMessage } from "@heartline/protocol";
 import { describe, expect, it } from "vitest";
+import { FakeServerTransport } from "../../../testing/src/fake-transport.js";
 import { type Admission, createServerCore, type UpgradeRejection } from "../../src/core/index.js";
-import { FakeTransport } from "../fake-transport.js";
 import { fakeClock } from "../helpers.js";
 
 function setup(options: { authenticate?: () => unknown } = {}) {
@@ -31,7 +31,7 @@ function setup(options: { authenticate?: () => unknown } = {}) {
       raw: { headers },
     });
     if (verdict.kind !== "accepted") return { verdict };
-    const transport = new FakeTransport();
+    const transport = new FakeServerTransport();
     const sink = core.accept(transport, {
       remoteAddress: verdict.remoteAddress,
       auth: verdict.auth,

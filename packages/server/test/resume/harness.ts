@@ -1,22 +1,22 @@
 // A resumable-session core on the fake clock, with fake transports: no network.
 import type { WelcomeMessage } from "@heartline/protocol";
+import { FakeServerTransport } from "../../../testing/src/fake-transport.js";
 import {
   type Connection,
   createServerCore,
   type DisconnectInfo,
-  type ResumeInfo,
+  type ResumedInfo,
   type ResumeOptions,
   type ServerCoreOptions,
   type SessionEndInfo,
   type TransportSink,
 } from "../../src/core/index.js";
-import { FakeTransport } from "../fake-transport.js";
 import { fakeClock } from "../helpers.js";
 
 /** One client connection as the test drives it: its transport (what the server sent) and its sink. */
 export class Peer {
   constructor(
-    readonly transport: FakeTransport,
+    readonly transport: FakeServerTransport,
     readonly sink: TransportSink,
   ) {}
 
@@ -90,7 +90,7 @@ export function resumeSetup<TAuth = unknown>(
     ...options,
   });
   const disconnects: DisconnectInfo<TAuth>[] = [];
-  const resumes: ResumeInfo[] = [];
+  const resumes: ResumedInfo[] = [];
   const sessionEnds: SessionEndInfo<unknown, TAuth>[] = [];
   const received: { conn: Connection<unknown, TAuth>; data: unknown }[] = [];
   const errors: string[] = [];
@@ -101,7 +101,7 @@ export function resumeSetup<TAuth = unknown>(
     disconnects.push(info);
     log.push(`disconnect:${info.sessionId}:${info.reason}:${info.resumable}`);
   });
-  core.on("resume", (info) => {
+  core.on("resumed", (info) => {
     resumes.push(info);
     log.push(`resume:${info.sessionId}`);
   });
@@ -116,7 +116,7 @@ export function resumeSetup<TAuth = unknown>(
   core.on("error", (e) => errors.push(e.code));
   /** A connection; `offer` as admission would pass it (`{}` = `heartline.resume`, `{ token }` = resume). */
   const open = (offer?: { token?: string }, auth?: TAuth): Peer => {
-    const transport = new FakeTransport();
+    const transport = new FakeServerTransport();
     const sink = core.accept(transport, {
       auth: auth as TAuth,
       resume: offer === undefined ? undefined : { token: offer.token },

@@ -3,6 +3,19 @@ import { describe, expect, it } from "vitest";
 import { INTERVAL, resumeSetup, WINDOW } from "./harness.js";
 
 describe("resume: a session across two connections", () => {
+  it("reports the resume as `resumed` (replayed: a number, as the client's event), and on the deprecated `resume` with replayed.toClient", () => {
+    const s = resumeSetup();
+    const old: unknown[] = [];
+    s.core.on("resume", (info) => old.push(info));
+    const a = s.open({});
+    s.conns()[0]!.send("x");
+    a.lose();
+    s.fc.tick(10);
+    s.open({ token: a.token });
+    expect(s.resumes).toEqual([{ sessionId: "s1", gapMs: 10, replayed: 1, ack: 0 }]);
+    expect(old).toEqual([{ sessionId: "s1", gapMs: 10, replayed: { toClient: 1 }, ack: 0 }]);
+  });
+
   it("numbers messages both ways, keeps them over a drop, replays them after a resumed welcome", () => {
     const s = resumeSetup();
     const a = s.open({});
@@ -35,7 +48,7 @@ describe("resume: a session across two connections", () => {
     // Replay of what the client had not acknowledged, right after the welcome.
     expect(b.transport.types()).toEqual(["welcome", "message"]);
     expect(b.messages()).toEqual([[2, "y"]]);
-    expect(s.resumes).toEqual([{ sessionId: "s1", gapMs: 250, replayed: { toClient: 1 }, ack: 2 }]);
+    expect(s.resumes).toEqual([{ sessionId: "s1", gapMs: 250, replayed: 1, ack: 2 }]);
     // New messages continue both counters.
     b.send(3, "c");
     expect(s.conns()[0]!.send("z")).toBe(true);

@@ -2,12 +2,13 @@
 // token rules and bounds, each at its exact boundary.
 import { describe, expect, it } from "vitest";
 import {
+  resolveResumeOptions,
   resumeDefaults,
   type SessionEnd,
   SessionStore,
-  type SessionStoreOptions,
   sameClientDefault,
 } from "../../src/core/resume/index.js";
+import type { ResumeOptions } from "../../src/core/resume/options.js";
 import { fakeClock } from "../helpers.js";
 
 const W = 120_000;
@@ -16,15 +17,13 @@ interface Conn {
   readonly name: string;
 }
 
-function setup(options: SessionStoreOptions<string, unknown> = {}) {
+function setup(options: ResumeOptions = {}) {
   const { fc: clock, clock: heartlineClock } = fakeClock();
   const ends: SessionEnd<string>[] = [];
-  const store = new SessionStore<string, unknown, Conn>({
-    clock: heartlineClock,
-    windowMs: W,
-    onEnd: (end) => ends.push(end),
-    ...options,
-  });
+  const store = new SessionStore<string, unknown, Conn>(
+    resolveResumeOptions({ windowMs: W, ...options })!,
+    { clock: heartlineClock, onEnd: (end) => ends.push(end) },
+  );
   const conn = (name: string): Conn => ({ name });
   return { clock, store, ends, conn, t0: clock.now };
 }
@@ -311,9 +310,8 @@ describe("SessionStore", () => {
 
   it("keeps its state when onEnd throws, and rethrows on a microtask", async () => {
     const { fc: clock, clock: heartlineClock } = fakeClock();
-    const store = new SessionStore<string, unknown, Conn>({
+    const store = new SessionStore<string, unknown, Conn>(resolveResumeOptions({ windowMs: W })!, {
       clock: heartlineClock,
-      windowMs: W,
       onEnd: () => {
         throw new Error("listener broke");
       },

@@ -36,7 +36,7 @@ describe("resume: the half-open link, both ways", () => {
       [2, "s2"],
       [3, "s3"],
     ]);
-    expect(s.resumes).toMatchObject([{ replayed: { toClient: 2 }, ack: 0 }]);
+    expect(s.resumes).toMatchObject([{ replayed: 2, ack: 0 }]);
     s.conns()[0]!.send("s4");
     expect(b.messages().at(-1)).toEqual([4, "s4"]);
   });
@@ -70,7 +70,7 @@ describe("resume: takeover before the server noticed", () => {
       "connection:s1",
       "resume:s1",
     ]);
-    expect(s.resumes).toEqual([{ sessionId: "s1", gapMs: 0, replayed: { toClient: 1 }, ack: 1 }]);
+    expect(s.resumes).toEqual([{ sessionId: "s1", gapMs: 0, replayed: 1, ack: 1 }]);
     // The old socket's own end later changes nothing; nor does its silence deadline.
     a.lose();
     a.send(2, "late");
@@ -257,7 +257,7 @@ describe("resume: the token resumed with stays valid until the new connection pr
     const c = s.open({ token: a.token });
     expect(c.welcome).toMatchObject({ sessionId: "s1", resumed: { ack: 0 } });
     expect(c.messages()).toEqual([[1, "s-1"]]);
-    expect(s.resumes.at(-1)).toMatchObject({ gapMs: 300, replayed: { toClient: 1 } });
+    expect(s.resumes.at(-1)).toMatchObject({ gapMs: 300, replayed: 1 });
     expect(s.sessionEnds).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 // One resume end to end over real `ws` sockets on loopback (port 0): takeover, replay, acks.
 import { CloseCode } from "@heartline/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ResumeInfo, SessionEndInfo } from "../../src/index.js";
+import type { ResumedInfo, SessionEndInfo } from "../../src/index.js";
 import { startServer, TestClient, until } from "../helpers.js";
 
 let cleanup: (() => Promise<void>) | undefined;
@@ -14,9 +14,9 @@ describe("resume over ws", () => {
   it("a client that comes back on a new socket takes over the old one (4409) and gets the replay", async () => {
     const s = await startServer({ resume: { windowMs: 60_000 } });
     cleanup = () => s.hl.close();
-    const resumes: ResumeInfo[] = [];
+    const resumes: ResumedInfo[] = [];
     const ends: SessionEndInfo[] = [];
-    s.hl.on("resume", (info) => resumes.push(info));
+    s.hl.on("resumed", (info) => resumes.push(info));
     s.hl.on("sessionEnd", (info) => ends.push(info));
 
     const a = await TestClient.connect(s.url, ["heartline.v1", "heartline.resume"]);
@@ -47,9 +47,7 @@ describe("resume over ws", () => {
     expect(s.events.disconnects).toMatchObject([
       { sessionId: first.sessionId, reason: "replaced", code: 4409, resumable: true },
     ]);
-    expect(resumes).toEqual([
-      { sessionId: first.sessionId, gapMs: 0, replayed: { toClient: 1 }, ack: 1 },
-    ]);
+    expect(resumes).toEqual([{ sessionId: first.sessionId, gapMs: 0, replayed: 1, ack: 1 }]);
     b.send({ type: "message", seq: 2, data: "again" });
     await until(() => s.events.messages.length === 2, "message 2");
     expect(s.events.messages.map((m) => m.data)).toEqual(["hello", "again"]);

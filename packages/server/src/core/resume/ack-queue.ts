@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from "@heartline/protocol";
+import { Fifo } from "../fifo.js";
 
 /** What the queue needs from each entry (a connection): plain fields, no object per ack. */
 export interface AckOwing {
@@ -23,35 +24,23 @@ export interface AckOwing {
 export class AckQueue<T extends AckOwing> {
   readonly #clock: Clock;
   readonly #delayMs: number;
-  #entries: (T | undefined)[] = [];
-  #due: number[] = [];
-  #head = 0;
+  // One FIFO in two columns: the entry and when it is due.
+  readonly #entries = new Fifo<T | undefined>(undefined);
+  readonly #due = new Fifo<number>(0);
   #handle: TimerHandle | undefined;
   readonly #fire = (): void => {
     this.#handle = undefined;
     const now = this.#clock.now();
     const entries = this.#entries;
     const due = this.#due;
-    let head = this.#head;
-    while (head < entries.length && due[head]! <= now) {
-      const entry = entries[head]!;
-      entries[head] = undefined;
-      head++;
+    while (entries.size > 0 && due.peek()! <= now) {
+      const entry = entries.shift()!;
+      due.shift();
       if (entry.ackQueued) {
         entry.ackQueued = false;
         entry.flushAck();
       }
     }
-    if (head === entries.length) {
-      this.#entries = [];
-      this.#due = [];
-      head = 0;
-    } else if (head >= 64 && head * 2 >= entries.length) {
-      entries.splice(0, head);
-      due.splice(0, head);
-      head = 0;
-    }
-    this.#head = head;
     this.#arm(now);
   };
 
@@ -62,7 +51,7 @@ export class AckQueue<T extends AckOwing> {
 
   /** Slots held (queued entries and skipped ones not yet reached). */
   get size(): number {
-    return this.#entries.length - this.#head;
+    return this.#entries.size;
   }
 
   /** `entry` owes an ack from now: it is flushed at the latest `delayMs` from now. No-op if queued. */
@@ -79,14 +68,12 @@ export class AckQueue<T extends AckOwing> {
   clear(): void {
     if (this.#handle !== undefined) this.#clock.clearTimeout(this.#handle);
     this.#handle = undefined;
-    for (let i = this.#head; i < this.#entries.length; i++) this.#entries[i]!.ackQueued = false;
-    this.#entries = [];
-    this.#due = [];
-    this.#head = 0;
+    for (const entry of this.#entries.clear()) entry!.ackQueued = false;
+    this.#due.clear();
   }
 
   #arm(now: number): void {
-    if (this.#handle !== undefined || this.#head >= this.#entries.length) return;
-    this.#handle = this.#clock.setTimeout(this.#fire, Math.max(0, this.#due[this.#head]! - now));
+    if (this.#handle !== undefined || this.#entries.size === 0) return;
+    this.#handle = this.#clock.setTimeout(this.#fire, Math.max(0, this.#due.peek()! - now));
   }
 }

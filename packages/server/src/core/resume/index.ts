@@ -3,15 +3,16 @@
 // (`resumption.ts` is its one entry to the folder); the public names are
 // exported from the core's index.
 export { resumeDefaults } from "./defaults.js";
+export { type ResolvedResumeOptions, resolveResumeOptions } from "./options.js";
+export { sameClientDefault } from "./same-client.js";
 export {
   type ResumableSession,
   type SessionEnd,
   type SessionEndCause,
   type SessionState,
   SessionStore,
-  type SessionStoreOptions,
+  type SessionStoreHooks,
   type SessionStoreStats,
-  sameClientDefault,
   type TakeResult,
 } from "./session-store.js";
 export {

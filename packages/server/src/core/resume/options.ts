@@ -1,6 +1,6 @@
 import { HeartlineError, ServerErrorCode } from "../errors.js";
 import { resumeDefaults } from "./defaults.js";
-import { sameClientDefault } from "./session-store.js";
+import { sameClientDefault } from "./same-client.js";
 
 /** The server's `resume` option: resumable sessions (PROTOCOL.md, "Resumable sessions"). */
 export interface ResumeOptions<TAuth = unknown> {

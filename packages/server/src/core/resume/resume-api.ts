@@ -1,6 +1,25 @@
 import type { DisconnectReason } from "@heartline/protocol";
 
-/** What the `resume` event reports, once per resumed connection, after its `welcome`. */
+/**
+ * What the `resumed` event reports, once per resumed connection, after its
+ * `welcome`: the client's `resumed` event has the same name and fields
+ * (`sessionId`, `gapMs`, `replayed`), each side counting what it sent again.
+ */
+export interface ResumedInfo {
+  /** The session's id: the same as on its previous connections. */
+  readonly sessionId: string;
+  /**
+   * Milliseconds since the previous connection's end was reported (0 for a
+   * takeover: the old connection's end is reported at the resume).
+   */
+  readonly gapMs: number;
+  /** Messages sent again after the welcome: every server message the client had not acknowledged. */
+  readonly replayed: number;
+  /** `welcome.resumed.ack`: the highest client message seq the server had received. */
+  readonly ack: number;
+}
+
+/** @deprecated The payload of the deprecated `resume` event; listen to `resumed` (`ResumedInfo`). */
 export interface ResumeInfo {
   /** The session's id: the same as on its previous connections. */
   readonly sessionId: string;

@@ -58,8 +58,7 @@ export class Resumption<
     const quiet = unrefClock(clock);
     this.#terms = terms;
     this.#onEnd = onEnd;
-    this.#store = new SessionStore<TServer, TAuth, TConn>({
-      ...options,
+    this.#store = new SessionStore<TServer, TAuth, TConn>(options, {
       onEnd: (end) => this.#sessionEnded(end),
       clock: quiet,
     });

@@ -6,7 +6,8 @@ import {
   type TimerHandle,
 } from "@heartline/protocol";
 import { type Deadlined, DeadlineQueue } from "../deadline-queue.js";
-import { resumeDefaults } from "./defaults.js";
+import { Fifo } from "../fifo.js";
+import type { ResolvedResumeOptions } from "./options.js";
 import type { SessionEndReason } from "./resume-api.js";
 import { ID_BYTES, parseToken, randomBase64url } from "./token.js";
 import { TokenSecrets } from "./token-check.js";
@@ -73,62 +74,17 @@ export type TakeResult<TData, TAuth, TOwner> =
     }
   | { readonly ok: false; readonly failure: ResumeFailure };
 
-export interface SessionStoreOptions<TData, TAuth> {
-  /** Default `resumeDefaults.windowMs`. */
-  readonly windowMs?: number | undefined;
-  /** Per session; default `resumeDefaults.maxUnackedMessages`. */
-  readonly maxUnackedMessages?: number | undefined;
-  /** Per session; default `resumeDefaults.maxUnackedBytes`. */
-  readonly maxUnackedBytes?: number | undefined;
-  /** Across sessions; default `resumeDefaults.maxUnackedBytesTotal`. */
-  readonly maxUnackedBytesTotal?: number | undefined;
-  /** Sessions held at once; default `resumeDefaults.maxSessions`. At the bound `create` says no. */
-  readonly maxSessions?: number | undefined;
-  /**
-   * Whether a resume's `authenticate` result is the session's client.
-   * Default `sameClientDefault`: the same value, or equal plain data. Replace
-   * it to compare what identifies a user in your app (a user id, a subject).
-   */
-  readonly sameClient?: ((sessionAuth: TAuth, newAuth: TAuth) => boolean) | undefined;
+/**
+ * What the store reports to and runs on, beside its bounds (the resolved
+ * `resume` option, `resolveResumeOptions`: the defaults are applied there, once).
+ */
+export interface SessionStoreHooks<TData, TAuth> {
   /**
    * The end of a session, once, with the undelivered messages' data. A throw
    * here does not disturb the store: it is rethrown on a microtask.
    */
   readonly onEnd?: ((end: SessionEnd<TData, TAuth>) => void) | undefined;
   readonly clock?: Clock | undefined;
-}
-
-/**
- * The default `sameClient`: true when both are the same value (`Object.is`),
- * or both are plain data (plain objects and arrays, compared key by key,
- * recursively) with equal contents, so `{ userId: 7 }` from one request
- * matches `{ userId: 7 }` from the next. Any other object (a class instance,
- * a Date, a function) matches only itself: when in doubt, refuse; a refused
- * resume is reported (`mismatch`), a wrong one would hand a session over.
- * With no `authenticate` both are undefined, so every resume matches: then
- * the token alone proves the holder.
- */
-export function sameClientDefault(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (!isPlain(a) || !isPlain(b) || Array.isArray(a) !== Array.isArray(b)) return false;
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const key of keys) {
-    if (!Object.hasOwn(b, key)) return false;
-    if (
-      !sameClientDefault((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])
-    ) {
-      return false;
-    }
-  }
-  return true;
-}
-
-function isPlain(value: unknown): value is object {
-  if (typeof value !== "object" || value === null) return false;
-  if (Array.isArray(value)) return true;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 class Session<TData, TAuth, TOwner> implements ResumableSession<TData, TAuth, TOwner>, Deadlined {
@@ -202,27 +158,23 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
   // Tombstones: id → why it ended, and a FIFO of (id, forget-at) in end
   // order, which is forget-at order since every tombstone lasts windowMs.
   readonly #tombstones = new Map<string, ResumeFailure>();
-  #tombIds: string[] = [];
-  #tombUntil: number[] = [];
-  #tombHead = 0;
+  readonly #tombIds = new Fifo<string>("");
+  readonly #tombUntil = new Fifo<number>(0);
   #tombTimer: TimerHandle | undefined;
   readonly #forgetTombstones = (): void => {
     this.#tombTimer = undefined;
     this.#dropTombstones(this.#clock.now());
   };
 
-  constructor(options: SessionStoreOptions<TData, TAuth> = {}) {
-    this.windowMs = options.windowMs ?? resumeDefaults.windowMs;
-    this.maxSessions = options.maxSessions ?? resumeDefaults.maxSessions;
-    this.#maxUnackedMessages = options.maxUnackedMessages ?? resumeDefaults.maxUnackedMessages;
-    this.#maxUnackedBytes = options.maxUnackedBytes ?? resumeDefaults.maxUnackedBytes;
-    this.#budget = {
-      used: 0,
-      max: options.maxUnackedBytesTotal ?? resumeDefaults.maxUnackedBytesTotal,
-    };
-    this.#sameClient = options.sameClient ?? sameClientDefault;
-    this.#onEnd = options.onEnd;
-    this.#clock = options.clock ?? systemClock;
+  constructor(options: ResolvedResumeOptions, hooks: SessionStoreHooks<TData, TAuth> = {}) {
+    this.windowMs = options.windowMs;
+    this.maxSessions = options.maxSessions;
+    this.#maxUnackedMessages = options.maxUnackedMessages;
+    this.#maxUnackedBytes = options.maxUnackedBytes;
+    this.#budget = { used: 0, max: options.maxUnackedBytesTotal };
+    this.#sameClient = options.sameClient;
+    this.#onEnd = hooks.onEnd;
+    this.#clock = hooks.clock ?? systemClock;
     this.#windows = new DeadlineQueue(this.#clock, this.windowMs);
   }
 
@@ -376,8 +328,8 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
   #bury(id: string, failure: ResumeFailure, now: number): void {
     if (this.#tombstones.size >= this.maxSessions) {
       // At the bound the oldest tombstone goes early: its id answers unknown.
-      this.#tombstones.delete(this.#tombIds[this.#tombHead]!);
-      this.#tombHead++;
+      this.#tombstones.delete(this.#tombIds.shift()!);
+      this.#tombUntil.shift();
     }
     this.#tombstones.set(id, failure);
     this.#tombIds.push(id);
@@ -388,27 +340,16 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
   #dropTombstones(now: number): void {
     const ids = this.#tombIds;
     const until = this.#tombUntil;
-    let head = this.#tombHead;
-    while (head < ids.length && until[head]! <= now) {
-      this.#tombstones.delete(ids[head]!);
-      head++;
+    while (ids.size > 0 && until.peek()! <= now) {
+      this.#tombstones.delete(ids.shift()!);
+      until.shift();
     }
-    if (head === ids.length) {
-      this.#tombIds = [];
-      this.#tombUntil = [];
-      head = 0;
-    } else if (head >= 32 && head * 2 >= ids.length) {
-      ids.splice(0, head);
-      until.splice(0, head);
-      head = 0;
-    }
-    this.#tombHead = head;
     this.#armTombstones(now);
   }
 
   #armTombstones(now: number): void {
-    if (this.#tombTimer !== undefined || this.#tombHead >= this.#tombIds.length) return;
-    const next = this.#tombUntil[this.#tombHead]!;
+    if (this.#tombTimer !== undefined || this.#tombIds.size === 0) return;
+    const next = this.#tombUntil.peek()!;
     this.#tombTimer = this.#clock.setTimeout(this.#forgetTombstones, Math.max(0, next - now));
   }
 }

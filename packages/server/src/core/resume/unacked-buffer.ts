@@ -1,3 +1,5 @@
+import { Fifo } from "../fifo.js";
+
 /** A message kept until acknowledged, as `drain()` hands it back for the "undelivered" report. */
 export interface UnackedMessage<T = unknown> {
   readonly seq: number;
@@ -47,21 +49,19 @@ export function utf8Length(text: string): number {
  * A sender's messages that the peer has not acknowledged yet, in `seq` order.
  *
  * The seqs held are always contiguous (ackedSeq + 1 … lastSeq), so a message
- * costs three array slots (data, encoded text, byte size) and no object of
- * its own. `push` assigns the next seq; a cumulative `ack(n)` drops
- * everything up to n from the front. The front is an index into the arrays,
- * compacted once it is half the length, so push and ack are O(1) amortized.
- * No timer: when to ack is the receiver's business, when to give up is the
- * session store's.
+ * costs three slots (data, encoded text, byte size) in one FIFO of three
+ * columns and no object of its own. `push` assigns the next seq; a
+ * cumulative `ack(n)` drops everything up to n from the front; push and ack
+ * are O(1) amortized (see `Fifo`). No timer: when to ack is the receiver's
+ * business, when to give up is the session store's.
  */
 export class UnackedBuffer<T = unknown> {
   readonly #maxMessages: number;
   readonly #maxBytes: number;
   readonly #shared: ByteBudget | undefined;
-  #data: T[] = [];
-  #text: string[] = [];
-  #size: number[] = [];
-  #head = 0;
+  readonly #data = new Fifo<T>(undefined as T);
+  readonly #text = new Fifo<string>("");
+  readonly #size = new Fifo<number>(0);
   #bytes = 0;
   /** The highest seq acknowledged (0: none); the front message is ackedSeq + 1. */
   #ackedSeq = 0;
@@ -74,7 +74,7 @@ export class UnackedBuffer<T = unknown> {
 
   /** Messages held. */
   get size(): number {
-    return this.#data.length - this.#head;
+    return this.#data.size;
   }
 
   /** Bytes held. */
@@ -130,20 +130,13 @@ export class UnackedBuffer<T = unknown> {
     let drop = seq - this.#ackedSeq;
     if (drop <= 0) return true;
     this.#ackedSeq = seq;
-    let head = this.#head;
     let freed = 0;
-    const data = this.#data;
-    const text = this.#text;
-    const size = this.#size;
-    for (; drop > 0; drop--, head++) {
-      freed += size[head]!;
-      // Let the collector have them now, not at the next compaction.
-      data[head] = undefined as T;
-      text[head] = "";
+    for (; drop > 0; drop--) {
+      freed += this.#size.shift()!;
+      this.#data.shift();
+      this.#text.shift();
     }
     this.#release(freed);
-    this.#head = head;
-    this.#compact();
     return true;
   }
 
@@ -152,10 +145,10 @@ export class UnackedBuffer<T = unknown> {
    * after a resume. One callback for the whole replay, none per message.
    */
   replay(send: (text: string, seq: number) => void): void {
-    const first = this.#ackedSeq + 1 - this.#head;
-    // Read the bounds once: a callback that pushes must not replay its own pushes.
-    const end = this.#data.length;
-    for (let i = this.#head; i < end; i++) send(this.#text[i]!, first + i);
+    const first = this.#ackedSeq + 1;
+    // Read the bound once: a callback that pushes must not replay its own pushes.
+    const count = this.size;
+    for (let i = 0; i < count; i++) send(this.#text.at(i)!, first + i);
   }
 
   /**
@@ -164,39 +157,17 @@ export class UnackedBuffer<T = unknown> {
    * a session. Later pushes continue the seq count.
    */
   drain(): UnackedMessage<T>[] {
-    const out: UnackedMessage<T>[] = [];
-    const first = this.#ackedSeq + 1 - this.#head;
-    for (let i = this.#head; i < this.#data.length; i++) {
-      out.push({ seq: first + i, data: this.#data[i]! });
-    }
-    this.#ackedSeq = this.lastSeq;
+    const first = this.#ackedSeq + 1;
+    const out = this.#data.clear().map((data, i) => ({ seq: first + i, data }));
+    this.#text.clear();
+    this.#size.clear();
+    this.#ackedSeq = first - 1 + out.length;
     this.#release(this.#bytes);
-    this.#data = [];
-    this.#text = [];
-    this.#size = [];
-    this.#head = 0;
     return out;
   }
 
   #release(bytes: number): void {
     this.#bytes -= bytes;
     if (this.#shared !== undefined) this.#shared.used -= bytes;
-  }
-
-  /** Drops the acked front once it is half the arrays (and worth a copy): O(1) amortized. */
-  #compact(): void {
-    const head = this.#head;
-    const length = this.#data.length;
-    if (head === length) {
-      this.#data.length = 0;
-      this.#text.length = 0;
-      this.#size.length = 0;
-      this.#head = 0;
-    } else if (head >= 32 && head * 2 >= length) {
-      this.#data.splice(0, head);
-      this.#text.splice(0, head);
-      this.#size.splice(0, head);
-      this.#head = 0;
-    }
   }
 }
