@@ -59,13 +59,46 @@ async function renderCatching(into: Root, tree: ReactNode, errors: unknown[]): P
 
 const openCount = (): number => [...harness.server.connections()].length;
 
+/** What the test components below saw; reset before each test. */
+const seen = {
+  renders: 0,
+  states: [] as string[],
+  sends: new Set<(data: string) => boolean>(),
+  lists: [] as Array<readonly string[]>,
+};
+beforeEach(() => {
+  seen.renders = 0;
+  seen.states = [];
+  seen.sends.clear();
+  seen.lists = [];
+});
+
 /** Renders the status it reads as text, and counts its renders. */
-function statusView(renders: { count: number }) {
-  return function Status(): ReactNode {
-    const status = useHeartlineStatus();
-    renders.count++;
-    return `${status.state} ${status.sessionId ?? "-"} queued=${status.queued}`;
-  };
+function Status(): ReactNode {
+  const status = useHeartlineStatus();
+  seen.renders++;
+  seen.states.push(status.state);
+  return `${status.state} ${status.sessionId ?? "-"} queued=${status.queued}`;
+}
+
+/** A hook outside any provider. */
+function Orphan(): ReactNode {
+  useHeartlineStatus();
+  return null;
+}
+
+/** The newest two messages as text; records its lists and send functions. */
+function Chat(): ReactNode {
+  const messages = useHeartlineMessages<string>({ limit: 2 });
+  const send = useHeartlineSend<string>();
+  seen.sends.add(send);
+  seen.lists.push(messages);
+  return messages.join(",");
+}
+
+function BadLimit(): ReactNode {
+  useHeartlineMessages({ limit: 0 });
+  return null;
 }
 
 describe("HeartlineProvider", () => {
@@ -100,20 +133,15 @@ describe("HeartlineProvider", () => {
 
   it("makes its own client from options, once per mount", async () => {
     // The options-made client cannot use the harness transport, so only what the provider does is checked.
-    const seen: string[] = [];
-    function Probe(): ReactNode {
-      seen.push(useHeartlineStatus().state);
-      return null;
-    }
     await render(
       createElement(
         HeartlineProvider,
         { options: { url: "ws://127.0.0.1:9/ws", reconnect: false, WebSocket: NeverOpens } },
-        createElement(Probe),
+        createElement(Status),
       ),
     );
     expect(NeverOpens.made).toBe(1);
-    expect(seen.at(-1)).toBe("connecting");
+    expect(seen.states.at(-1)).toBe("connecting");
   });
 });
 
@@ -135,30 +163,25 @@ class NeverOpens {
 describe("useHeartlineStatus", () => {
   it("renders the snapshot, and re-renders only when it changes", async () => {
     const client = await harness.client({ name: "app", connect: false });
-    const renders = { count: 0 };
-    await render(createElement(HeartlineProvider, { client }, createElement(statusView(renders))));
+    await render(createElement(HeartlineProvider, { client }, createElement(Status)));
     // The first beat gives the first rtt sample (a change); on the fake clock it stays 0 after.
     await advance(1000);
     expect(container.textContent).toBe("open session-1 queued=0");
-    const after = renders.count;
+    const after = seen.renders;
     // Ten more beats: pings and pongs change nothing the snapshot shows, so no render at all.
     await advance(10 * 1000);
     expect(container.textContent).toBe("open session-1 queued=0");
-    expect(renders.count).toBe(after);
+    expect(seen.renders).toBe(after);
     // The server goes: the status says so.
     await act(async () => {
       for (const conn of harness.server.connections()) conn.close(4000);
     });
     await advance(0);
     expect(container.textContent).toMatch(/^(reconnecting|connecting|open) /);
-    expect(renders.count).toBeGreaterThan(after);
+    expect(seen.renders).toBeGreaterThan(after);
   });
 
   it("throws no_provider outside a provider", async () => {
-    function Orphan(): ReactNode {
-      useHeartlineStatus();
-      return null;
-    }
     const errors: unknown[] = [];
     const orphanRoot = createRoot(document.createElement("div"), {
       onUncaughtError: (error) => errors.push(error),
@@ -172,21 +195,12 @@ describe("useHeartlineStatus", () => {
 describe("useHeartlineMessages and useHeartlineSend", () => {
   it("lists the newest messages (within limit) and sends through a stable function", async () => {
     const client = await harness.client<string, string>({ name: "app", connect: false });
-    const sends = new Set<unknown>();
-    let lists: Array<readonly string[]> = [];
-    function Chat(): ReactNode {
-      const messages = useHeartlineMessages<string>({ limit: 2 });
-      const send = useHeartlineSend<string>();
-      sends.add(send);
-      lists.push(messages);
-      return messages.join(",");
-    }
     await render(createElement(HeartlineProvider, { client }, createElement(Chat)));
     await advance(0);
     expect(container.textContent).toBe("");
     const received: unknown[] = [];
     harness.server.on("message", (_conn: unknown, data: unknown) => received.push(data));
-    const [send] = sends as Set<(data: string) => boolean>;
+    const [send] = seen.sends;
     await act(async () => {
       expect(send!("hello")).toBe(true);
     });
@@ -196,25 +210,21 @@ describe("useHeartlineMessages and useHeartlineSend", () => {
     await advance(0);
     expect(container.textContent).toBe("b,c");
     // Re-renders with nothing new keep the same array and the same send.
-    lists = [];
+    seen.lists = [];
     await render(createElement(HeartlineProvider, { client }, createElement(Chat)));
-    expect(new Set(lists).size).toBe(1);
-    expect(sends.size).toBe(1);
+    expect(new Set(seen.lists).size).toBe(1);
+    expect(seen.sends.size).toBe(1);
   });
 
   it("refuses a limit that is not an integer ≥ 1", async () => {
     const client = await harness.client({ name: "app", connect: false });
     const errors: unknown[] = [];
-    function Bad(): ReactNode {
-      useHeartlineMessages({ limit: 0 });
-      return null;
-    }
     const badRoot = createRoot(document.createElement("div"), {
       onUncaughtError: (error) => errors.push(error),
     });
     await renderCatching(
       badRoot,
-      createElement(HeartlineProvider, { client }, createElement(Bad)),
+      createElement(HeartlineProvider, { client }, createElement(BadLimit)),
       errors,
     );
     expect(errors[0]).toMatchObject({
