@@ -2,6 +2,7 @@ import {
   CloseCode,
   DisconnectReason,
   type ResumeFailure,
+  shouldReconnect,
   subprotocolOffers,
   systemClock,
   validateData,
@@ -11,7 +12,7 @@ import { fullJitterBackoff } from "./backoff.js";
 import { createEmitter } from "./emitter.js";
 import { ClientErrorCode, HeartlineClientError } from "./errors.js";
 import { createFigures } from "./figures.js";
-import { type Link, type LinkHost, openLink } from "./link.js";
+import { type Link, type LinkEnd, type LinkHost, openLink } from "./link.js";
 import { type ClientOptions, clientDefaults } from "./options.js";
 import { type PageEvent, watchPage } from "./page-life.js";
 import { createReconnectTimer } from "./reconnect-timer.js";
@@ -29,6 +30,9 @@ import { validateClientOptions } from "./validate-options.js";
 import type { WebSocketConstructor, WebSocketLike } from "./websocket.js";
 
 const noop = (): void => {};
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
 
 /**
  * Creates a Heartline client. Nothing happens until `connect()`; listeners
@@ -90,6 +94,14 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
   let retryAt: number | undefined;
   let resumedNow = false;
   let resumeFailed: ResumeFailure | undefined;
+  /** Fresh credentials were asked for after a 401/4401: another refusal is final. */
+  let refreshed = false;
+  /** Counts attempts and stops: an attempt whose turn has passed drops its late (async) result. */
+  let turn = 0;
+  /** Reads `navigator.onLine` of the page found at `connect()` (none: always online). */
+  let offline = (): boolean => false;
+  /** An attempt came due while offline: it waits for `online`. */
+  let waitingOnline = false;
   const snapshot = createSnapshot(
     (): ClientSnapshot => ({
       state,
@@ -146,6 +158,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       session.terms = heartbeat;
       session.token = terms?.token;
       lastEnd = undefined;
+      refreshed = false;
       resumedNow = isResume;
       resumeFailed = isResume ? undefined : welcome.resumeFailed;
       reconnect.opened();
@@ -167,7 +180,9 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       reportUndelivered(event);
       // Any listener so far may have closed the client.
       if (state !== "open") return;
-      emit("open", { sessionId, heartbeat, resumed: isResume });
+      const opened: ClientEvents["open"] = { sessionId, heartbeat, resumed: isResume };
+      if (resumeFailed) opened.resumeFailed = resumeFailed;
+      emit("open", opened);
       if (isResume && state === "open") {
         emit("resumed", {
           sessionId,
@@ -184,10 +199,13 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     pong(seq, rttMs) {
       emit("pong", { seq, rttMs });
     },
-    ended({ reason, code, goodbye, detectedAfterMs }) {
+    ended(end) {
+      const { reason, code, detectedAfterMs, status } = end;
       link = undefined;
-      // A resume's gap counts from the end of the last open connection, not of a failed attempt.
-      if (state === "open") endedAt = clock.now();
+      // A resume's gap is the one the user lived through: from the last frame
+      // heard on the last open connection (as the server counts from the
+      // last frame it heard), not from a late verdict after a frozen tab.
+      if (state === "open") endedAt = figures.lastHeardAt ?? clock.now();
       reconnect.closed();
       // 4429 is a deliberate end on the server (PROTOCOL.md, "The window"):
       // the session is gone, so no resume, and what it never acknowledged
@@ -196,14 +214,15 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       const rateLimited = code === CloseCode.RateLimited;
       const lost = rateLimited ? (session.restart(false) as TClientData[]) : [];
       if (rateLimited) session.token = undefined;
-      const delayMs =
-        reason === DisconnectReason.ClientClosed ? undefined : reconnect.delayAfter(code, goodbye);
+      const delay = reconnect.delayAfter(worthRetry(end), end.goodbye, end.retryAfterMs);
+      const delayMs = delay === undefined ? undefined : Math.round(delay);
       const willReconnect = delayMs !== undefined;
       const willResume = willReconnect && session.token !== undefined;
       const event: DisconnectEvent =
         code === undefined
           ? { reason, willReconnect, willResume }
           : { reason, code, willReconnect, willResume };
+      if (status !== undefined) event.status = status;
       if (detectedAfterMs !== undefined) event.detectedAfterMs = detectedAfterMs;
       lastEnd = event;
       const disconnected = (): void => {
@@ -226,19 +245,77 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     },
   };
 
-  /** Opens the socket of one connection attempt. */
+  /**
+   * Whether an end is worth another attempt (the streak's `maxAttempts`
+   * aside). A refusal a retry cannot fix is final: an HTTP 4xx other than
+   * 408/429 (a 401 too, below), as are the close codes `closeCodeInfo` marks.
+   * A 401/4401 is retried once, and only when `credentials` is a function
+   * that can give fresh ones.
+   */
+  function worthRetry(end: LinkEnd): boolean {
+    if (end.final || end.reason === DisconnectReason.ClientClosed) return false;
+    if (end.reason === DisconnectReason.Unauthorized) {
+      const again = !refreshed && typeof options.credentials === "function";
+      refreshed = true;
+      return again;
+    }
+    const { status } = end;
+    if (status !== undefined) return status >= 500 || status === 408 || status === 429;
+    return shouldReconnect(end.code ?? CloseCode.Abnormal);
+  }
+
+  /** An attempt that never reached the network: reported, then retried or not as `ended` decides. */
+  function openFailed(message: string, cause: unknown, final: boolean): void {
+    reportError(ClientErrorCode.OpenFailed, message, { cause });
+    // An `error` listener may have closed the client.
+    if (state !== "closed") {
+      host.ended({ reason: "open_failed", code: undefined, goodbye: undefined, final });
+    }
+  }
+
+  /**
+   * One connection attempt: the URL and credentials of this attempt (a
+   * function's, awaited when it returns a promise), then the socket. While
+   * the page is offline it waits for `online` instead.
+   */
   function startAttempt(): void {
     retryAt = undefined;
+    const mine = ++turn;
+    waitingOnline = offline();
     snapshot.changed();
+    if (waitingOnline) return;
+    const { url, credentials } = options;
+    const failed = (cause: unknown): void => {
+      if (mine === turn)
+        openFailed(`cannot get url or credentials: ${String(cause)}`, cause, false);
+    };
+    let target: unknown;
+    let secret: unknown;
+    try {
+      target = typeof url === "function" ? url() : url;
+      secret = typeof credentials === "function" ? credentials() : credentials;
+    } catch (cause) {
+      failed(cause);
+      return;
+    }
+    const open = (target: unknown, secret: unknown): void => {
+      if (mine === turn) openSocket(target as string, secret as string | undefined);
+    };
+    if (isThenable(target) || isThenable(secret)) {
+      Promise.all([target, secret]).then(([target, secret]) => open(target, secret), failed);
+    } else open(target, secret);
+  }
+
+  /** Opens the socket of one connection attempt. */
+  function openSocket(url: string, credentials: string | undefined): void {
     let socket: WebSocketLike;
     try {
-      socket = new WebSocketImpl(options.url, subprotocolOffers(resume, session.token));
+      // `subprotocolOffers` checks the credentials' characters first:
+      // `new WebSocket` would throw a SyntaxError that does not say why.
+      socket = new WebSocketImpl(url, subprotocolOffers(resume, session.token, credentials));
     } catch (cause) {
-      // A bad URL: the same URL would fail again, so this is final.
-      reportError(ClientErrorCode.SocketError, `cannot open WebSocket: ${String(cause)}`, {
-        cause,
-      });
-      stopForGood();
+      // Bad credentials or a bad URL: the same would fail again, so this is final.
+      openFailed(`cannot open WebSocket: ${String(cause)}`, cause, true);
       return;
     }
     link = openLink(socket, host, connectTimeoutMs);
@@ -251,26 +328,55 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
    */
   function stopForGood(): void {
     reconnect.cancel();
+    turn++;
+    waitingOnline = false;
     retryAt = undefined;
     stopWatchingPage();
     stopWatchingPage = noop;
     setState("closed");
     session.token = undefined;
-    for (const item of session.takeQueued()) {
+    const queued = session.takeQueued().map((item) => item.data as TClientData);
+    // Deprecated: one `error` per queued message; `undelivered` below has them all.
+    for (const data of queued) {
       reportError(ClientErrorCode.OutboxDiscarded, "closed before the message could be sent", {
-        data: item.data,
+        data,
       });
     }
-    reportUndelivered({ reason: "closed", messages: session.restart(false) as TClientData[] });
+    // Oldest first: those sent and not acknowledged, then those never sent.
+    const messages = session.restart(false) as TClientData[];
+    reportUndelivered({ reason: "closed", messages: messages.concat(queued) });
+  }
+
+  /**
+   * `send` refuses `data`: reported on `undelivered` with why, and on
+   * `error` with the data (the older path, kept as a deprecated alias).
+   */
+  function refuse(
+    reason: UndeliveredEvent["reason"],
+    code: string,
+    message: string,
+    data: TClientData,
+    cause?: unknown,
+  ): false {
+    const error = new HeartlineClientError(
+      code,
+      message,
+      cause === undefined ? { data } : { data, cause },
+    );
+    emit("error", error);
+    reportUndelivered({ reason, messages: [data], error });
+    return false;
   }
 
   /** `send` before the snapshot update. */
   function send(data: TClientData): boolean {
     if (state === "closed") {
-      reportError(ClientErrorCode.NotConnected, "the client is closed; call connect() first", {
+      return refuse(
+        "not_connected",
+        ClientErrorCode.NotConnected,
+        "the client is closed; call connect() first",
         data,
-      });
-      return false;
+      );
     }
     const checked =
       data === undefined
@@ -280,43 +386,47 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     try {
       if (checked.ok) json = JSON.stringify(checked.value);
     } catch (cause) {
-      reportError(ClientErrorCode.InvalidOutbound, `data is not JSON: ${String(cause)}`, {
+      return refuse(
+        "invalid",
+        ClientErrorCode.InvalidOutbound,
+        `data is not JSON: ${String(cause)}`,
         data,
         cause,
-      });
-      return false;
+      );
     }
     if (json === undefined) {
-      reportError(
+      return refuse(
+        "invalid",
         ClientErrorCode.InvalidOutbound,
         checked.ok ? "data is not JSON" : checked.message,
-        {
-          data,
-        },
+        data,
       );
-      return false;
     }
     const item = { data, json };
-    const overflow = () => {
-      reportError(ClientErrorCode.OutboxOverflow, `outbox full (${maxQueued} messages)`, {
+    const overflow = () =>
+      refuse(
+        "overflow",
+        ClientErrorCode.OutboxOverflow,
+        `outbox full (${maxQueued} messages)`,
         data,
-      });
-      return false;
-    };
+      );
     if (link?.ready()) return link.send(item) || overflow();
     // The link may just have found the connection dead, with no reconnect.
     if ((state as ClientState) === "closed") {
-      reportError(ClientErrorCode.NotConnected, "the connection ended and will not reconnect", {
+      return refuse(
+        "not_connected",
+        ClientErrorCode.NotConnected,
+        "the connection ended and will not reconnect",
         data,
-      });
-      return false;
+      );
     }
     return session.hold(item) || overflow();
   }
 
   function onPageEvent(type: PageEvent): void {
-    // The network is back: try now instead of waiting out the backoff.
-    if (type === "online" && reconnect.pending) reconnect.fireNow();
+    // The network is back: try now instead of waiting out the backoff (or for the network).
+    if (type === "online" && waitingOnline) startAttempt();
+    else if (type === "online" && reconnect.pending) reconnect.fireNow();
     else link?.checkNow();
   }
 
@@ -365,9 +475,17 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     connect() {
       if (state !== "closed") return;
       reconnect.reset();
-      stopWatchingPage = watchPage(onPageEvent);
+      refreshed = false;
+      const page = watchPage(onPageEvent);
+      stopWatchingPage = page.stop;
+      offline = page.offline;
       setState("connecting");
-      startAttempt();
+      // On a microtask: a `close()` in the same tick (React StrictMode's
+      // mount, unmount, mount) then opens no socket at all.
+      const mine = turn;
+      queueMicrotask(() => {
+        if (mine === turn) startAttempt();
+      });
     },
     send(data) {
       const sent = send(data);
@@ -377,7 +495,8 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     close(code = CloseCode.Normal, reason) {
       if (state === "closed") return;
       if (link) link.close(code, reason);
-      else stopForGood();
+      // Waiting (the backoff, the network, credentials): reported as a close all the same.
+      else host.ended({ reason: DisconnectReason.ClientClosed, code, goodbye: undefined });
     },
     on: events.on,
   };

@@ -1,13 +1,15 @@
 import {
+  ACK_EVERY_MESSAGES,
   type Clock,
   CloseCode,
-  DecodeErrorCode,
   DisconnectReason,
   disconnectReasonFor,
+  encodeAckFrame,
   encodeClientMessage,
   type HeartbeatTerms,
   MAX_SEQ,
   type ReconnectWindow,
+  SeqVerdict,
   SilenceTimer,
   type TimerHandle,
   type WelcomeMessage,
@@ -16,25 +18,42 @@ import { decodeServerFrame } from "./decode-server-frame.js";
 import { ClientErrorCode } from "./errors.js";
 import { type Figures, recordRtt } from "./figures.js";
 import { createPace, type Pace } from "./pace.js";
-import { Inbound, type Outgoing, type Session } from "./session.js";
+import type { Outgoing, Session } from "./session.js";
+import type { ClientDisconnectReason } from "./types.js";
 import { OPEN, type WebSocketLike } from "./websocket.js";
 
 /** Unanswered pings remembered for RTT; a server that never pongs must not grow this. */
 const MAX_PENDING_PINGS = 32;
-/** The contract: ack at once when this many received messages are unacknowledged. */
-const ACK_EVERY = 32;
 
 const noop = (): void => {};
 
 /** How a link ended, for the session to report and decide on a retry. */
 export interface LinkEnd {
-  reason: DisconnectReason;
+  reason: ClientDisconnectReason;
   /** The close code, when there was one. */
   code: number | undefined;
   /** The window from the server's `goodbye` on this link, if it sent one. */
   goodbye: ReconnectWindow | undefined;
   /** For the link's own silence verdict: from the last frame heard to the verdict. */
   detectedAfterMs?: number;
+  /** The HTTP status of a refused upgrade, where the runtime shows it (Node's `ws`; never a browser). */
+  status?: number;
+  /** The refusal's `Retry-After`, in ms. */
+  retryAfterMs?: number;
+  /** Never worth a retry (an attempt that could not open and would fail the same way). */
+  final?: boolean;
+}
+
+/** `ws`'s event for a refused upgrade (a browser has none: it sees 1006). */
+interface RefusalSource {
+  on?(
+    event: "unexpected-response",
+    listener: (
+      request: unknown,
+      response: { statusCode?: number; headers: Record<string, unknown> },
+    ) => void,
+  ): void;
+  terminate?(): void;
 }
 
 /** What a link needs from the client that made it. */
@@ -116,12 +135,37 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
   socket.onmessage = (event) => {
     if (!ended) onFrame(event.data);
   };
+  /** The refused upgrade's status and Retry-After, when `ws` showed them. */
+  let refusal: { status: number; retryAfterMs?: number } | undefined;
+  const source = socket as RefusalSource;
+  if (typeof source.on === "function") {
+    // Listening makes `ws` leave the aborting to us (terminate: error, then close 1006).
+    source.on("unexpected-response", (_request, response) => {
+      const seconds = Number(response.headers["retry-after"]);
+      refusal = { status: response.statusCode ?? 0 };
+      if (seconds >= 0) refusal.retryAfterMs = seconds * 1000;
+      source.terminate?.();
+    });
+  }
   socket.onerror = (event) => {
-    if (!ended) host.reportError(ClientErrorCode.SocketError, "WebSocket error", { cause: event });
+    // A refusal is reported as one, by the disconnect, not as a socket error.
+    if (!ended && !refusal) {
+      host.reportError(ClientErrorCode.SocketError, "WebSocket error", { cause: event });
+    }
   };
   socket.onclose = (event) => {
     const code: number = event.code ?? CloseCode.Abnormal;
-    endAttempt(disconnectReasonFor(code), code);
+    if (refusal) {
+      const { status, retryAfterMs } = refusal;
+      endAttempt(
+        status === 401 ? DisconnectReason.Unauthorized : "refused",
+        undefined,
+        undefined,
+        undefined,
+        status,
+        retryAfterMs,
+      );
+    } else endAttempt(disconnectReasonFor(code), code);
   };
   if (Number.isFinite(connectTimeoutMs)) {
     connectTimer = clock.setTimeout(() => {
@@ -137,10 +181,12 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
    * ones ending it (`closeWith`, hard: the peer may be dead), report once.
    */
   function endAttempt(
-    reason: DisconnectReason,
+    reason: ClientDisconnectReason,
     code: number | undefined,
     closeWith?: number,
     detectedAfterMs?: number,
+    status?: number,
+    retryAfterMs?: number,
   ) {
     if (ended) return;
     ended = true;
@@ -153,6 +199,8 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     if (closeWith !== undefined) closeSocket(closeWith, undefined, true);
     const end: LinkEnd = { reason, code, goodbye };
     if (detectedAfterMs !== undefined) end.detectedAfterMs = detectedAfterMs;
+    if (status !== undefined) end.status = status;
+    if (retryAfterMs !== undefined) end.retryAfterMs = retryAfterMs;
     host.ended(end);
   }
 
@@ -199,7 +247,7 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
   /** Acknowledges what arrived since the last ack (nothing when there is nothing new), unpaced. */
   function sendAck(): void {
     const seq = session.resumable ? session.ackDue() : undefined;
-    if (seq !== undefined) socket.send(encodeClientMessage({ type: "ack", seq }));
+    if (seq !== undefined) socket.send(encodeAckFrame(seq));
   }
 
   /** Something waits for the pace: new messages go behind it. */
@@ -298,7 +346,9 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     const decoded = decodeServerFrame(raw);
     if (!decoded.ok) {
       // The contract: a client ignores types it does not know (forward compatibility).
-      if (decoded.error.code !== DecodeErrorCode.UnknownType) {
+      // The code as a literal (type-checked against DecodeErrorCode), as the
+      // client's decoder writes them: the table would cost bundle bytes.
+      if (decoded.error.code !== "unknown_type") {
         host.reportError(ClientErrorCode.InvalidMessage, decoded.error.message, {
           cause: decoded.error,
         });
@@ -356,7 +406,7 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
       return;
     }
     const fit = session.receive(seq);
-    if (fit === Inbound.Gap) {
+    if (fit === SeqVerdict.Gap) {
       // Something between the last delivered message and this one is missing:
       // drop the connection and resume, the server replays from the last ack.
       host.reportError(
@@ -366,10 +416,10 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
       endAttempt(DisconnectReason.ProtocolError, undefined, CloseCode.BadMessage);
       return;
     }
-    if (fit === Inbound.Deliver) host.message(data);
+    if (fit === SeqVerdict.Deliver) host.message(data);
     // A listener may have closed the client meanwhile.
     if (ended) return;
-    if (session.unackedIn >= ACK_EVERY) ackSoon();
+    if (session.unackedIn >= ACK_EVERY_MESSAGES) ackSoon();
     // Paused: no ping timer runs, so one beat carries the ack (one timer per interval at most).
     else if (pingTimer === undefined) armPing(terms!.intervalMs);
   }

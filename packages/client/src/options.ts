@@ -42,10 +42,26 @@ export interface ReconnectOptions {
   stableAfterMs?: number;
 }
 
+/** A value, or a function giving it (sync or async), called again for every attempt. */
+export type PerAttempt<T> = T | (() => T | PromiseLike<T>);
+
 /** `createClient`'s one options object; every default is in `clientDefaults`, applied with `??`. */
 export interface ClientOptions<TClientData = unknown, TServerData = unknown> {
-  /** The server's WebSocket URL, e.g. `wss://example.com/ws`. */
-  url: string;
+  /**
+   * The server's WebSocket URL, e.g. `wss://example.com/ws`; or a function
+   * giving it (sync or async), called for every attempt.
+   */
+  url: PerAttempt<string>;
+  /**
+   * Credentials (a bearer token) offered as the subprotocol
+   * `heartline.auth.<credentials>` beside `heartline.v1`; the server reads
+   * them with `credentialsOf(request)`. A function (sync or async) is called
+   * for every attempt, resumes included, so a token can be fresh each time;
+   * after a 401/4401 it is called once more, and a second refusal stops the
+   * client (`unauthorized`). Allowed characters: `CREDENTIALS_PATTERN`
+   * (base64url and JWTs pass; standard base64's `/` and `=` do not).
+   */
+  credentials?: PerAttempt<string>;
   /** `data` of inbound messages is validated against `protocol.server`, outbound against `protocol.client`. */
   protocol?: HeartlineProtocol<TClientData, TServerData>;
   /** The WebSocket constructor. Default: the browser's native one; `ws` (through isomorphic-ws) in Node. */

@@ -1,4 +1,9 @@
-import type { HeartbeatTerms } from "@heartline/protocol";
+import {
+  encodeMessageFrame,
+  type HeartbeatTerms,
+  SeqVerdict,
+  seqVerdict,
+} from "@heartline/protocol";
 import type { ReconnectTimer } from "./reconnect-timer.js";
 
 /** An application message as the app gave it (for reports) and its `data` as JSON text. */
@@ -14,16 +19,6 @@ interface Sent {
   /** The frame as it went out, seq included: a replay sends it again unchanged. */
   readonly text: string;
 }
-
-/** How an inbound `message` seq fits the session: deliver it, drop a replay, or a gap. */
-export const Inbound = { Deliver: 0, Duplicate: 1, Gap: 2 } as const;
-export type Inbound = (typeof Inbound)[keyof typeof Inbound];
-
-/** The frame for `data` (already JSON), with its seq on a resumable session. */
-const messageText = (json: string, seq?: number): string =>
-  seq === undefined
-    ? `{"type":"message","data":${json}}`
-    : `{"type":"message","seq":${seq},"data":${json}}`;
 
 /**
  * What outlives a connection attempt: the session's identity, the heartbeat
@@ -71,7 +66,7 @@ export interface Session {
    */
   restart(resumable: boolean): unknown[];
   /** Where an inbound message seq fits; a delivered or duplicate one is due an ack. */
-  receive(seq: number | undefined): Inbound;
+  receive(seq: number | undefined): SeqVerdict;
   /** Server messages received and not acknowledged yet (a duplicate alone makes 0 but still asks for an ack). */
   readonly unackedIn: number;
   /** `ackDue()` would return a seq: something new (or a duplicate) arrived since the last ack. */
@@ -138,8 +133,8 @@ export function createSession(maxMessages: number, reconnect: ReconnectTimer): S
       return message;
     },
     stamp(message) {
-      if (!resumable) return messageText(message.json);
-      const text = messageText(message.json, ++outSeq);
+      if (!resumable) return encodeMessageFrame(message.json);
+      const text = encodeMessageFrame(message.json, ++outSeq);
       sent.push({ seq: outSeq, data: message.data, text });
       return text;
     },
@@ -157,13 +152,10 @@ export function createSession(maxMessages: number, reconnect: ReconnectTimer): S
       return sent.splice(0).map((message) => message.data);
     },
     receive(seq) {
-      if (seq === undefined || seq > inSeq + 1) return Inbound.Gap;
-      if (seq <= inSeq) {
-        reack = true;
-        return Inbound.Duplicate;
-      }
-      inSeq = seq;
-      return Inbound.Deliver;
+      const verdict = seqVerdict(seq, inSeq);
+      if (verdict === SeqVerdict.Duplicate) reack = true;
+      else if (verdict === SeqVerdict.Deliver) inSeq = seq!;
+      return verdict;
     },
     get unackedIn() {
       return inSeq - ackedSeq;

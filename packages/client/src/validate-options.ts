@@ -1,3 +1,4 @@
+import { CREDENTIALS_CHARS, isCredentials } from "@heartline/protocol";
 import { ClientErrorCode, HeartlineClientError } from "./errors.js";
 import type { ClientOptions } from "./options.js";
 
@@ -43,7 +44,14 @@ export function validateClientOptions<C, S>(options: ClientOptions<C, S>): void 
     throw new HeartlineClientError(ClientErrorCode.InvalidOption, `${name} must be ${what}`);
   };
   if (!object[0](options)) fail("options", object[1]);
-  if (typeof options.url !== "string" || options.url === "") fail("url", "a non-empty string");
+  const { url, credentials } = options;
+  if (!(fn[0](url) || (typeof url === "string" && url !== ""))) {
+    fail("url", "a non-empty string or a function");
+  }
+  // A function's credentials are checked at each attempt, before `new WebSocket`.
+  if (credentials !== undefined && !fn[0](credentials) && !isCredentials(credentials)) {
+    fail("credentials", `a function or a string of ${CREDENTIALS_CHARS}`);
+  }
   const at = (path: string): unknown =>
     path.split(".").reduce<unknown>((o, key) => (o as Record<string, unknown>)?.[key], options);
   for (const [path, [test, what]] of Object.entries(rules)) {

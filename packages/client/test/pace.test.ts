@@ -3,7 +3,7 @@
 // the ping, the held-back frames in the bounded outbox, one flush timer, and
 // after a 4429 the session is known to be over.
 import { describe, expect, it } from "vitest";
-import { type FakeSocket, setup } from "./support/fakes.js";
+import { type FakeSocket, microtask, setup } from "./support/fakes.js";
 
 const terms = { intervalMs: 1000, timeoutMs: 2000 };
 
@@ -76,6 +76,7 @@ describe("pacing to welcome.rate", () => {
   it("sends half the burst less the ping's token at once, then one message per 1/perSecond, exactly at its boundary", async () => {
     const t = setup({ reconnect: false, resume: false });
     t.client.connect();
+    await microtask();
     welcome(t.socket, { perSecond: 10, burst: 10 });
     for (let i = 0; i < 8; i++) expect(t.client.send(i)).toBe(true);
     // Bucket 5 (half of 10), one kept for the ping: 4 go now, 4 are held.
@@ -92,9 +93,10 @@ describe("pacing to welcome.rate", () => {
     expect(t.events.error).toEqual([]);
   });
 
-  it("with no rate in the welcome, sends everything at once (a server without a limit)", () => {
+  it("with no rate in the welcome, sends everything at once (a server without a limit)", async () => {
     const t = setup({ reconnect: false, resume: false, outbox: { maxMessages: 0 } });
     t.client.connect();
+    await microtask();
     welcome(t.socket, undefined);
     for (let i = 0; i < 300; i++) expect(t.client.send(i)).toBe(true);
     expect(t.socket.messages).toHaveLength(300);
@@ -103,6 +105,7 @@ describe("pacing to welcome.rate", () => {
   it("keeps the ping on time while messages take every other token", async () => {
     const t = setup({ reconnect: false, resume: false, outbox: { maxMessages: 1000 } });
     t.client.connect();
+    await microtask();
     // 4.5 per second: a token every 222.2 ms, so the beat falls between two.
     welcome(t.socket, { perSecond: 4.5, burst: 10 });
     const times = timed(t);
@@ -123,6 +126,7 @@ describe("pacing to welcome.rate", () => {
   it("flushes the outbox at the welcome within the pace, and its overflow is refused and reported", async () => {
     const t = setup({ reconnect: false, resume: false });
     t.client.connect();
+    await microtask();
     for (let i = 0; i < 100; i++) expect(t.client.send(i)).toBe(true);
     expect(t.client.send(100)).toBe(false);
     expect(t.events.error.map((e) => [e.code, e.data])).toEqual([["outbox_overflow", 100]]);
@@ -141,6 +145,7 @@ describe("pacing to welcome.rate", () => {
   it("paces the replay of a resumed session too", async () => {
     const t = setup({ outbox: { maxMessages: 200 } });
     t.client.connect();
+    await microtask();
     welcome(t.socket, undefined, { resume: { token: "t1", windowMs: 120_000 } });
     for (let i = 0; i < 150; i++) t.client.send(i);
     expect(t.client.stats.unacked).toBe(150);
@@ -167,6 +172,7 @@ describe("pacing to welcome.rate", () => {
     for (const resume of [false, true]) {
       const t = setup({ reconnect: false, resume });
       t.client.connect();
+      await microtask();
       welcome(
         t.socket,
         { perSecond: 50, burst: 100 },
@@ -189,6 +195,7 @@ describe("after 4429", () => {
   it("reports the unacknowledged as rate_limited, says willResume false, and starts a new session", async () => {
     const t = setup();
     t.client.connect();
+    await microtask();
     welcome(t.socket, undefined, { resume: { token: "t1", windowMs: 120_000 } });
     t.client.send("a");
     t.client.send("b");

@@ -3,7 +3,7 @@
 // useSyncExternalStore wants).
 import { describe, expect, it } from "vitest";
 import type { ClientSnapshot } from "../src/index.js";
-import { setup } from "./support/fakes.js";
+import { microtask, setup } from "./support/fakes.js";
 
 const terms = { intervalMs: 1000, timeoutMs: 2000 };
 
@@ -17,7 +17,7 @@ function watched(options: Parameters<typeof setup>[0] = {}) {
 }
 
 describe("getSnapshot", () => {
-  it("starts closed with nothing known, frozen, and keeps its identity while nothing changes", () => {
+  it("starts closed with nothing known, frozen, and keeps its identity while nothing changes", async () => {
     const t = setup();
     const first = t.client.getSnapshot();
     expect(first).toEqual({
@@ -41,6 +41,7 @@ describe("getSnapshot", () => {
   it("follows a drop: reason, code, willReconnect and retryAt during the wait, then the attempt", async () => {
     const t = watched();
     t.client.connect();
+    await microtask();
     t.socket.welcome(terms);
     const open = t.client.getSnapshot();
     expect(open).toMatchObject({ state: "open", sessionId: "s_1", reason: undefined });
@@ -77,9 +78,10 @@ describe("getSnapshot", () => {
     expect(t.seen.map((s) => s.state)).toContain("reconnecting");
   });
 
-  it("shows queued and unacked as they change, with a notification and no event", () => {
+  it("shows queued and unacked as they change, with a notification and no event", async () => {
     const t = watched();
     t.client.connect();
+    await microtask();
     t.client.send("a");
     t.client.send("b");
     expect(t.client.getSnapshot()).toMatchObject({ queued: 2, unacked: 0 });
@@ -94,6 +96,7 @@ describe("getSnapshot", () => {
   it("shows rtt in whole ms, and resumed / resumeFailed from the welcome", async () => {
     const t = watched();
     t.client.connect();
+    await microtask();
     t.socket.welcomeResumable("id.secret");
     await t.fc.tickAsync(1000); // ping 0
     await t.fc.tickAsync(13);
@@ -124,6 +127,7 @@ describe("subscribe", () => {
   it("notifies once per change, not for events that change nothing, and stops after unsubscribe", async () => {
     const t = watched();
     t.client.connect();
+    await microtask();
     t.socket.welcome(terms);
     const count = t.seen.length;
     // A message changes nothing in the snapshot.
@@ -135,14 +139,15 @@ describe("subscribe", () => {
     expect(t.seen).toHaveLength(count);
   });
 
-  it("still notifies when a listener read the snapshot first (a state listener, for one)", () => {
+  it("still notifies when a listener read the snapshot first (a state listener, for one)", async () => {
     const t = watched();
     t.client.on("state", () => t.client.getSnapshot());
     t.client.connect();
+    await microtask();
     expect(t.seen.at(-1)?.state).toBe("connecting");
   });
 
-  it("reports a subscriber that throws on error (listener_threw) and keeps going", () => {
+  it("reports a subscriber that throws on error (listener_threw) and keeps going", async () => {
     const t = setup();
     t.client.subscribe(() => {
       throw new Error("boom");
@@ -150,16 +155,18 @@ describe("subscribe", () => {
     const after: string[] = [];
     t.client.subscribe(() => after.push(t.client.getSnapshot().state));
     t.client.connect();
+    await microtask();
     expect(t.events.error.map((e) => e.code)).toContain("listener_threw");
     expect(after).toContain("connecting");
   });
 
-  it("works unbound, as useSyncExternalStore calls it", () => {
+  it("works unbound, as useSyncExternalStore calls it", async () => {
     const t = setup();
     const { subscribe, getSnapshot } = t.client;
     let calls = 0;
     const stop = subscribe(() => calls++);
     t.client.connect();
+    await microtask();
     expect(getSnapshot().state).toBe("connecting");
     expect(calls).toBeGreaterThan(0);
     stop();

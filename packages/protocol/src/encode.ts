@@ -16,3 +16,20 @@ export function encodeServerMessage(message: ServerMessage): string {
   if (message.type === "pong") return `{"type":"pong","seq":${message.seq}}`;
   return JSON.stringify(message);
 }
+
+/**
+ * A `message` frame, either direction, from its `data` already encoded as
+ * JSON text (`dataJson`), with `seq` on a resumable session. The same text as
+ * `JSON.stringify({ type, seq, data })`; the data is encoded once by the
+ * caller, so a broadcast shares it across every session's seq.
+ */
+export function encodeMessageFrame(dataJson: string, seq?: number): string {
+  return seq === undefined
+    ? `{"type":"message","data":${dataJson}}`
+    : `{"type":"message","seq":${seq},"data":${dataJson}}`;
+}
+
+/** An `ack` frame, either direction: "I have received every message up to `seq`". */
+export function encodeAckFrame(seq: number): string {
+  return `{"type":"ack","seq":${seq}}`;
+}

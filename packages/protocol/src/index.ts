@@ -1,3 +1,4 @@
+export { ACK_EVERY_MESSAGES } from "./ack-cadence.js";
 export {
   type ClientDataOf,
   defineProtocol,
@@ -15,6 +16,9 @@ export {
 } from "./close-codes.js";
 export {
   CloseCode,
+  CREDENTIALS_CHARS,
+  CREDENTIALS_OFFER_PREFIX,
+  CREDENTIALS_PATTERN,
   DisconnectReason,
   ErrorCode,
   MAX_RESUME_TOKEN_LENGTH,
@@ -34,12 +38,19 @@ export {
   decodeClientFrame,
   decodeServerFrame,
 } from "./decode.js";
-export { encodeClientMessage, encodeServerMessage } from "./encode.js";
+export {
+  encodeAckFrame,
+  encodeClientMessage,
+  encodeMessageFrame,
+  encodeServerMessage,
+} from "./encode.js";
 export { LISTENER_THREW, listenerThrew, rethrowLater } from "./listeners.js";
 export * from "./schemas.js";
+export { SeqVerdict, seqVerdict } from "./seq-verdict.js";
 export { SilenceTimer } from "./silence-timer.js";
 export type { StandardSchemaV1 } from "./standard-schema.js";
 export {
+  isCredentials,
   isResumeToken,
   parseSubprotocolOffer,
   type SubprotocolOffer,

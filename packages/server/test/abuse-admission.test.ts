@@ -2,7 +2,7 @@
 // Retry-After) at its boundary, the authenticate bound on the fake clock, the
 // same-origin default and its explicit wildcard.
 import { describe, expect, it, vi } from "vitest";
-import { isSameOrigin } from "../src/core/admission.js";
+import { isSameOrigin } from "../src/core/admission-order.js";
 import {
   type AdmissionRequest,
   createServerCore,

@@ -62,4 +62,25 @@ describe("a listener that throws", () => {
     await Promise.resolve();
     expect(rethrown).toEqual([listenerBug, thrown]);
   });
+
+  it("an error listener that throws on a reported error: that throw and the error are rethrown, the next error listener still hears it", async () => {
+    const rethrown = captureRethrows();
+    const listenerBug = new Error("error listener bug");
+    const heard: string[] = [];
+    const core = createServerCore({
+      on: {
+        error: () => {
+          throw listenerBug;
+        },
+      },
+    });
+    core.on("error", (e) => heard.push(e.code));
+    core.reportAcceptError(new Error("EMFILE"));
+    expect(heard).toEqual(["descriptors_exhausted"]);
+    await Promise.resolve();
+    expect(rethrown).toEqual([
+      listenerBug,
+      expect.objectContaining({ code: "descriptors_exhausted" }),
+    ]);
+  });
 });

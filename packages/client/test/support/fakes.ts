@@ -167,12 +167,16 @@ export function setup<TC = unknown, TS = unknown>(options: Partial<ClientOptions
 }
 
 /** A client without reconnects (unless `options` says otherwise), connected and welcomed on `terms`. */
-export function opened<TC = unknown, TS = unknown>(
+export async function opened<TC = unknown, TS = unknown>(
   terms: { intervalMs: number; timeoutMs: number },
   options: Partial<ClientOptions<TC, TS>> = {},
 ) {
   const t = setup<TC, TS>({ reconnect: false, ...options });
   t.client.connect();
+  await microtask();
   t.socket.welcome(terms);
   return t;
 }
+
+/** Lets queued microtasks run: `connect()` opens its socket on one. */
+export const microtask = (): Promise<void> => Promise.resolve();

@@ -1,20 +1,25 @@
 import {
+  ACK_EVERY_MESSAGES,
   CloseCode,
   type DecodeClientOptions,
   DisconnectReason,
   decodeClientFrame,
   disconnectReasonFor,
   ErrorCode,
+  encodeAckFrame,
+  encodeMessageFrame,
   encodeServerMessage,
+  SeqVerdict,
+  seqVerdict,
   validateData,
 } from "@heartline/protocol";
 import type { Connection } from "./connection-api.js";
 import type { ConnectionHost } from "./connection-host.js";
 import type { Deadlined } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
+import { pongFor } from "./ping-handling.js";
 import { drawTokens } from "./rate-limit.js";
 import type { AckOwing } from "./resume/ack-queue.js";
-import { resumeDefaults } from "./resume/defaults.js";
 import type { ResumableSession } from "./resume/session-store.js";
 import type { ServerTransport, TransportSink } from "./transport.js";
 
@@ -23,7 +28,6 @@ const utf8 = new TextEncoder();
 
 /** Decoding on a resumable session (`ack` allowed); one frozen object, nothing allocated per frame. */
 const RESUMABLE: DecodeClientOptions = Object.freeze({ resumable: true });
-const ACK_EVERY = resumeDefaults.ackEveryMessages;
 
 /** The resumable session a connection holds (its data type is the server's messages). */
 export type ConnectionSession<TClient, TServer, TAuth> = ResumableSession<
@@ -163,7 +167,8 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     }
     const message = decoded.message;
     if (message.type === "ping") {
-      this.#write(encodeServerMessage({ type: "pong", seq: message.seq }));
+      // Answered at once (ping-handling.ts); its time already counted as life above.
+      this.#write(pongFor(message.seq));
       return;
     }
     if (message.type === "ack") {
@@ -174,20 +179,19 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
       return;
     }
     if (session !== undefined) {
-      const seq = message.seq;
-      const received = session.receivedSeq;
-      if (seq === undefined || seq > received + 1) {
+      const verdict = seqVerdict(message.seq, session.receivedSeq);
+      if (verdict === SeqVerdict.Gap) {
         // A missing seq or a gap: a message was lost in between, which the contract cannot repair.
         this.#closeWith(CloseCode.BadMessage);
         return;
       }
-      if (seq <= received) {
+      if (verdict === SeqVerdict.Duplicate) {
         // A replay of one already delivered: dropped, acknowledged again.
         this.#oweAck();
         return;
       }
       // Received, even if its data fails the schema below (the client hears `error`, as in v1).
-      session.receivedSeq = seq;
+      session.receivedSeq = message.seq!;
     }
     const valid = validateData(host.clientSchema, message.data);
     if (!valid.ok) {
@@ -211,7 +215,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   /** One more client message to acknowledge: at once at 32, else at the latest one interval from now. */
   #oweAck(): void {
     if (this.#ended) return;
-    if (++this.#ackOwed >= ACK_EVERY) this.flushAck();
+    if (++this.#ackOwed >= ACK_EVERY_MESSAGES) this.flushAck();
     else if (!this.ackQueued) this.#host.queueAck(this);
   }
 
@@ -222,7 +226,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     const session = this.#session;
     if (this.#ackOwed === 0 || session === undefined || this.#ended) return;
     this.#ackOwed = 0;
-    this.#write(`{"type":"ack","seq":${session.receivedSeq}}`);
+    this.#write(encodeAckFrame(session.receivedSeq));
   }
 
   receiveBinary(): void {
@@ -269,7 +273,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     }
     if (this.#ended) return false;
     if (this.#session !== undefined) return this.sendNumbered(data, JSON.stringify(data));
-    if (!this.#write(encodeServerMessage({ type: "message", data }))) return false;
+    if (!this.#write(encodeMessageFrame(JSON.stringify(data)))) return false;
     host.counters.messagesOut++;
     return true;
   }
@@ -313,8 +317,8 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     const session = this.#session;
     if (session === undefined || this.#ended) return false;
     const unacked = session.unacked;
-    // JSON.stringify({type, seq, data}) by hand, the data encoded once per broadcast.
-    const text = `{"type":"message","seq":${unacked.nextSeq},"data":${dataJson ?? "null"}}`;
+    // The data is encoded once per broadcast; only the seq differs per session.
+    const text = encodeMessageFrame(dataJson ?? "null", unacked.nextSeq);
     if (unacked.push(data, text) === "full") {
       this.#overflow(session);
       return false;
@@ -439,7 +443,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     return ok;
   }
 
-  /** The deadline queue found `timeoutMs` of silence (it has already dequeued us). */
+  /** The 2X timeout (`heartbeat-timeout.ts`) found `timeoutMs` of silence (it has already dequeued us). */
   deadlinePassed(): void {
     // Best effort: a client still reading gets 4000; a dead one costs no handshake wait.
     this.#end(DisconnectReason.Timeout, CloseCode.HeartbeatTimeout, DisconnectReason.Timeout, true);

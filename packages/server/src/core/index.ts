@@ -5,8 +5,9 @@ export type {
   Refusal,
   UpgradeHeaders,
   UpgradeRequest,
-} from "./admission.js";
+} from "./admission-order.js";
 export type { Connection, DisconnectInfo } from "./connection-api.js";
+export { credentialsOf } from "./credentials.js";
 export { HeartlineError, ServerErrorCode } from "./errors.js";
 export type { ServerEventName, ServerListeners } from "./listeners.js";
 export {

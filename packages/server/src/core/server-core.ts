@@ -2,14 +2,7 @@ import {
   CloseCode,
   DisconnectReason,
   encodeServerMessage,
-  listenerThrew,
-  PROTOCOL_VERSION,
-  type ResumeFailure,
-  rethrowLater,
   type StandardSchemaV1,
-  type TimerHandle,
-  validateData,
-  type WelcomeMessage,
 } from "@heartline/protocol";
 import { instrumentServer } from "../metrics/instrument.js";
 import {
@@ -17,24 +10,33 @@ import {
   type AdmissionRequest,
   createAdmission,
   type UpgradeRequest,
-} from "./admission.js";
+} from "./admission-order.js";
+import { broadcast } from "./broadcast.js";
 import { CapacityLedger } from "./capacity.js";
 import { type ConnectionSession, ServerConnection } from "./connection.js";
 import type { Connection, DisconnectInfo } from "./connection-api.js";
 import { type ConnectionHost, TrafficCounters } from "./connection-host.js";
-import { DeadlineQueue } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
+import { HeartbeatTimeout } from "./heartbeat-timeout.js";
 import type { ServerEventName, ServerListeners } from "./listeners.js";
 import { type ResolvedCoreOptions, resolveCoreOptions, type ServerCoreOptions } from "./options.js";
 import { OutboundBudget } from "./outbound-budget.js";
-import { AckQueue } from "./resume/ack-queue.js";
-import type { SessionEndReason } from "./resume/resume-api.js";
-import { type SessionEnd, SessionStore } from "./resume/session-store.js";
-import { unrefClock } from "./resume/unref-clock.js";
-import { sessionSurvives } from "./resume/window-rules.js";
+import { KeepAliveSweep } from "./ping-handling.js";
+import { NO_SESSIONS, Resumption } from "./resume/resumption.js";
+import { ServerEvents } from "./server-events.js";
+import { Shutdown } from "./shutdown.js";
 import type { ServerStats } from "./stats.js";
+import { StatsLedger } from "./stats-ledger.js";
 import type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";
-import { type UpgradeRejection, UpgradeRejectReason } from "./upgrade-rejection.js";
+import type { UpgradeRejection } from "./upgrade-rejection.js";
+import { type WelcomeTerms, welcomeFrame } from "./welcome.js";
+
+// The server core: the public interface, and the class that wires its jobs
+// together. Each job lives in its own file: admission (`admission-order.ts`),
+// the 2X timeout (`heartbeat-timeout.ts`), ping handling (`ping-handling.ts`),
+// resumption (`resume/resumption.ts`), broadcast (`broadcast.ts`), stats
+// (`stats-ledger.ts`), shutdown (`shutdown.ts`), events and the listener
+// policy (`server-events.ts`); one connection's state machine is `connection.ts`.
 
 /**
  * The transport-free server: connections, listeners, stats, broadcast and
@@ -48,8 +50,9 @@ export interface ServerCore<
   TRequest = UpgradeRequest,
 > {
   /**
-   * Runs an upgrade through the admission checks, in the contract's order:
-   * closing 503, path 404, origin 403, subprotocol 400, `authenticate` 401.
+   * Runs an upgrade through the admission checks, in the order of
+   * `admission-order.ts`: closing 503, path 404, origin 403, capacity 503,
+   * subprotocol 400, `authenticate` 401.
    * A refusal is reported (`upgradeRejected`, stats) before it is returned;
    * the adapter only answers it. Synchronous unless a check is asynchronous
    * (`authenticate`).
@@ -89,8 +92,6 @@ export interface ServerCore<
   close(): Promise<void>;
 }
 
-type ListenerTable = { [E in ServerEventName]: ReadonlyArray<ServerListeners[E]> };
-
 const NOOP_SINK: TransportSink = Object.freeze({
   receive() {},
   receiveBinary() {},
@@ -99,18 +100,6 @@ const NOOP_SINK: TransportSink = Object.freeze({
   errored() {},
   closed() {},
 });
-
-function emptyReasonCounts(): Record<UpgradeRejectReason, number> {
-  const counts = {} as Record<UpgradeRejectReason, number>;
-  for (const reason of Object.values(UpgradeRejectReason)) counts[reason] = 0;
-  return counts;
-}
-
-function emptyDisconnectCounts(): Record<DisconnectReason, number> {
-  const counts = {} as Record<DisconnectReason, number>;
-  for (const reason of Object.values(DisconnectReason)) counts[reason] = 0;
-  return counts;
-}
 
 function insecureOrigins(): HeartlineError {
   return new HeartlineError(
@@ -138,99 +127,62 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   /** Bumped by the connections directly (plain fields: no call per frame). */
   readonly counters = new TrafficCounters();
   readonly outbound: OutboundBudget;
+  readonly capacity: CapacityLedger;
   readonly admit: (
     request: AdmissionRequest<TRequest>,
   ) => Admission<TAuth> | Promise<Admission<TAuth>>;
+  readonly #events: ServerEvents<TClient, TServer, TAuth>;
+  readonly #stats = new StatsLedger();
   /** The silence watch of every open connection, under one clock timer. */
-  readonly #deadlines: DeadlineQueue<Conn<TClient, TServer, TAuth>>;
-  #accepted = 0;
-  #open = 0;
-  readonly #disconnects = emptyDisconnectCounts();
-  readonly #rejected: Record<number, number> = {};
-  readonly #rejectedByReason = emptyReasonCounts();
-  readonly capacity: CapacityLedger;
-  #acceptErrors = 0;
-  #acceptErrorEpisodes = 0;
-  #inAcceptErrorEpisode = false;
+  readonly #timeouts: HeartbeatTimeout<Conn<TClient, TServer, TAuth>>;
+  /** Resumable sessions; undefined with resumption off (then nothing of it is allocated). */
+  readonly #resumption:
+    | Resumption<TServer, TAuth, Conn<TClient, TServer, TAuth>, Session<TClient, TServer, TAuth>>
+    | undefined;
+  readonly #terms: WelcomeTerms;
   /** Every connection whose socket is not gone yet (open or closing). */
   readonly #live = new Set<Conn<TClient, TServer, TAuth>>();
-  #listeners: ListenerTable = {
-    connection: [],
-    message: [],
-    disconnect: [],
-    resume: [],
-    sessionEnd: [],
-    error: [],
-    upgradeRejected: [],
-  };
-  /** Resumable sessions; undefined with resumption off (then nothing below is allocated). */
-  readonly #sessions: SessionStore<TServer, TAuth, Conn<TClient, TServer, TAuth>> | undefined;
-  /** Acks owed to clients, flushed at the latest one interval after receipt, under one timer. */
-  readonly #acks: AckQueue<Conn<TClient, TServer, TAuth>> | undefined;
-  #resumedCount = 0;
-  #endedCount = 0;
-  readonly #terms: { intervalMs: number; timeoutMs: number };
-  #keepAliveHandle: TimerHandle | undefined;
-  #closing: Promise<void> | undefined;
-  #resolveClosing: (() => void) | undefined;
-  #deadline: TimerHandle | undefined;
+  readonly #keepAlive: KeepAliveSweep;
+  readonly #shutdown: Shutdown;
 
   constructor(options: ServerCoreOptions<TClient, TServer, TAuth, TRequest>) {
-    this.options = resolveCoreOptions(options);
-    this.#deadlines = new DeadlineQueue(this.options.clock, this.options.timeoutMs);
-    this.outbound = new OutboundBudget(this.options.maxBufferedBytesTotal);
-    this.capacity = new CapacityLedger(
-      this.options.maxConnections,
-      this.options.maxConnectionsPerAddress,
-    );
-    this.admit = createAdmission(options, this, this.options);
+    const resolved = resolveCoreOptions(options);
+    this.options = resolved;
+    this.#events = new ServerEvents(options.on);
+    this.#timeouts = new HeartbeatTimeout(resolved.clock, resolved.timeoutMs);
+    this.outbound = new OutboundBudget(resolved.maxBufferedBytesTotal);
+    this.capacity = new CapacityLedger(resolved.maxConnections, resolved.maxConnectionsPerAddress);
+    this.admit = createAdmission(options, this, resolved);
     this.clientSchema = options.protocol?.client;
     this.serverSchema = options.protocol?.server;
-    this.#terms = Object.freeze({
-      intervalMs: this.options.intervalMs,
-      timeoutMs: this.options.timeoutMs,
-    });
-    const resume = this.options.resume;
-    if (resume !== undefined) {
-      // Neither a detached session's window nor an ack still queued for a
-      // closed socket may keep a closed server's process alive.
-      const clock = unrefClock(this.options.clock);
-      this.#sessions = new SessionStore<TServer, TAuth, Conn<TClient, TServer, TAuth>>({
-        windowMs: resume.windowMs,
-        maxUnackedMessages: resume.maxUnackedMessages,
-        maxUnackedBytes: resume.maxUnackedBytes,
-        maxUnackedBytesTotal: resume.maxUnackedBytesTotal,
-        maxSessions: resume.maxSessions,
-        sameClient: resume.sameClient,
-        onEnd: (end) => this.#sessionEnded(end),
-        clock,
-      });
-      this.#acks = new AckQueue(clock, this.options.intervalMs);
-    } else {
-      this.#sessions = undefined;
-      this.#acks = undefined;
-    }
+    this.#terms = Object.freeze({ intervalMs: resolved.intervalMs, timeoutMs: resolved.timeoutMs });
+    this.#keepAlive = new KeepAliveSweep(
+      resolved.clock,
+      resolved.keepAliveIntervalMs,
+      this.#live,
+      () => this.accepting,
+    );
+    this.#shutdown = new Shutdown(resolved.clock, resolved.closeTimeoutMs);
+    this.#resumption =
+      resolved.resume === undefined
+        ? undefined
+        : new Resumption(resolved.resume, resolved.clock, this.#terms, (info) =>
+            this.#events.emit("sessionEnd", info, undefined),
+          );
     // Metrics (issue 16): the one wiring point; the instrumentation uses only the public surface.
-    instrumentServer(this as never, options.meterProvider, this.options);
-    const on = options.on;
-    if (on) {
-      for (const name of Object.keys(this.#listeners) as ServerEventName[]) {
-        const listener = on[name];
-        if (listener) this.on(name, listener as never);
-      }
-    }
+    instrumentServer(this as never, options.meterProvider, resolved);
     if (options.allowedOrigins === "*" && options.authenticate !== undefined) {
       // After creation, so a listener added right after `createServer` hears it too.
-      queueMicrotask(() => this.#warn(insecureOrigins()));
+      queueMicrotask(() => this.#events.warn(insecureOrigins()));
     }
   }
 
   get accepting(): boolean {
-    return this.#closing === undefined;
+    return !this.#shutdown.started;
   }
 
   accept(transport: ServerTransport, info: ConnectionInfo<TAuth>): TransportSink {
-    if (this.#closing !== undefined) {
+    if (this.#shutdown.started) {
       transport.close(CloseCode.GoingAway, DisconnectReason.ServerClosed);
       return NOOP_SINK;
     }
@@ -239,49 +191,31 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       TServer,
       TAuth
     >;
-    const store = this.#sessions;
-    const offer = info.resume;
+    const resumption = this.#resumption;
     let welcome: string;
     let resumed: { gapMs: number; ack: number } | undefined;
-    if (store === undefined || offer === undefined) {
+    if (resumption === undefined || info.resume === undefined) {
       // Resumption off, or a client that did not offer it: plain v1.
       conn.sessionId = this.options.generateSessionId();
-      welcome = this.#welcome(conn.sessionId, undefined, undefined);
+      welcome = welcomeFrame(conn.sessionId, this.#terms);
     } else {
-      const taken =
-        offer.token === undefined ? undefined : store.take(offer.token, info.auth, conn);
-      if (taken?.ok === true) {
-        conn.bind(taken.session);
-        // Before the new welcome: the old connection's end is reported at this moment, once.
-        taken.replaced?.replace();
-        resumed = { gapMs: taken.gapMs, ack: taken.session.receivedSeq };
-        this.#resumedCount++;
-        welcome = this.#welcome(conn.sessionId, taken.token, { ack: resumed.ack });
-      } else {
-        conn.sessionId = this.options.generateSessionId();
-        const created = store.create(conn.sessionId, info.auth, conn);
-        // At maxSessions: plain v1 (no `resume` in the welcome tells the client).
-        if (created === undefined) welcome = this.#welcome(conn.sessionId, undefined, undefined);
-        else {
-          conn.bind(created.session);
-          welcome = this.#welcome(conn.sessionId, created.token, taken?.failure);
-        }
-      }
+      ({ welcome, resumed } = resumption.open(
+        conn,
+        info.resume,
+        info.auth,
+        this.options.generateSessionId,
+      ));
     }
     this.#live.add(conn);
     this.capacity.take(conn.remoteAddress);
-    this.#inAcceptErrorEpisode = false;
-    this.#accepted++;
-    this.#open++;
+    this.#stats.connected();
     conn.start(welcome);
     // Replay before anything new, so before any listener can send.
     const replayed = resumed === undefined ? 0 : conn.replay();
-    if (this.options.keepAliveIntervalMs > 0 && this.#keepAliveHandle === undefined) {
-      this.#scheduleKeepAlive();
-    }
-    this.#emit("connection", conn, info.request);
+    this.#keepAlive.start();
+    this.#events.emit("connection", conn, info.request);
     if (resumed !== undefined) {
-      this.#emit(
+      this.#events.emit(
         "resume",
         {
           sessionId: conn.sessionId,
@@ -295,58 +229,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     return conn;
   }
 
-  /**
-   * The welcome frame: plain v1 without a token; with one, `resume` and
-   * then `resumed` (an `{ ack }`) or `resumeFailed` (a failure name).
-   */
-  #welcome(
-    sessionId: string,
-    token: string | undefined,
-    outcome: { ack: number } | ResumeFailure | undefined,
-  ): string {
-    if (token === undefined) {
-      return encodeServerMessage({
-        type: "welcome",
-        protocol: PROTOCOL_VERSION,
-        sessionId,
-        heartbeat: this.#terms,
-      });
-    }
-    const message: WelcomeMessage = {
-      type: "welcome",
-      protocol: PROTOCOL_VERSION,
-      sessionId,
-      heartbeat: this.#terms,
-      resume: { token, windowMs: this.#sessions!.windowMs },
-    };
-    if (typeof outcome === "string") message.resumeFailed = outcome;
-    else if (outcome !== undefined) message.resumed = outcome;
-    return encodeServerMessage(message);
-  }
-
   broadcast(data: TServer, filter?: (conn: Connection<TServer, TAuth>) => boolean): number {
-    const valid = validateData(this.serverSchema, data);
-    if (!valid.ok) {
-      throw new HeartlineError(ServerErrorCode.InvalidPayload, `invalid payload: ${valid.message}`);
-    }
-    const text = encodeServerMessage({ type: "message", data });
-    // A resumable session numbers each message its own way; the data is encoded once for all.
-    let json: string | undefined;
-    let plain = 0;
-    let sent = 0;
-    for (const conn of this.#live) {
-      if (!conn.isOpen || (filter !== undefined && !filter(conn))) continue;
-      if (conn.numbered) {
-        json ??= JSON.stringify(data);
-        // Counted in messagesOut by the connection itself.
-        if (conn.sendNumbered(data, json)) sent++;
-      } else if (conn.writeIfOpen(text)) {
-        plain++;
-        sent++;
-      }
-    }
-    this.counters.messagesOut += plain;
-    return sent;
+    return broadcast(this.#live, this.serverSchema, this.counters, data, filter);
   }
 
   *connections(): IterableIterator<Connection<TServer, TAuth>> {
@@ -354,52 +238,31 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   }
 
   stats(): ServerStats {
-    const counters = this.counters;
-    return {
-      open: this.#open,
-      accepted: this.#accepted,
-      disconnects: { ...this.#disconnects },
-      messagesIn: counters.messagesIn,
-      messagesOut: counters.messagesOut,
-      framesIn: counters.framesIn,
-      framesOut: counters.framesOut,
-      upgradesRejected: { ...this.#rejected },
-      sessions: this.#sessionStats(),
-      upgradesRejectedByReason: { ...this.#rejectedByReason },
-      acceptErrors: this.#acceptErrors,
-      acceptErrorEpisodes: this.#acceptErrorEpisodes,
-      outboundBufferedBytes: this.outbound.total,
-    };
+    return this.#stats.snapshot(
+      this.counters,
+      this.#resumption?.stats() ?? NO_SESSIONS,
+      this.outbound.total,
+    );
   }
 
   on<E extends ServerEventName>(
     event: E,
     listener: ServerListeners<TClient, TServer, TAuth>[E],
   ): () => void {
-    // Copy on write: an emit already iterating keeps its own array.
-    const table = this.#listeners as Record<ServerEventName, ReadonlyArray<unknown>>;
-    table[event] = [...table[event], listener];
-    return () => {
-      table[event] = table[event].filter((l) => l !== listener);
-    };
+    return this.#events.on(event, listener);
   }
 
   reportRejected(rejection: UpgradeRejection): void {
-    this.#rejected[rejection.status] = (this.#rejected[rejection.status] ?? 0) + 1;
-    this.#rejectedByReason[rejection.reason]++;
-    this.#emit("upgradeRejected", rejection, undefined);
+    this.#stats.refused(rejection);
+    this.#events.emit("upgradeRejected", rejection, undefined);
   }
 
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void {
-    // An `error` listener that throws: rethrown later, as for any callback (never swallowed).
-    if (!this.#deliverError(error, conn)) rethrowLater(error);
+    this.#events.reportError(error, conn);
   }
 
   reportAcceptError(cause: unknown): void {
-    this.#acceptErrors++;
-    if (this.#inAcceptErrorEpisode) return;
-    this.#inAcceptErrorEpisode = true;
-    this.#acceptErrorEpisodes++;
+    if (!this.#stats.acceptFailed()) return;
     this.reportError(
       new HeartlineError(
         ServerErrorCode.DescriptorsExhausted,
@@ -410,38 +273,24 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   }
 
   close(): Promise<void> {
-    if (this.#closing !== undefined) return this.#closing;
-    this.#closing = new Promise((resolve) => {
-      this.#resolveClosing = resolve;
-    });
-    this.#stopKeepAlive();
-    const goodbye = encodeServerMessage({
-      type: "goodbye",
-      reconnect: this.options.reconnectWindow,
-    });
-    for (const conn of [...this.#live]) conn.goAway(goodbye);
-    if (this.#live.size === 0) this.#resolveClosing!();
-    else {
-      this.#deadline = this.options.clock.setTimeout(() => {
-        this.#deadline = undefined;
-        for (const conn of [...this.#live]) conn.destroy();
-      }, this.options.closeTimeoutMs);
-    }
-    return this.#closing;
+    this.#keepAlive.stop();
+    return this.#shutdown.begin(this.#live, () =>
+      encodeServerMessage({ type: "goodbye", reconnect: this.options.reconnectWindow }),
+    );
   }
 
   // ---- ConnectionHost: called by ServerConnection ----
 
   watch(conn: Conn<TClient, TServer, TAuth>): void {
-    this.#deadlines.add(conn);
+    this.#timeouts.watch(conn);
   }
 
   unwatch(conn: Conn<TClient, TServer, TAuth>): void {
-    this.#deadlines.remove(conn);
+    this.#timeouts.unwatch(conn);
   }
 
   connectionMessage(conn: Conn<TClient, TServer, TAuth>, data: TClient): void {
-    this.#emit("message", conn, data);
+    this.#events.emit("message", conn, data);
   }
 
   connectionError(conn: Conn<TClient, TServer, TAuth>, error: HeartlineError): void {
@@ -454,15 +303,15 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     code: number | undefined,
     session: Session<TClient, TServer, TAuth> | undefined,
   ): void {
-    this.#open--;
-    this.#disconnects[reason]++;
+    this.#stats.disconnected(reason);
     // The window rule decides first, so the report can say; a deliberate end
     // ends the session after the report (disconnect, then sessionEnd).
     let resumable = reason === DisconnectReason.Replaced;
     let endsSession = false;
     if (session !== undefined) {
-      if (sessionSurvives(reason, code)) resumable = this.#sessions!.detach(session, conn);
-      else endsSession = true;
+      const verdict = this.#resumption!.afterEnd(session, conn, reason, code);
+      resumable = verdict === "kept";
+      endsSession = verdict === "ends";
     }
     const info: DisconnectInfo<TAuth> =
       code === undefined
@@ -485,142 +334,23 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
             auth: conn.auth,
             resumable,
           };
-    this.#emit("disconnect", info, conn);
-    if (endsSession) this.#sessions!.end(session!, reason, conn);
+    this.#events.emit("disconnect", info, conn);
+    if (endsSession) this.#resumption!.end(session!, reason, conn);
   }
 
   queueAck(conn: Conn<TClient, TServer, TAuth>): void {
-    this.#acks?.add(conn);
+    this.#resumption?.queueAck(conn);
   }
 
   endSession(session: Session<TClient, TServer, TAuth>, reason: "overflow"): void {
-    this.#sessions?.end(session, reason);
+    this.#resumption?.end(session, reason);
   }
 
   connectionGone(conn: Conn<TClient, TServer, TAuth>): void {
     if (this.#live.delete(conn)) this.capacity.release(conn.remoteAddress);
     if (this.#live.size === 0) {
-      this.#stopKeepAlive();
-      if (this.#resolveClosing !== undefined) {
-        if (this.#deadline !== undefined) {
-          this.options.clock.clearTimeout(this.#deadline);
-          this.#deadline = undefined;
-        }
-        this.#resolveClosing();
-      }
-    }
-  }
-
-  // ---- internals ----
-
-  /** The store's one report of a session's end, as the `sessionEnd` event. */
-  #sessionEnded(end: SessionEnd<TServer, TAuth>): void {
-    this.#endedCount++;
-    const undelivered: TServer[] = [];
-    for (const message of end.undelivered) undelivered.push(message.data);
-    this.#emit(
-      "sessionEnd",
-      {
-        sessionId: end.sessionId,
-        reason: end.reason as SessionEndReason,
-        undelivered,
-        auth: end.auth,
-        at: end.at,
-      },
-      undefined,
-    );
-  }
-
-  #sessionStats(): ServerStats["sessions"] {
-    const store = this.#sessions;
-    if (store === undefined) return { live: 0, detached: 0, resumed: 0, ended: 0 };
-    const held = store.stats();
-    return {
-      live: held.sessions - held.detached,
-      detached: held.detached,
-      resumed: this.#resumedCount,
-      ended: this.#endedCount,
-    };
-  }
-
-  #emit<E extends ServerEventName>(
-    event: E,
-    a: Parameters<ServerListeners<TClient, TServer, TAuth>[E]>[0],
-    b: Parameters<ServerListeners<TClient, TServer, TAuth>[E]>[1],
-  ): void {
-    const listeners = this.#listeners[event] as ReadonlyArray<(a: unknown, b: unknown) => void>;
-    for (let i = 0; i < listeners.length; i++) {
-      try {
-        listeners[i]!(a, b);
-      } catch (cause) {
-        this.#listenerThrew(
-          event,
-          cause,
-          (event === "upgradeRejected" || event === "sessionEnd"
-            ? undefined
-            : event === "disconnect" || event === "resume"
-              ? b
-              : a) as Connection<TServer, TAuth> | undefined,
-        );
-      }
-    }
-  }
-
-  /**
-   * The listener policy shared by every Heartline package (`listenerThrew`
-   * in @heartline/protocol): reported on `error` as `listener_threw`, else
-   * rethrown on a microtask; never swallowed, never disturbing the core.
-   */
-  #listenerThrew(
-    event: ServerEventName,
-    cause: unknown,
-    conn: Connection<TServer, TAuth> | undefined,
-  ): void {
-    listenerThrew(
-      cause,
-      this.#listeners.error as Iterable<
-        (error: HeartlineError, conn: Connection<TServer, TAuth> | undefined) => void
-      >,
-      (c) =>
-        new HeartlineError(ServerErrorCode.ListenerThrew, `a "${event}" listener threw`, {
-          cause: c,
-        }),
-      conn,
-    );
-  }
-
-  /** Calls every `error` listener; false if any threw. */
-  #deliverError(error: HeartlineError, conn: Connection<TServer, TAuth> | undefined): boolean {
-    let delivered = true;
-    for (const listener of this.#listeners.error) {
-      try {
-        listener(error, conn as Connection | undefined);
-      } catch {
-        delivered = false;
-      }
-    }
-    return delivered;
-  }
-
-  /** A warning: to the `error` listeners if there are any, else one line on the console (never rethrown). */
-  #warn(warning: HeartlineError): void {
-    if (this.#listeners.error.length > 0) this.#deliverError(warning, undefined);
-    else console.warn(`heartline: ${warning.message}`);
-  }
-
-  #scheduleKeepAlive(): void {
-    const { clock, keepAliveIntervalMs } = this.options;
-    this.#keepAliveHandle = clock.setTimeout(() => {
-      this.#keepAliveHandle = undefined;
-      for (const conn of this.#live) conn.keepAlive();
-      if (this.#live.size > 0 && this.#closing === undefined) this.#scheduleKeepAlive();
-    }, keepAliveIntervalMs);
-  }
-
-  #stopKeepAlive(): void {
-    if (this.#keepAliveHandle !== undefined) {
-      this.options.clock.clearTimeout(this.#keepAliveHandle);
-      this.#keepAliveHandle = undefined;
+      this.#keepAlive.stop();
+      this.#shutdown.allGone();
     }
   }
 }

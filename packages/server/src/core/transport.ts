@@ -1,4 +1,4 @@
-import type { UpgradeRequest } from "./admission.js";
+import type { UpgradeRequest } from "./admission-order.js";
 import type { ResumeOffer } from "./resume/resume-api.js";
 
 /**

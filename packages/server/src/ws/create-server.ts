@@ -6,8 +6,9 @@ import {
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
+import { CloseCode, DisconnectReason } from "@heartline/protocol";
 import { WebSocketServer } from "ws";
-import { pathOf, selectSubprotocol } from "../core/admission.js";
+import { pathOf, selectSubprotocol } from "../core/admission-order.js";
 import { HeartlineError, ServerErrorCode } from "../core/errors.js";
 import { type ServerCoreOptions, serverDefaults } from "../core/options.js";
 import { createServerCore, type ServerCore } from "../core/server-core.js";
@@ -39,6 +40,14 @@ export interface ServerOptions<TClient = unknown, TServer = unknown, TAuth = und
    * endpoint. With `server`, set them on your server. Default 10,000.
    */
   headersTimeoutMs?: number;
+  /**
+   * Answer an `authenticate` refusal (401, `authenticate_timeout` included)
+   * by accepting the upgrade and closing at once with 4401 `unauthorized`
+   * (no `welcome`, nothing read), so a browser, which sees a refused
+   * upgrade only as 1006, can tell. Default false (plain 401). See the
+   * README for the trade-off.
+   */
+  closeUnauthorized?: boolean;
 }
 
 /** What `createServer` returns: the core's API plus the `ws` adapter's. */
@@ -62,6 +71,8 @@ export interface HeartlineServer<TClient = unknown, TServer = unknown, TAuth = u
   /** The transport-free core (for adapters and tests). */
   readonly core: ServerCore<TClient, TServer, TAuth, IncomingMessage>;
 }
+
+const noop = (): void => {};
 
 function onUpgradeSocketError(this: Duplex): void {
   this.destroy();
@@ -104,6 +115,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     throw new HeartlineError(ServerErrorCode.InvalidOption, "maxPayload must be positive");
   }
   const closeTimeoutMs = options.closeTimeoutMs ?? serverDefaults.closeTimeoutMs;
+  const closeUnauthorized = options.closeUnauthorized ?? serverDefaults.closeUnauthorized;
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -114,7 +126,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     closeTimeout: closeTimeoutMs,
     // Admission refused every other offer already (400); this only picks the answer.
     handleProtocols: (offered: Set<string>) => selectSubprotocol(offered) || false,
-    // Pings are answered in ws-listeners.ts, so a ping flood ends with a close frame (1008), not a cut socket.
+    // Pings are answered in control-pings.ts, so a ping flood ends with a close frame (1008), not a cut socket.
     autoPong: false,
   } as ConstructorParameters<typeof WebSocketServer>[0]);
 
@@ -127,6 +139,22 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
   });
 
   const shouldHandle = (request: IncomingMessage): boolean => pathOf(request.url) === path;
+
+  /**
+   * A refusal a browser can read: the handshake completes (answering
+   * `heartline.v1`, never the credentials offer), then a close frame 4401
+   * at once. No `welcome`, no listener for what the client sends; the socket
+   * is gone once the client answers the close, or `closeTimeoutMs` after.
+   * Already reported on `upgradeRejected` (401) by admission.
+   */
+  const closeWith4401 = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.removeListener("error", onUpgradeSocketError);
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      // No 'error' listener would make a late socket error throw.
+      ws.on("error", noop);
+      ws.close(CloseCode.Unauthorized, DisconnectReason.Unauthorized);
+    });
+  };
 
   const handleUpgrade = async (
     request: IncomingMessage,
@@ -152,7 +180,8 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     if (admission instanceof Promise) admission = await admission;
     if (admission.kind === "abandoned") return;
     if (admission.kind === "refused") {
-      refuseUpgrade(socket, admission.status, admission.reason, admission.retryAfterSeconds);
+      if (admission.status === 401 && closeUnauthorized) closeWith4401(request, socket, head);
+      else refuseUpgrade(socket, admission.status, admission.reason, admission.retryAfterSeconds);
       return;
     }
     const { auth, resume } = admission;

@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import type { RawData, WebSocket } from "ws";
 import type { TransportSink } from "../core/transport.js";
+import { answerControlPing } from "./control-pings.js";
 
 /**
  * The `ws` WebSocket is itself a valid `ServerTransport` (send, close,
@@ -10,23 +11,8 @@ import type { TransportSink } from "../core/transport.js";
  */
 const kSink = Symbol("heartline.sink");
 
-/** Pongs written and not yet flushed, for the connections that ever sent a control ping. */
-const kPendingPongs = Symbol("heartline.pendingPongs");
-const kPongFlushed = Symbol("heartline.pongFlushed");
+type Tagged = WebSocket & { [kSink]: TransportSink };
 
-type Tagged = WebSocket & {
-  [kSink]: TransportSink;
-  [kPendingPongs]?: number;
-  [kPongFlushed]?: () => void;
-};
-
-/**
- * Control pings answered at once and not yet flushed: past it the peer is
- * flooding pings faster than it reads pongs. `ws` would cut the socket without
- * a close frame (its `maxPendingAutoPongs`, also 60); we answer them ourselves
- * so the end is a close frame with 1008 and a `protocol_error` report.
- */
-export const MAX_PENDING_PONGS = 60;
 /** WebSocket "policy violation". */
 const POLICY_VIOLATION = 1008;
 
@@ -56,25 +42,7 @@ function onError(this: Tagged, error: Error & { code?: string }): void {
 }
 
 function onPing(this: Tagged, data: Buffer): void {
-  if (this.readyState !== this.OPEN) return;
-  const pending = this[kPendingPongs] ?? 0;
-  if (pending >= MAX_PENDING_PONGS) {
-    this[kSink].refused(POLICY_VIOLATION, "too many pings");
-    // The close frame goes out first; a flooding peer is not waited on for its answer.
-    this.close(POLICY_VIOLATION, "too many pings");
-    this.terminate();
-    return;
-  }
-  this[kPendingPongs] = pending + 1;
-  // One callback per connection that pings at all (browsers never do), made on its first ping.
-  this[kPongFlushed] ??= pongFlushed(this);
-  this.pong(data, false, this[kPongFlushed]);
-}
-
-function pongFlushed(ws: Tagged): () => void {
-  return () => {
-    ws[kPendingPongs] = (ws[kPendingPongs] ?? 1) - 1;
-  };
+  answerControlPing(this, data, this[kSink]);
 }
 
 function onClose(this: Tagged, code: number): void {

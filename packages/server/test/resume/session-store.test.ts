@@ -173,7 +173,7 @@ describe("SessionStore", () => {
     expect(taken).toMatchObject({ ok: true, replaced: a, gapMs: 0 });
     // The replaced connection's end changes nothing: the session moved on.
     expect(store.detach(session, a)).toBe(false);
-    expect(store.end(session, "closed", a)).toBe(false);
+    expect(store.end(session, "client_closed", a)).toBe(false);
     expect(session.state).toBe("attached");
     expect(ends).toEqual([]);
   });
@@ -221,11 +221,16 @@ describe("SessionStore", () => {
     const a = conn("a");
     const { session, token } = store.create("s1", undefined, a)!;
     session.unacked.push("x", "{}");
-    expect(store.end(session, "closed", a)).toBe(true);
-    expect(store.end(session, "closed")).toBe(false);
+    expect(store.end(session, "client_closed", a)).toBe(true);
+    expect(store.end(session, "client_closed")).toBe(false);
     expect(store.detach(session, a)).toBe(false);
     expect(ends).toEqual([
-      { sessionId: "s1", reason: "closed", undelivered: [{ seq: 1, data: "x" }], at: clock.now },
+      {
+        sessionId: "s1",
+        reason: "client_closed",
+        undelivered: [{ seq: 1, data: "x" }],
+        at: clock.now,
+      },
     ]);
     expect(store.take(token, undefined, conn("b"))).toEqual({ ok: false, failure: "unknown" });
     expect(store.stats()).toEqual({ sessions: 0, detached: 0, tombstones: 0, unackedBytes: 0 });
@@ -270,7 +275,7 @@ describe("SessionStore", () => {
     const first = store.create("s1", undefined, a)!;
     expect(store.create("s2", undefined, conn("b"))).toBeDefined();
     expect(store.create("s3", undefined, conn("c"))).toBeUndefined();
-    store.end(first.session, "closed");
+    store.end(first.session, "client_closed");
     expect(store.create("s3", undefined, conn("c"))).toBeDefined();
   });
 
@@ -282,7 +287,7 @@ describe("SessionStore", () => {
     expect(two.unacked.push("y", "y", 4)).toBe("full");
     expect(two.unacked.push("y", "y", 3)).toBe("ok");
     expect(store.stats().unackedBytes).toBe(10);
-    store.end(one, "closed");
+    store.end(one, "client_closed");
     expect(store.stats().unackedBytes).toBe(3);
   });
 

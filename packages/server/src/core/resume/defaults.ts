@@ -1,3 +1,5 @@
+import { ACK_EVERY_MESSAGES } from "@heartline/protocol";
+
 /**
  * The defaults of the server's `resume` option (resumption itself is off
  * unless the option is given; these are the values used when it is on).
@@ -28,10 +30,8 @@ export const resumeDefaults = Object.freeze({
    */
   maxSessions: 100_000,
   /**
-   * A receiver acks once this many received messages are unacknowledged,
-   * and otherwise at the latest one heartbeat interval after a message
-   * (the interval is the heartbeat's `intervalMs`, not an option of its own).
-   * Fixed by the contract, so not an option.
+   * @deprecated `ACK_EVERY_MESSAGES` from `@heartline/protocol`, the one
+   * home of the contract's ack cadence (both sides read it there).
    */
-  ackEveryMessages: 32,
+  ackEveryMessages: ACK_EVERY_MESSAGES,
 });

@@ -1,10 +1,12 @@
-// Transport-free building blocks for resumable sessions. The integrator
-// exports these from the core index; nothing else imports this folder yet.
+// Transport-free building blocks of resumable sessions, gathered for the
+// unit tests. The server core imports the files it needs directly
+// (`resumption.ts` is its one entry to the folder); the public names are
+// exported from the core's index.
 export { resumeDefaults } from "./defaults.js";
 export {
   type ResumableSession,
   type SessionEnd,
-  SessionEndReason,
+  type SessionEndCause,
   type SessionState,
   SessionStore,
   type SessionStoreOptions,

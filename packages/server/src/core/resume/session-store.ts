@@ -1,46 +1,27 @@
 import {
   type Clock,
-  type DisconnectReason,
   ResumeFailure,
+  rethrowLater,
   systemClock,
   type TimerHandle,
 } from "@heartline/protocol";
 import { type Deadlined, DeadlineQueue } from "../deadline-queue.js";
 import { resumeDefaults } from "./defaults.js";
-import {
-  formatToken,
-  ID_BYTES,
-  newSecret,
-  parseToken,
-  randomBase64url,
-  secretsEqual,
-} from "./token.js";
+import type { SessionEndReason } from "./resume-api.js";
+import { ID_BYTES, parseToken, randomBase64url } from "./token.js";
+import { TokenSecrets } from "./token-check.js";
 import { type ByteBudget, UnackedBuffer, type UnackedMessage } from "./unacked-buffer.js";
 
-/** Why a session ended (each session's end is reported once). */
-export const SessionEndReason = {
-  /** Ended deliberately: a client close 1000/1005, the app, protocol_error, rate_limited. */
-  Closed: "closed",
-  /** Its window passed without a resume. */
-  Expired: "expired",
-  /** An unacknowledged buffer was full: the promise could not be kept. */
-  Overflow: "overflow",
-} as const;
-export type SessionEndReason = (typeof SessionEndReason)[keyof typeof SessionEndReason];
-
 /**
- * What `end` may be given: `overflow`, or a deliberate end, either as
- * `closed` or as the disconnect reason that made it (the server core passes
- * the reason, so its `sessionEnd` event can say which end it was).
+ * What `end` may be given: `overflow`, or the disconnect reason of the
+ * deliberate end that made it (the `sessionEnd` event says which end it
+ * was). `expired` is the store's own; `evicted` is reserved.
  */
-export type SessionEndCause =
-  | typeof SessionEndReason.Closed
-  | typeof SessionEndReason.Overflow
-  | DisconnectReason;
+export type SessionEndCause = Exclude<SessionEndReason, "expired" | "evicted">;
 
 export interface SessionEnd<TData = unknown, TAuth = unknown> {
   readonly sessionId: string;
-  readonly reason: SessionEndReason | DisconnectReason;
+  readonly reason: SessionEndReason;
   /** The session's `auth` (what `authenticate` returned for the connection that created it). */
   readonly auth: TAuth;
   /** Every message the server still held unacknowledged, in order: never delivered, or not known to be. */
@@ -154,13 +135,8 @@ class Session<TData, TAuth, TOwner> implements ResumableSession<TData, TAuth, TO
   receivedSeq = 0;
   owner: TOwner | undefined;
   state: SessionState = "attached";
-  // Private, so logging a session (util.inspect, JSON) never shows them.
-  #secret = "";
-  // The secret the client presented for the resume that made `#secret`,
-  // valid until the connection that was sent `#secret` proves alive: a
-  // client that gave up a resume attempt never read that welcome, so it
-  // still holds this one ("" when there is none, or it is retired).
-  #previous = "";
+  /** The token check's secrets (current and previous), never on the session itself. */
+  readonly secrets = new TokenSecrets();
   // For the window's deadline queue: `lastHeardAt` is when the session was
   // detached (its window ends windowMs later), `queueSlot` is the queue's.
   lastHeardAt = 0;
@@ -177,37 +153,8 @@ class Session<TData, TAuth, TOwner> implements ResumableSession<TData, TAuth, TO
     this.owner = owner;
   }
 
-  /**
-   * A fresh secret; the token that carries it. `kept` is the secret the
-   * client just presented (it surely holds that one): it stays valid until
-   * `tokenProven`. Without it (`rotate()`), every older token stops working.
-   */
-  rotate(kept = ""): string {
-    this.#previous = kept;
-    this.#secret = newSecret();
-    return formatToken(this.id, this.#secret);
-  }
-
-  /**
-   * Constant-time check of a presented secret against the current one and
-   * the previous one (both compared, whatever the first said); the secret
-   * that matched, or "" for none. Never a match once ended.
-   */
-  matches(presented: string): string {
-    const current = secretsEqual(this.#secret, presented);
-    const previous = secretsEqual(this.#previous, presented);
-    if (this.#secret === "") return "";
-    if (current) return this.#secret;
-    return previous && this.#previous !== "" ? this.#previous : "";
-  }
-
   tokenProven(): void {
-    this.#previous = "";
-  }
-
-  forget(): void {
-    this.#secret = "";
-    this.#previous = "";
+    this.secrets.proven();
   }
 
   deadlinePassed(): void {
@@ -310,7 +257,7 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     });
     const session = new Session(this, id, sessionId, auth, unacked, owner);
     this.#sessions.set(id, session);
-    return { session, token: session.rotate() };
+    return { session, token: session.secrets.rotate(id) };
   }
 
   /**
@@ -334,7 +281,7 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     if (session === undefined) {
       return { ok: false, failure: this.#tombstones.get(parsed.id) ?? ResumeFailure.Unknown };
     }
-    const presented = session.matches(parsed.secret);
+    const presented = session.secrets.matches(parsed.secret);
     if (presented === "") return { ok: false, failure: ResumeFailure.Unknown };
     const now = this.#clock.now();
     if (session.state === "detached" && now >= session.lastHeardAt + this.windowMs) {
@@ -350,12 +297,19 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     session.state = "attached";
     session.owner = owner;
     // The presented secret stays valid until the new connection proves alive.
-    return { ok: true, session, token: session.rotate(presented), replaced, gapMs };
+    return {
+      ok: true,
+      session,
+      token: session.secrets.rotate(session.id, presented),
+      replaced,
+      gapMs,
+    };
   }
 
   /** A fresh token for `session`; every older one stops working. */
   rotate(session: ResumableSession<TData, TAuth, TOwner>): string {
-    return (session as Session<TData, TAuth, TOwner>).rotate();
+    const s = session as Session<TData, TAuth, TOwner>;
+    return s.secrets.rotate(s.id);
   }
 
   /**
@@ -394,26 +348,19 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
 
   /** @internal The window passed (from the deadline queue, or found by `take`). */
   windowPassed(session: Session<TData, TAuth, TOwner>): void {
-    if (session.state === "detached") this.#finish(session, SessionEndReason.Expired);
+    if (session.state === "detached") this.#finish(session, "expired");
   }
 
-  #finish(
-    s: Session<TData, TAuth, TOwner>,
-    reason: SessionEndCause | typeof SessionEndReason.Expired,
-  ): void {
+  #finish(s: Session<TData, TAuth, TOwner>, reason: SessionEndCause | "expired"): void {
     const now = this.#clock.now();
     this.#windows.remove(s);
     this.#sessions.delete(s.id);
     s.state = "ended";
     s.owner = undefined;
-    s.forget();
+    s.secrets.forget();
     const undelivered = s.unacked.drain();
-    if (reason === SessionEndReason.Expired || reason === SessionEndReason.Overflow) {
-      this.#bury(
-        s.id,
-        reason === SessionEndReason.Expired ? ResumeFailure.Expired : ResumeFailure.Overflow,
-        now,
-      );
+    if (reason === "expired" || reason === "overflow") {
+      this.#bury(s.id, reason === "expired" ? ResumeFailure.Expired : ResumeFailure.Overflow, now);
     }
     const onEnd = this.#onEnd;
     if (onEnd === undefined) return;
@@ -421,10 +368,8 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
       onEnd({ sessionId: s.sessionId, reason, auth: s.auth, undelivered, at: now });
     } catch (error) {
       // Never let a listener break the queue's loop or the store's state;
-      // never swallow it either.
-      queueMicrotask(() => {
-        throw error;
-      });
+      // never swallow it either (the shared policy's last resort).
+      rethrowLater(error);
     }
   }
 
