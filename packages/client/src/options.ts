@@ -9,7 +9,7 @@ import type { WebSocketConstructor } from "./websocket.js";
  */
 export const clientDefaults = Object.freeze({
   /** Time from opening a socket until the server's `welcome`; then the attempt counts as failed. `Infinity`: wait forever. */
-  connectTimeoutMs: 10_000,
+  connectTimeoutMs: 15_000,
   reconnect: Object.freeze({
     /** First backoff ceiling: attempt n waits uniformly in [0, min(capMs, baseMs · 2^n)). */
     baseMs: 500,

@@ -93,6 +93,22 @@ describe("pacing to welcome.rate", () => {
     expect(t.events.error).toEqual([]);
   });
 
+  it("tells snapshot subscribers when a held message leaves on the flush timer", async () => {
+    const t = setup({ reconnect: false, resume: false });
+    t.client.connect();
+    await microtask();
+    welcome(t.socket, { perSecond: 10, burst: 4 });
+    for (let i = 0; i < 3; i++) t.client.send(i);
+    // A bucket of 2, one kept for the ping: one message now, two held.
+    expect(t.client.getSnapshot().queued).toBe(2);
+    const queued: number[] = [];
+    t.client.subscribe(() => queued.push(t.client.getSnapshot().queued));
+    await t.fc.tickAsync(100);
+    expect(queued).toEqual([1]);
+    await t.fc.tickAsync(100);
+    expect(queued).toEqual([1, 0]);
+  });
+
   it("with no rate in the welcome, sends everything at once (a server without a limit)", async () => {
     const t = setup({ reconnect: false, resume: false, outbox: { maxMessages: 0 } });
     t.client.connect();
