@@ -202,8 +202,8 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       const { reason, code, detectedAfterMs, status } = end;
       link = undefined;
       // A resume's gap is the one the user lived through: from the last frame
-      // heard on the last open connection (as the server counts from the
-      // last frame it heard), not from a late verdict after a frozen tab.
+      // heard on the last open connection, not from a late verdict after a
+      // frozen tab (the server's gapMs counts from its own verdict instead).
       if (state === "open") endedAt = figures.lastHeardAt ?? clock.now();
       reconnect.closed();
       // 4429 is a deliberate end on the server (PROTOCOL.md, "The window"):
@@ -273,8 +273,8 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
 
   /**
    * One connection attempt: the URL and credentials of this attempt (a
-   * function's, awaited when it returns a promise), then the socket. While
-   * the page is offline it waits for `online` instead.
+   * function's result, awaited), then the socket. While the page is offline
+   * it waits for `online` instead (no timer).
    */
   function startAttempt(): void {
     retryAt = undefined;
@@ -286,9 +286,8 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     const get = (value: unknown): unknown => (typeof value === "function" ? value() : value);
     // The socket opens a few microtasks from now, never in this tick: a
     // `close()` in the same tick (React StrictMode's mount, unmount, mount)
-    // opens no socket at all; and a function's throw is a rejection like
-    // any other.
-    // Nothing is asked of `url`/`credentials` for an attempt already cancelled.
+    // cancels the attempt before `url`/`credentials` are even asked, and no
+    // socket opens. A function's throw is a rejection like any other.
     Promise.resolve()
       .then<false | unknown[]>(() => mine === turn && Promise.all([get(url), get(credentials)]))
       .then(
