@@ -141,6 +141,26 @@ describe("refusals a Node client can read", () => {
 });
 
 describe("closeUnauthorized: a refusal a browser can read", () => {
+  it("is off by default (a plain 401) and must be a boolean", async () => {
+    const { url } = await serve();
+    const raw = new WebSocket(url, ["heartline.v1", "heartline.auth.bad"]);
+    const status = await new Promise<number | undefined>((resolve) =>
+      raw.once("unexpected-response", (_req, res) => {
+        resolve(res.statusCode);
+        res.destroy();
+      }),
+    );
+    expect(status).toBe(401);
+    expect(() =>
+      createServer({ noServer: true, closeUnauthorized: "yes" as unknown as boolean }),
+    ).toThrow(
+      expect.objectContaining({
+        code: "invalid_option",
+        message: expect.stringMatching(/^closeUnauthorized/),
+      }),
+    );
+  });
+
   it("accepts the upgrade, answers heartline.v1, closes 4401 unauthorized at once, sends no welcome", async () => {
     const { url, rejected } = await serve({ closeUnauthorized: true });
     const raw = new WebSocket(url, ["heartline.v1", "heartline.auth.bad"]);

@@ -118,6 +118,9 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     throw new HeartlineError(ServerErrorCode.InvalidOption, "maxPayload must be positive");
   }
   const closeUnauthorized = options.closeUnauthorized ?? serverDefaults.closeUnauthorized;
+  if (typeof closeUnauthorized !== "boolean") {
+    throw new HeartlineError(ServerErrorCode.InvalidOption, "closeUnauthorized must be a boolean");
+  }
 
   const wss = new WebSocketServer({
     noServer: true,
