@@ -6,6 +6,7 @@ export {
   type Admission,
   type AdmissionOptions,
   type AdmissionRequest,
+  type AuthenticateContext,
   type Connection,
   type ConnectionInfo,
   createServerCore,

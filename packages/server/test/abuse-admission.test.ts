@@ -18,7 +18,7 @@ const transport = (): FakeServerTransport => new FakeServerTransport();
 
 function request(
   address: string,
-  parts: { headers?: Record<string, string>; abandoned?: () => boolean } = {},
+  parts: { headers?: Record<string, string>; abandoned?: () => boolean; signal?: AbortSignal } = {},
 ): AdmissionRequest<{ forwardedFor?: string | undefined }> {
   return {
     url: "/ws",
@@ -26,6 +26,7 @@ function request(
     remoteAddress: address,
     raw: { forwardedFor: parts.headers?.["x-forwarded-for"] },
     ...(parts.abandoned === undefined ? {} : { abandoned: parts.abandoned }),
+    ...(parts.signal === undefined ? {} : { signal: parts.signal }),
   };
 }
 
@@ -182,6 +183,69 @@ describe("authenticateTimeoutMs", () => {
     await fc.tickAsync(499);
     expect(await verdict).toMatchObject({ kind: "accepted", auth: { user: "a" } });
     expect(fc.countTimers()).toBe(0);
+  });
+
+  it("aborts the hook's signal at the timeout, not at timeout − 1, with an authenticate_timeout reason", async () => {
+    const signals: AbortSignal[] = [];
+    const { fc, core } = setup({
+      authenticateTimeoutMs: 500,
+      authenticate: (_request, { signal }) => {
+        signals.push(signal);
+        return new Promise<{ user: string }>(() => {});
+      },
+    });
+    void core.admit(request("10.0.0.1"));
+    await fc.tickAsync(0);
+    expect(signals).toHaveLength(1);
+    const signal = signals[0]!;
+    await fc.tickAsync(499);
+    expect(signal.aborted).toBe(false);
+    await fc.tickAsync(1);
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toMatchObject({ code: "authenticate_timeout" });
+  });
+
+  it("a client that leaves mid-hook: the hook's signal aborts at once and the admission ends abandoned, unreported, its place given back", async () => {
+    const signals: AbortSignal[] = [];
+    const { fc, core, rejections } = setup({
+      authenticateTimeoutMs: 500,
+      maxConnections: 1,
+      authenticate: (_request, { signal }) => {
+        signals.push(signal);
+        return new Promise<{ user: string }>(() => {});
+      },
+    });
+    const left = new AbortController();
+    let verdict: unknown;
+    void (core.admit(request("10.0.0.1", { signal: left.signal })) as Promise<unknown>).then(
+      (v) => (verdict = v),
+    );
+    await fc.tickAsync(100);
+    expect(signals[0]!.aborted).toBe(false);
+    left.abort();
+    expect(signals[0]!.aborted).toBe(true);
+    await fc.tickAsync(0);
+    expect(verdict).toEqual({ kind: "abandoned" });
+    expect(rejections).toEqual([]);
+    // No timer left (the timeout was cleared), and the place is free for the next upgrade.
+    expect(fc.countTimers()).toBe(0);
+    void core.admit(request("10.0.0.2"));
+    await fc.tickAsync(0);
+    expect(signals).toHaveLength(2);
+  });
+
+  it("a hook that settles in time: its signal never aborts", async () => {
+    const signals: AbortSignal[] = [];
+    const { fc, core } = setup({
+      authenticateTimeoutMs: 500,
+      authenticate: (_request, { signal }) => {
+        signals.push(signal);
+        return { user: "a" };
+      },
+    });
+    expect(await core.admit(request("10.0.0.1"))).toMatchObject({ kind: "accepted" });
+    await fc.tickAsync(1000);
+    expect(signals[0]!.aborted).toBe(false);
   });
 
   it("Infinity disables the bound", async () => {

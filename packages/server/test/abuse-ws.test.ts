@@ -3,7 +3,7 @@
 // 1008 reported as 1008, a control-ping flood closed with a close frame.
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { startServer, TestClient, until } from "./helpers.js";
+import { settle, startServer, TestClient, until } from "./helpers.js";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -92,6 +92,54 @@ describe("handshakes RFC 6455 does not allow", () => {
     expect(answer).toMatch(/\r\nAllow: GET\r\n/i);
     await until(() => events.rejections.length === 1, "the rejection report");
     expect(events.rejections[0]).toMatchObject({ status: 405, reason: "invalid_handshake" });
+  });
+});
+
+describe("authenticate's signal over a real socket", () => {
+  it("aborts when the client closes its socket while the hook runs; nothing is reported", async () => {
+    const signals: AbortSignal[] = [];
+    const { port, events } = await start({
+      authenticate: (_req, { signal }) => {
+        signals.push(signal);
+        return new Promise<undefined>(() => {});
+      },
+      authenticateTimeoutMs: 60_000,
+    });
+    const socket = net.connect(port, "127.0.0.1", () => socket.write(upgradeHead(port, {})));
+    socket.on("error", () => {});
+    await until(() => signals.length === 1, "authenticate to be called");
+    expect(signals[0]!.aborted).toBe(false);
+    socket.destroy();
+    await until(() => signals[0]!.aborted, "the signal to abort");
+    expect(events.rejections).toEqual([]);
+    expect(events.connections).toEqual([]);
+  });
+});
+
+describe("bytes that arrive while authenticate runs", () => {
+  it("are kept and read after the upgrade: a ping sent early is answered after the welcome", async () => {
+    let pass: (auth: undefined) => void = () => {};
+    let called = false;
+    const { port } = await start({
+      authenticate: () => {
+        called = true;
+        return new Promise<undefined>((resolve) => {
+          pass = resolve;
+        });
+      },
+    });
+    const received: Buffer[] = [];
+    const socket = net.connect(port, "127.0.0.1", () => socket.write(upgradeHead(port, {})));
+    socket.on("data", (chunk) => received.push(chunk));
+    socket.on("error", () => {});
+    await until(() => called, "authenticate to be called");
+    socket.write(frame(0x1, Buffer.from('{"type":"ping","seq":7}')));
+    await settle();
+    pass(undefined);
+    await until(() => Buffer.concat(received).includes('{"type":"pong","seq":7}'), "the pong");
+    const text = Buffer.concat(received).toString();
+    expect(text.indexOf('"welcome"')).toBeLessThan(text.indexOf('"pong"'));
+    socket.destroy();
   });
 });
 

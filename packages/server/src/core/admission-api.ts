@@ -22,11 +22,28 @@ export interface AdmissionRequest<TRequest = UpgradeRequest> extends UpgradeRequ
   /** What `authenticate` is called with: the adapter's own request (`IncomingMessage` for `ws`). */
   readonly raw: TRequest;
   /**
-   * True once the client gave up (its socket is gone). Read after each
-   * asynchronous check: an abandoned upgrade is neither accepted nor
-   * reported, since nobody is left to answer.
+   * Aborts when the client gives up (its socket is gone). While an
+   * asynchronous check runs, an abort ends the admission at once
+   * (`abandoned`: neither accepted nor reported, since nobody is left to
+   * answer) and aborts the signal `authenticate` was given.
+   */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * @deprecated `signal`. True once the client gave up; read only after an
+   * asynchronous check settles.
    */
   readonly abandoned?: () => boolean;
+}
+
+/** What `authenticate` gets beside the request. */
+export interface AuthenticateContext {
+  /**
+   * Aborts when the hook's time is up (`authenticateTimeoutMs`; the reason
+   * is an `authenticate_timeout` error) or the client leaves: stop the work
+   * then (pass it to `fetch`, a database query…). Whatever the hook settles
+   * to after an abort is ignored.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** The refusal an adapter answers over HTTP (the core has already reported it). */
@@ -87,8 +104,12 @@ export interface AdmissionOptions<TAuth, TRequest> {
    * Decides whether an upgrade may proceed. Resolve to `false` to refuse
    * (401); any other value is accepted and attached as `conn.auth`. A throw
    * or rejection is a refusal too, and is reported on the `error` event.
+   * `context.signal` aborts when its time is up or the client leaves.
    */
-  authenticate?: (request: TRequest) => TAuth | false | Promise<TAuth | false>;
+  authenticate?: (
+    request: TRequest,
+    context: AuthenticateContext,
+  ) => TAuth | false | Promise<TAuth | false>;
   /** Resumable sessions: `false`/absent is off (offers ignored). Only its presence matters to admission. */
   resume?: false | object | undefined;
 }

@@ -3,6 +3,7 @@ import {
   parseSubprotocolOffer,
   SUBPROTOCOL,
   type SubprotocolOffer,
+  type TimerHandle,
 } from "@heartline/protocol";
 import type {
   Admission,
@@ -21,6 +22,7 @@ export type {
   Admission,
   AdmissionOptions,
   AdmissionRequest,
+  AuthenticateContext,
   Refusal,
   UpgradeHeaders,
   UpgradeRequest,
@@ -52,7 +54,7 @@ interface PendingAdmission<TAuth> {
 /** One step of the pipeline: a refusal, or undefined to pass on to the next. */
 type AdmissionCheck<TAuth> = (
   pending: PendingAdmission<TAuth>,
-) => Refusal | undefined | Promise<Refusal | undefined>;
+) => Refusal | undefined | Promise<Refusal | "abandoned" | undefined>;
 
 function refusal(status: number, reason: UpgradeRejectReason, retryAfterSeconds?: number): Refusal {
   return Object.freeze(
@@ -229,8 +231,10 @@ function admissionChecks<TAuth, TRequest>(
 /**
  * `authenticate`, bounded: always asynchronous (awaited even when the hook
  * returns a plain value); a throw or rejection is a 401 reported on `error`;
- * still pending at `timeoutMs` is a 401 of its own (`authenticate_timeout`),
- * and whatever the hook settles to later is ignored. One timer per upgrade.
+ * still pending at `timeoutMs` is a 401 of its own (`authenticate_timeout`);
+ * a client that leaves meanwhile ends the admission at once (`abandoned`).
+ * Either way the hook's `signal` aborts, and whatever it settles to later
+ * is ignored. One timer and one AbortController per upgrade, none per message.
  */
 function boundedAuthenticate<TAuth, TRequest>(
   authenticate: NonNullable<AdmissionOptions<TAuth, TRequest>["authenticate"]>,
@@ -239,34 +243,53 @@ function boundedAuthenticate<TAuth, TRequest>(
   timeoutMs: number,
 ): AdmissionCheck<TAuth> {
   return (pending) =>
-    new Promise<Refusal | undefined>((resolve) => {
-      let settled = false;
-      const timer =
-        timeoutMs === Number.POSITIVE_INFINITY
-          ? undefined
-          : clock.setTimeout(() => {
-              settled = true;
-              resolve(AUTHENTICATE_TIMEOUT);
-            }, timeoutMs);
-      const settle = (result: TAuth | false): void => {
-        if (settled) return;
-        settled = true;
+    new Promise<Refusal | "abandoned" | undefined>((resolve) => {
+      const controller = new AbortController();
+      const left = pending.request.signal;
+      let timer: TimerHandle | undefined;
+      let finished = false;
+      /** The one way this check ends: stop the timer and the client's watch, answer once. */
+      const finish = (verdict: Refusal | "abandoned" | undefined, abort?: unknown): void => {
+        if (finished) return;
+        finished = true;
         if (timer !== undefined) clock.clearTimeout(timer);
-        if (result === false) resolve(UNAUTHORIZED);
-        else {
-          pending.auth = result;
-          resolve(undefined);
-        }
+        left?.removeEventListener("abort", onLeft);
+        if (abort !== undefined) controller.abort(abort);
+        resolve(verdict);
+      };
+      const onLeft = (): void => finish("abandoned", left!.reason);
+      if (left?.aborted === true) {
+        finish("abandoned", left.reason);
+        return;
+      }
+      left?.addEventListener("abort", onLeft);
+      if (timeoutMs !== Number.POSITIVE_INFINITY) {
+        timer = clock.setTimeout(() => {
+          timer = undefined;
+          finish(
+            AUTHENTICATE_TIMEOUT,
+            new HeartlineError(
+              ServerErrorCode.AuthenticateTimeout,
+              `authenticate took longer than ${timeoutMs} ms`,
+            ),
+          );
+        }, timeoutMs);
+      }
+      const settle = (result: TAuth | false): void => {
+        if (finished) return;
+        if (result !== false) pending.auth = result;
+        finish(result === false ? UNAUTHORIZED : undefined);
       };
       const threw = (cause: unknown): void => {
-        if (settled) return;
+        if (finished) return;
         host.reportError(
           new HeartlineError(ServerErrorCode.AuthenticateThrew, "authenticate threw", { cause }),
         );
-        settle(false);
+        finish(UNAUTHORIZED);
       };
       try {
-        Promise.resolve(authenticate(pending.request.raw as TRequest)).then(settle, threw);
+        const context = { signal: controller.signal };
+        Promise.resolve(authenticate(pending.request.raw as TRequest, context)).then(settle, threw);
       } catch (cause) {
         // A synchronous throw: still answered asynchronously, as a rejection would be.
         Promise.resolve().then(() => threw(cause));
@@ -333,10 +356,11 @@ export function createAdmission<TAuth, TRequest>(
   // After an asynchronous check: the client may have given up, or the server begun closing, meanwhile.
   const resume = (
     pending: PendingAdmission<TAuth>,
-    verdict: Refusal | undefined,
+    verdict: Refusal | "abandoned" | undefined,
     next: number,
   ): Admission<TAuth> | Promise<Admission<TAuth>> => {
-    if (pending.request.abandoned?.() === true) {
+    const { signal, abandoned } = pending.request;
+    if (verdict === "abandoned" || signal?.aborted === true || abandoned?.() === true) {
       done(pending);
       return ABANDONED;
     }

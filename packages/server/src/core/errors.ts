@@ -10,6 +10,11 @@ export const ServerErrorCode = {
   ListenerThrew: "listener_threw",
   /** The `authenticate` hook threw or rejected; the upgrade was refused with 401. */
   AuthenticateThrew: "authenticate_threw",
+  /**
+   * The reason `authenticate`'s `signal` aborts with when `authenticateTimeoutMs`
+   * passed (the upgrade is refused 401 `authenticate_timeout`); never on `error`.
+   */
+  AuthenticateTimeout: "authenticate_timeout",
   /** The transport reported an error (the connection's end is reported separately). */
   TransportError: "transport_error",
   /**

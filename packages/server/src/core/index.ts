@@ -2,6 +2,7 @@ export type {
   Admission,
   AdmissionOptions,
   AdmissionRequest,
+  AuthenticateContext,
   Refusal,
   UpgradeHeaders,
   UpgradeRequest,

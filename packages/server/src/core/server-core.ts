@@ -50,9 +50,9 @@ export interface ServerCore<
   TRequest = UpgradeRequest,
 > {
   /**
-   * Runs an upgrade through the admission checks, in the order of
-   * `admission-order.ts`: closing 503, path 404, origin 403, capacity 503,
-   * subprotocol 400, `authenticate` 401.
+   * Runs an upgrade through the admission checks, in the contract's order
+   * (`admission-order.ts`): closing 503, path 404, origin 403, subprotocol
+   * 400, capacity 503/429, `authenticate` 401, then the resume offer is read.
    * A refusal is reported (`upgradeRejected`, stats) before it is returned;
    * the adapter only answers it. Synchronous unless a check is asynchronous
    * (`authenticate`).

@@ -176,16 +176,44 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       core.reportRejected({ status: 400, reason, remoteAddress: request.socket.remoteAddress });
       return;
     }
+    // Aborts when the client leaves during an asynchronous check (`authenticate`'s signal follows it).
+    const left = new AbortController();
+    const onGone = (): void => left.abort();
     let admission = core.admit({
       headers: request.headers,
       url: request.url,
       remoteAddress: request.socket.remoteAddress,
       raw: request,
-      abandoned: () => socket.destroyed,
+      signal: left.signal,
     });
     // Awaited only when a check was asynchronous: without `authenticate` the handshake goes on in this turn.
-    if (admission instanceof Promise) admission = await admission;
-    if (admission.kind === "abandoned") return;
+    if (admission instanceof Promise) {
+      // A paused socket never sees the client's FIN: read while the check
+      // runs, so a client that leaves is noticed now, keeping what arrives
+      // (at most maxPayload bytes) for `ws` to read after the upgrade.
+      const early: Buffer[] = [];
+      let earlyBytes = 0;
+      const onData = (chunk: Buffer): void => {
+        earlyBytes += chunk.length;
+        if (earlyBytes > maxPayload) socket.destroy();
+        else early.push(chunk);
+      };
+      socket.on("data", onData);
+      socket.once("end", onGone);
+      socket.once("close", onGone);
+      if (socket.destroyed) left.abort();
+      admission = await admission;
+      socket.removeListener("data", onData);
+      socket.removeListener("end", onGone);
+      socket.removeListener("close", onGone);
+      socket.pause();
+      if (early.length > 0) socket.unshift(Buffer.concat(early));
+    }
+    if (admission.kind === "abandoned") {
+      // The client left: our half of the socket goes too.
+      socket.destroy();
+      return;
+    }
     if (admission.kind === "refused") {
       if (admission.status === 401 && closeUnauthorized) closeWith4401(request, socket, head);
       else refuseUpgrade(socket, admission.status, admission.reason, admission.retryAfterSeconds);
@@ -201,6 +229,9 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
         resume,
       });
       attachSink(ws, sink, socket);
+      // Paused while an asynchronous check ran (an explicit pause is not
+      // undone by ws's own `data` listener): flowing again, early bytes first.
+      if (socket.isPaused()) socket.resume();
     });
   };
 

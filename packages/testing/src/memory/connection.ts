@@ -27,6 +27,8 @@ export interface ConnectionEnv {
 /** One WebSocket connection: the client's socket, the server's end, and the link between. */
 export class MemoryConnection implements LinkedConnection {
   aborted = false;
+  /** Aborts with `abort()`: what admission (and `authenticate`'s signal) follows. */
+  readonly #gone = new AbortController();
   server: MemoryServerEnd | undefined;
 
   constructor(
@@ -36,10 +38,16 @@ export class MemoryConnection implements LinkedConnection {
     env.link.connections.add(this);
   }
 
+  /** Aborts when the connection is aborted (the client left). */
+  get signal(): AbortSignal {
+    return this.#gone.signal;
+  }
+
   /** Both ends learn at once that the stream broke; nothing in flight arrives. */
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
+    this.#gone.abort();
     this.env.link.connections.delete(this);
     this.env.scheduler.at(this.env.fc.now, () => {
       this.server?.streamEnded();

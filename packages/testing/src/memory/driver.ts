@@ -134,7 +134,7 @@ export class MemoryDriver implements TransportDriver {
       ...request,
       remoteAddress: `memory:${context.name}`,
       raw: request,
-      abandoned: () => connection.aborted,
+      signal: connection.signal,
     });
     if (admission instanceof Promise) {
       void admission.then((settled) => this.#answer(core, connection, settled, context));
