@@ -162,7 +162,8 @@ describe("closeUnauthorized: a refusal a browser can read", () => {
   });
 
   it("accepts the upgrade, answers heartline.v1, closes 4401 unauthorized at once, sends no welcome", async () => {
-    const { url, rejected } = await serve({ closeUnauthorized: true });
+    const { url, rejected } = await serve({ closeUnauthorized: true, closeTimeoutMs: 5000 });
+    const started = Date.now();
     const raw = new WebSocket(url, ["heartline.v1", "heartline.auth.bad"]);
     const frames: string[] = [];
     raw.on("message", (data) => frames.push(String(data)));
@@ -172,6 +173,9 @@ describe("closeUnauthorized: a refusal a browser can read", () => {
     expect(raw.protocol).toBe("heartline.v1");
     expect([code, reason]).toEqual([4401, "unauthorized"]);
     expect(frames).toEqual([]);
+    // The server read the client's answer to its close and let the socket go:
+    // not held until closeTimeoutMs (the socket is outside the capacity limits meanwhile).
+    expect(Date.now() - started).toBeLessThan(2500);
     expect(rejected).toEqual([401]);
   });
 

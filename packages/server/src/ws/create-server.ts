@@ -160,6 +160,8 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       // No 'error' listener would make a late socket error throw.
       ws.on("error", noop);
       ws.close(CloseCode.Unauthorized, DisconnectReason.Unauthorized);
+      // Paused while `authenticate` ran: flowing again, so the client's close frame is read.
+      if (socket.isPaused()) socket.resume();
     });
   };
 
