@@ -1,9 +1,15 @@
 export { type Backoff, fullJitterBackoff, goodbyeDelay } from "./backoff.js";
 export { createClient } from "./client.js";
 export { ClientErrorCode, HeartlineClientError } from "./errors.js";
-export { type ClientOptions, clientDefaults, type ReconnectOptions } from "./options.js";
+export {
+  type ClientOptions,
+  clientDefaults,
+  type PerAttempt,
+  type ReconnectOptions,
+} from "./options.js";
 export type { PageEvent } from "./page-life.js";
 export type {
+  ClientDisconnectReason,
   ClientEvents,
   ClientSnapshot,
   ClientState,
