@@ -252,6 +252,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
    */
   function worthRetry(end: LinkEnd): boolean {
     if (end.final || end.reason === DisconnectReason.ClientClosed) return false;
+    if (retry?.shouldRetry) return retry.shouldRetry(end);
     if (end.reason === DisconnectReason.Unauthorized) {
       const again = !refreshed && typeof options.credentials === "function";
       refreshed = true;

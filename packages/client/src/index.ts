@@ -6,6 +6,7 @@ export {
   clientDefaults,
   type PerAttempt,
   type ReconnectOptions,
+  type RetryQuestion,
 } from "./options.js";
 export type { PageEvent } from "./page-life.js";
 export type {

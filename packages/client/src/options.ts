@@ -1,6 +1,6 @@
 import type { Clock, HeartlineProtocol } from "@heartline/protocol";
 import type { Backoff } from "./backoff.js";
-import type { ClientEvents } from "./types.js";
+import type { ClientDisconnectReason, ClientEvents } from "./types.js";
 import type { WebSocketConstructor } from "./websocket.js";
 
 /**
@@ -44,6 +44,24 @@ export interface ReconnectOptions {
   capMs?: number;
   maxAttempts?: number;
   stableAfterMs?: number;
+  /**
+   * Replaces the built-in verdict on whether an end is worth another attempt
+   * (graphql-ws's `shouldRetry`): given the end (`reason`, `code`, `status`),
+   * true to retry (within `maxAttempts`, on the backoff or `Retry-After`).
+   * Not asked after `close()` or for an attempt that could not open. The
+   * built-in verdict: close codes per `shouldReconnect`; HTTP 5xx, 408 and
+   * 429 yes, every other status no; 401/4401 once with fresh credentials.
+   */
+  shouldRetry?: (end: RetryQuestion) => boolean;
+}
+
+/** What `reconnect.shouldRetry` is asked about. */
+export interface RetryQuestion {
+  readonly reason: ClientDisconnectReason;
+  /** The close code, when there was one. */
+  readonly code?: number | undefined;
+  /** The refused upgrade's HTTP status, where the runtime shows it. */
+  readonly status?: number | undefined;
 }
 
 /** A value, or a function giving it (sync or async), called again for every attempt. */

@@ -17,6 +17,7 @@ const rules: Record<string, Rule> = {
   connectTimeoutMs: [(v) => typeof v === "number" && v > 0, "a number > 0 (Infinity: none)"],
   reconnect: [(v) => v === false || object[0](v), "false or an object"],
   "reconnect.backoff": fn,
+  "reconnect.shouldRetry": fn,
   "reconnect.baseMs": ms,
   "reconnect.capMs": ms,
   "reconnect.stableAfterMs": ms,

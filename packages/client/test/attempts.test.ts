@@ -381,3 +381,62 @@ describe("open", () => {
     });
   });
 });
+
+describe("reconnect.shouldRetry", () => {
+  it("replaces the built-in verdict: a 403 retried, a 1006 not", async () => {
+    const asked: unknown[] = [];
+    const sockets: Array<FakeSocket & { refuse(): void }> = [];
+    const Refusing = refusingSocket(403);
+    const t = setup({
+      reconnect: {
+        shouldRetry: (end) => {
+          asked.push([end.reason, end.code, end.status]);
+          return end.status === 403;
+        },
+      },
+      WebSocket: class extends Refusing {
+        constructor(url: string, protocols?: string | string[]) {
+          super(url, protocols);
+          sockets.push(this);
+        }
+      },
+    });
+    t.client.connect();
+    await microtask();
+    sockets[0]!.refuse();
+    expect(t.events.disconnect.at(-1)).toEqual({
+      reason: "refused",
+      status: 403,
+      willReconnect: true,
+      willResume: false,
+      delayMs: 250,
+    });
+    await t.fc.tickAsync(250);
+    await microtask();
+    expect(sockets).toHaveLength(2);
+    sockets[1]!.drop(1006);
+    expect(t.events.disconnect.at(-1)).toMatchObject({
+      reason: "connection_lost",
+      willReconnect: false,
+    });
+    expect(asked).toEqual([
+      ["refused", undefined, 403],
+      ["connection_lost", 1006, undefined],
+    ]);
+    expect(t.client.state).toBe("closed");
+  });
+
+  it("is not asked after close()", async () => {
+    let asked = 0;
+    const t = setup({ reconnect: { shouldRetry: () => (asked++, true) } });
+    t.client.connect();
+    await microtask();
+    t.socket.welcome(terms);
+    t.client.close();
+    expect(asked).toBe(0);
+    expect(t.events.disconnect.at(-1)).toMatchObject({
+      reason: "client_closed",
+      willReconnect: false,
+    });
+  });
+});
