@@ -2,6 +2,8 @@
 // the browser as an application would (esbuild, ESM, minified, with
 // @heartline/protocol and zod/mini inside), gzip it, and fail above 8 KiB or
 // when anything from Node (ws, node: built-ins) got into the browser build.
+// Then @heartline/react (issue 23): what it adds to an app that already has
+// React and the client, with its own budget of 1 KiB.
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
@@ -40,7 +42,31 @@ if (process.argv.includes("--inputs")) {
     console.log(`  ${String(bytesInOutput).padStart(6)}  ${path}`);
   }
 }
+// @heartline/react alone: React and the client are the app's already.
+const react = await build({
+  entryPoints: [new URL("../packages/react/src/index.ts", import.meta.url).pathname],
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  minify: true,
+  external: ["react", "react-dom", "@heartline/client", "@heartline/protocol"],
+  conditions: ["heartline-source"],
+  write: false,
+  logLevel: "error",
+});
+const reactCode = react.outputFiles[0].contents;
+const reactGzipped = gzipSync(reactCode, { level: 9 }).length;
+const REACT_BUDGET = 1024;
+console.log(
+  `@heartline/react: ${reactGzipped} bytes min+gzip (budget ${REACT_BUDGET}; React and the client excluded); ${reactCode.length} bytes minified`,
+);
 let failed = false;
+if (reactGzipped > REACT_BUDGET) {
+  console.error(
+    `FAIL: @heartline/react is ${reactGzipped} bytes, over its ${REACT_BUDGET}-byte budget`,
+  );
+  failed = true;
+}
 if (nodeOnly.length > 0) {
   console.error(`FAIL: Node-only code in the browser bundle: ${nodeOnly.join(", ")}`);
   failed = true;

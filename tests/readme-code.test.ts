@@ -116,6 +116,11 @@ describe("the README checker", () => {
     );
   });
 
+  it("checks ```tsx blocks too, as React JSX modules of their own", () => {
+    const [block] = extractBlocks("X.md", "```tsx\nconst a = <div />;\n```");
+    expect([block?.jsx, block && blockFileName(block)]).toEqual([true, "X-1.tsx"]);
+  });
+
   it("refuses an unknown marker instead of skipping the block", () => {
     expect(() => extractBlocks("X.md", "<!-- fragmnet -->\n```ts\nx\n```")).toThrow(
       /X\.md line 1: unknown marker <!-- fragmnet -->/,

@@ -1,5 +1,5 @@
 // Extracts the TypeScript blocks of a README and typechecks them (issue 14,
-// point 3). Each ```ts block is a module of its own, checked against the
+// point 3). Each ```ts (or ```tsx, React's JSX) block is a module of its own, checked against the
 // workspace packages' source. The line before a block may mark it:
 //   <!-- fragment -->     not code on its own (a signature listing): skipped
 //   <!-- run -->          a complete program: also run with tsx, must exit 0
@@ -21,6 +21,8 @@ export interface CodeBlock {
   readonly line: number;
   readonly mode: BlockMode;
   readonly code: string;
+  /** A ```tsx block: written as .tsx and checked with React's JSX transform. */
+  readonly jsx: boolean;
 }
 
 const MARKERS: Record<string, BlockMode> = {
@@ -44,7 +46,7 @@ export function extractBlocks(readme: string, markdown: string): CodeBlock[] {
     const [, , ticks, lang] = fence;
     let end = i + 1;
     while (end < lines.length && !lines[end]!.trim().startsWith(ticks!)) end++;
-    if (lang === "ts" || lang === "typescript") {
+    if (lang === "ts" || lang === "typescript" || lang === "tsx") {
       let prev = i - 1;
       while (prev >= 0 && lines[prev]!.trim() === "") prev--;
       const before = prev >= 0 ? lines[prev]!.trim() : "";
@@ -65,6 +67,7 @@ export function extractBlocks(readme: string, markdown: string): CodeBlock[] {
         line: i + 2,
         mode,
         code: lines.slice(i + 1, end).join("\n"),
+        jsx: lang === "tsx",
       });
     }
     i = end;
@@ -76,7 +79,8 @@ export function extractBlocks(readme: string, markdown: string): CodeBlock[] {
 export function blockFileName(block: CodeBlock): string {
   const slug = block.readme.replace(/\.md$/i, "").replace(/[^A-Za-z0-9]+/g, "-");
   // Not `.test.ts`: the repository's own vitest run must not collect it.
-  return `${slug}-${block.index}${block.mode === "vitest" ? ".readme-test.ts" : ".ts"}`;
+  const ext = block.jsx ? ".tsx" : ".ts";
+  return `${slug}-${block.index}${block.mode === "vitest" ? `.readme-test${ext}` : ext}`;
 }
 
 /**
@@ -111,6 +115,7 @@ export function typecheckBlocks(
     declaration: false,
     declarationMap: false,
     sourceMap: false,
+    jsx: ts.JsxEmit.ReactJSX,
   });
   const errors = new Map<CodeBlock, string[]>();
   for (const block of byFile.values()) errors.set(block, []);

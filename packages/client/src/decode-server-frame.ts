@@ -47,7 +47,7 @@ export function decodeServerFrame(frame: unknown): DecodeResult<ServerMessage> {
 function parse(type: string, v: Json): ServerMessage | false | undefined {
   switch (type) {
     case "welcome": {
-      const { heartbeat: h, resume: r, resumed: d, resumeFailed: f } = v;
+      const { heartbeat: h, resume: r, resumed: d, resumeFailed: f, rate: q } = v;
       if (
         v.protocol !== 1 ||
         typeof v.sessionId !== "string" ||
@@ -63,6 +63,11 @@ function parse(type: string, v: Json): ServerMessage | false | undefined {
         sessionId: v.sessionId,
         heartbeat: { intervalMs: h.intervalMs, timeoutMs: h.timeoutMs },
       };
+      // The server's rate terms, optional (a server without a limit leaves them out).
+      if (q !== undefined) {
+        if (!isObject(q) || !isMs(q.perSecond, 0, false) || !isMs(q.burst, 0, false)) return false;
+        w.rate = { perSecond: q.perSecond, burst: q.burst };
+      }
       // The resume fields, each optional; resumed and resumeFailed need
       // resume and exclude each other (as welcomeSchema's refinement says).
       if (r !== undefined) {

@@ -16,8 +16,16 @@ export const ClientErrorCode = {
   NotConnected: "not_connected",
   /** No `welcome` within `connectTimeoutMs`. */
   ConnectTimeout: "connect_timeout",
+  /**
+   * An attempt could not open: `url` or `credentials` threw or rejected,
+   * the credentials have characters a subprotocol cannot carry, or
+   * `new WebSocket` threw. A `disconnect` `open_failed` follows.
+   */
+  OpenFailed: "open_failed",
   /** The WebSocket reported an error (a close event follows). */
   SocketError: "socket_error",
+  /** `createClient` was given an option it cannot use; thrown at once, the message names the option. */
+  InvalidOption: "invalid_option",
   /** An application listener threw; the error is in `cause` (see "A listener that throws"). */
   ListenerThrew: LISTENER_THREW,
 } as const;

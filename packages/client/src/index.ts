@@ -1,10 +1,18 @@
 export { type Backoff, fullJitterBackoff, goodbyeDelay } from "./backoff.js";
 export { createClient } from "./client.js";
 export { ClientErrorCode, HeartlineClientError } from "./errors.js";
-export { type ClientOptions, clientDefaults, type ReconnectOptions } from "./options.js";
+export {
+  type ClientOptions,
+  clientDefaults,
+  type PerAttempt,
+  type ReconnectOptions,
+  type RetryQuestion,
+} from "./options.js";
 export type { PageEvent } from "./page-life.js";
 export type {
+  ClientDisconnectReason,
   ClientEvents,
+  ClientSnapshot,
   ClientState,
   ClientStats,
   DisconnectEvent,

@@ -17,7 +17,9 @@ import {
 import { decodeServerFrame } from "./decode-server-frame.js";
 import { ClientErrorCode } from "./errors.js";
 import { type Figures, recordRtt } from "./figures.js";
-import type { Session } from "./session.js";
+import { createPace, type Pace } from "./pace.js";
+import type { Outgoing, Session } from "./session.js";
+import type { ClientDisconnectReason } from "./types.js";
 import { OPEN, type WebSocketLike } from "./websocket.js";
 
 /** Unanswered pings remembered for RTT; a server that never pongs must not grow this. */
@@ -27,13 +29,31 @@ const noop = (): void => {};
 
 /** How a link ended, for the session to report and decide on a retry. */
 export interface LinkEnd {
-  reason: DisconnectReason;
+  reason: ClientDisconnectReason;
   /** The close code, when there was one. */
   code: number | undefined;
   /** The window from the server's `goodbye` on this link, if it sent one. */
   goodbye: ReconnectWindow | undefined;
   /** For the link's own silence verdict: from the last frame heard to the verdict. */
   detectedAfterMs?: number;
+  /** The HTTP status of a refused upgrade, where the runtime shows it (Node's `ws`; never a browser). */
+  status?: number;
+  /** The refusal's `Retry-After`, in ms. */
+  retryAfterMs?: number;
+  /** Never worth a retry (an attempt that could not open and would fail the same way). */
+  final?: boolean;
+}
+
+/** `ws`'s event for a refused upgrade (a browser has none: it sees 1006). */
+interface RefusalSource {
+  on?(
+    event: "unexpected-response",
+    listener: (
+      request: unknown,
+      response: { statusCode?: number; headers: Record<string, unknown> },
+    ) => void,
+  ): void;
+  terminate?(): void;
 }
 
 /** What a link needs from the client that made it. */
@@ -43,6 +63,8 @@ export interface LinkHost {
   /** The session's heartbeat switch (`paused`) and, on a resumable session, its seq counters. */
   readonly session: Session;
   reportError(code: string, message: string, extra?: { data?: unknown; cause?: unknown }): void;
+  /** Something the client's snapshot shows changed without an event (an ack). */
+  changed(): void;
   /** The server's `welcome`, once per link; the link's heartbeat is already running. */
   welcomed(welcome: WelcomeMessage): void;
   /** The `data` of a server `message` (in order, without duplicates), not yet validated. */
@@ -61,8 +83,14 @@ export interface LinkHost {
 export interface Link {
   /** Welcomed and alive: a frame written now goes out (false: the link may just have ended, silent). */
   ready(): boolean;
-  /** Writes without a check: after `ready()`, or the replay and outbox right after the `welcome`. */
-  write(text: string): void;
+  /**
+   * Sends an application message (after `ready()`): straight out when
+   * nothing waits and the pace allows, else held in the session's outbox
+   * behind what waits. False when it had to be held and the outbox is full.
+   */
+  send(message: Outgoing): boolean;
+  /** Right after the `welcome`: the replay, then the outbox, go out in order, paced. */
+  flushAfterWelcome(replay: string[]): void;
   /** A page-life event: ends the link if its deadline passed, else pings now. */
   checkNow(): void;
   pauseHeartbeat(): void;
@@ -87,6 +115,16 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
   /** The seq of the latest ping while it waits for its pong. */
   let unanswered: number | undefined;
   const pending = new Map<number, number>();
+  /** Within the server's `welcome.rate` (pace.ts); set by the welcome. */
+  let pace: Pace | undefined;
+  /** The one timer for frames held back by the pace. */
+  let flushTimer: TimerHandle | undefined;
+  /** A beat came while the pace had no token: it goes first when one comes. */
+  let pingOwed = false;
+  /** The beat (or 32 received) asked for the owed ack; otherwise it rides ahead of the next message. */
+  let ackWanted = false;
+  let replay: string[] = [];
+  let replayed = 0;
 
   const clear = (handle: TimerHandle | undefined): undefined => {
     if (handle !== undefined) clock.clearTimeout(handle);
@@ -97,12 +135,37 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
   socket.onmessage = (event) => {
     if (!ended) onFrame(event.data);
   };
+  /** The refused upgrade's status and Retry-After, when `ws` showed them. */
+  let refusal: { status: number; retryAfterMs?: number } | undefined;
+  const source = socket as RefusalSource;
+  if (typeof source.on === "function") {
+    // Listening makes `ws` leave the aborting to us (terminate: error, then close 1006).
+    source.on("unexpected-response", (_request, response) => {
+      const seconds = Number(response.headers["retry-after"]);
+      refusal = { status: response.statusCode ?? 0 };
+      if (seconds >= 0) refusal.retryAfterMs = seconds * 1000;
+      source.terminate?.();
+    });
+  }
   socket.onerror = (event) => {
-    if (!ended) host.reportError(ClientErrorCode.SocketError, "WebSocket error", { cause: event });
+    // A refusal is reported as one, by the disconnect, not as a socket error.
+    if (!ended && !refusal) {
+      host.reportError(ClientErrorCode.SocketError, "WebSocket error", { cause: event });
+    }
   };
   socket.onclose = (event) => {
     const code: number = event.code ?? CloseCode.Abnormal;
-    endAttempt(disconnectReasonFor(code), code);
+    if (refusal) {
+      const { status, retryAfterMs } = refusal;
+      endAttempt(
+        status === 401 ? DisconnectReason.Unauthorized : "refused",
+        undefined,
+        undefined,
+        undefined,
+        status,
+        retryAfterMs,
+      );
+    } else endAttempt(disconnectReasonFor(code), code);
   };
   if (Number.isFinite(connectTimeoutMs)) {
     connectTimer = clock.setTimeout(() => {
@@ -118,21 +181,26 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
    * ones ending it (`closeWith`, hard: the peer may be dead), report once.
    */
   function endAttempt(
-    reason: DisconnectReason,
+    reason: ClientDisconnectReason,
     code: number | undefined,
     closeWith?: number,
     detectedAfterMs?: number,
+    status?: number,
+    retryAfterMs?: number,
   ) {
     if (ended) return;
     ended = true;
     connectTimer = clear(connectTimer);
     pingTimer = clear(pingTimer);
+    flushTimer = clear(flushTimer);
     silence?.stop();
     pending.clear();
     if (unanswered !== undefined) figures.missedBeats++;
     if (closeWith !== undefined) closeSocket(closeWith, undefined, true);
     const end: LinkEnd = { reason, code, goodbye };
     if (detectedAfterMs !== undefined) end.detectedAfterMs = detectedAfterMs;
+    if (status !== undefined) end.status = status;
+    if (retryAfterMs !== undefined) end.retryAfterMs = retryAfterMs;
     host.ended(end);
   }
 
@@ -176,10 +244,71 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     pingTimer = clock.setTimeout(ping, Math.max(0, delayMs));
   }
 
-  /** Acknowledges what arrived since the last ack (nothing when there is nothing new). */
+  /** Acknowledges what arrived since the last ack (nothing when there is nothing new), unpaced. */
   function sendAck(): void {
     const seq = session.resumable ? session.ackDue() : undefined;
     if (seq !== undefined) socket.send(encodeAckFrame(seq));
+  }
+
+  /** Something waits for the pace: new messages go behind it. */
+  const waiting = (): boolean =>
+    flushTimer !== undefined || pingOwed || replayed < replay.length || session.queued > 0;
+
+  /**
+   * Writes what waits, in order, as far as the pace allows: a due ping
+   * first (it may take the last token), then an owed ack, the replay and the
+   * outbox (each leaving `reserve` tokens for the next ping, so messages
+   * never starve the beat). What is left waits for one timer, set to when
+   * the next token comes. O(1) per frame written.
+   */
+  function flush(): void {
+    flushTimer = clear(flushTimer);
+    if (ended || !terms || endIfSilent()) return;
+    const paced = pace!;
+    let wait = pingOwed ? paced.waitFor(1) : 0;
+    if (pingOwed && wait === 0) {
+      // The owed ack goes ahead of its beat when there is a token for both.
+      if (session.resumable && session.owesAck && paced.waitFor(2) === 0) {
+        paced.take();
+        sendAck();
+      }
+      paced.take();
+      writePing();
+    }
+    const need = 1 + paced.reserve;
+    while (wait === 0) {
+      const message = replayed < replay.length || session.queued > 0;
+      const ack = session.resumable && session.owesAck && (ackWanted || message);
+      if (!ack && !message) {
+        ackWanted = false;
+        return;
+      }
+      wait = paced.waitFor(need);
+      if (wait > 0) break;
+      paced.take();
+      if (ack) {
+        ackWanted = false;
+        sendAck();
+      } else {
+        socket.send(
+          replayed < replay.length ? replay[replayed++]! : session.stamp(session.nextQueued()!),
+        );
+      }
+    }
+    flushTimer = clock.setTimeout(flushHeld, wait);
+  }
+
+  /** The flush timer: what it sends changes the snapshot's queued/unacked, with no event. */
+  function flushHeld(): void {
+    flushTimer = undefined;
+    flush();
+    host.changed();
+  }
+
+  /** The owed ack should go now (a beat, 32 received, a pause), paced. */
+  function ackSoon(): void {
+    ackWanted = true;
+    if (flushTimer === undefined) flush();
   }
 
   function ping(): void {
@@ -188,8 +317,14 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     // is acked at most one interval after it arrived, with no timer of its own.
     pingTimer = clear(pingTimer);
     if (ended || !terms || endIfSilent()) return;
-    sendAck();
-    if (session.paused) return;
+    ackWanted = true;
+    pingOwed = !session.paused;
+    flush();
+  }
+
+  /** The beat itself, once the pace gave it a token; the next is armed X from now. */
+  function writePing(): void {
+    pingOwed = false;
     const now = clock.now();
     pending.set(seq, now);
     if (pending.size > MAX_PENDING_PINGS) pending.delete(pending.keys().next().value as number);
@@ -199,7 +334,7 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     seq = seq === MAX_SEQ ? 0 : seq + 1;
     figures.pingsSent++;
     figures.lastPingAt = lastPingAt = now;
-    armPing(terms.intervalMs);
+    armPing(terms!.intervalMs);
   }
 
   function onFrame(raw: unknown): void {
@@ -239,6 +374,7 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
             `ack ${message.seq} for a message never sent`,
           );
         }
+        host.changed();
         return;
       case "error":
         host.reportError(message.code, message.message);
@@ -255,6 +391,7 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     terms = heartbeat;
     figures.rtt.latestMs = figures.rtt.smoothedMs = undefined;
     silence = new SilenceTimer(clock, heartbeat.timeoutMs, endSilent);
+    pace = createPace(clock, welcome.rate);
     if (!session.paused) {
       silence.start();
       armPing(heartbeat.intervalMs);
@@ -282,7 +419,7 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     if (fit === SeqVerdict.Deliver) host.message(data);
     // A listener may have closed the client meanwhile.
     if (ended) return;
-    if (session.unackedIn >= ACK_EVERY_MESSAGES) sendAck();
+    if (session.unackedIn >= ACK_EVERY_MESSAGES) ackSoon();
     // Paused: no ping timer runs, so one beat carries the ack (one timer per interval at most).
     else if (pingTimer === undefined) armPing(terms!.intervalMs);
   }
@@ -307,11 +444,22 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
 
   return {
     ready: () => !ended && terms !== undefined && !endIfSilent() && socket.readyState === OPEN,
-    write: (text) => {
-      // An ack owed rides ahead of the message: the server learns sooner,
-      // at no extra timer, what it may stop holding.
-      if (terms) sendAck();
-      socket.send(text);
+    send(message) {
+      // An owed ack rides ahead of the message (the contract), so it takes the flush's path.
+      if (!waiting() && !session.owesAck && pace!.waitFor(1 + pace!.reserve) === 0) {
+        // On a resumable session a sent message stays held until acked.
+        if (session.resumable && session.full) return false;
+        pace!.take();
+        socket.send(session.stamp(message));
+        return true;
+      }
+      if (!session.hold(message)) return false;
+      if (flushTimer === undefined) flush();
+      return true;
+    },
+    flushAfterWelcome(frames) {
+      replay = frames;
+      flush();
     },
     checkNow() {
       // A ping now; its answer must come before the silence deadline, which
@@ -320,7 +468,8 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     },
     pauseHeartbeat() {
       // The beat that would carry a due ack is cancelled: ack now (sooner is allowed).
-      if (!ended && terms) sendAck();
+      pingOwed = false;
+      if (!ended && terms) ackSoon();
       pingTimer = clear(pingTimer);
       silence?.stop();
     },
@@ -332,6 +481,7 @@ export function openLink(socket: WebSocketLike, host: LinkHost, connectTimeoutMs
     close(code, reason) {
       // A deliberate end: the server reports what it holds unacknowledged as
       // undelivered, so what arrived is acknowledged before the close frame.
+      // Unpaced: one frame, well inside the half burst the pace keeps spare.
       if (terms && socket.readyState === OPEN) sendAck();
       closeSocket(code, reason);
       // Reports client_closed with the code, and never reconnects.

@@ -1,6 +1,6 @@
 import type { Clock, HeartlineProtocol } from "@heartline/protocol";
 import type { Backoff } from "./backoff.js";
-import type { ClientEvents } from "./types.js";
+import type { ClientDisconnectReason, ClientEvents } from "./types.js";
 import type { WebSocketConstructor } from "./websocket.js";
 
 /**
@@ -9,7 +9,7 @@ import type { WebSocketConstructor } from "./websocket.js";
  */
 export const clientDefaults = Object.freeze({
   /** Time from opening a socket until the server's `welcome`; then the attempt counts as failed. `Infinity`: wait forever. */
-  connectTimeoutMs: 10_000,
+  connectTimeoutMs: 15_000,
   reconnect: Object.freeze({
     /** First backoff ceiling: attempt n waits uniformly in [0, min(capMs, baseMs · 2^n)). */
     baseMs: 500,
@@ -44,12 +44,46 @@ export interface ReconnectOptions {
   capMs?: number;
   maxAttempts?: number;
   stableAfterMs?: number;
+  /**
+   * Replaces the built-in verdict on whether an end is worth another attempt
+   * (graphql-ws's `shouldRetry`): given the end (`reason`, `code`, `status`),
+   * true to retry (within `maxAttempts`, on the backoff or `Retry-After`).
+   * Not asked after `close()` or for an attempt that could not open. The
+   * built-in verdict: close codes per `shouldReconnect`; HTTP 5xx, 408 and
+   * 429 yes, every other status no; 401/4401 once with fresh credentials.
+   */
+  shouldRetry?: (end: RetryQuestion) => boolean;
 }
+
+/** What `reconnect.shouldRetry` is asked about. */
+export interface RetryQuestion {
+  readonly reason: ClientDisconnectReason;
+  /** The close code, when there was one. */
+  readonly code?: number | undefined;
+  /** The refused upgrade's HTTP status, where the runtime shows it. */
+  readonly status?: number | undefined;
+}
+
+/** A value, or a function giving it (sync or async), called again for every attempt. */
+export type PerAttempt<T> = T | (() => T | PromiseLike<T>);
 
 /** `createClient`'s one options object; every default is in `clientDefaults`, applied with `??`. */
 export interface ClientOptions<TClientData = unknown, TServerData = unknown> {
-  /** The server's WebSocket URL, e.g. `wss://example.com/ws`. */
-  url: string;
+  /**
+   * The server's WebSocket URL, e.g. `wss://example.com/ws`; or a function
+   * giving it (sync or async), called for every attempt.
+   */
+  url: PerAttempt<string>;
+  /**
+   * Credentials (a bearer token) offered as the subprotocol
+   * `heartline.auth.<credentials>` beside `heartline.v1`; the server reads
+   * them with `credentialsOf(request)`. A function (sync or async) is called
+   * for every attempt, resumes included, so a token can be fresh each time;
+   * after a 401/4401 it is called once more, and a second refusal stops the
+   * client (`unauthorized`). Allowed characters: `CREDENTIALS_PATTERN`
+   * (base64url and JWTs pass; standard base64's `/` and `=` do not).
+   */
+  credentials?: PerAttempt<string>;
   /** `data` of inbound messages is validated against `protocol.server`, outbound against `protocol.client`. */
   protocol?: HeartlineProtocol<TClientData, TServerData>;
   /** The WebSocket constructor. Default: the browser's native one; `ws` (through isomorphic-ws) in Node. */

@@ -28,11 +28,19 @@ interface Target {
 
 /**
  * Listens to the page's life where there is a page (`document`/`window`
- * globals, read now so tests can provide them), and returns the function that
- * stops listening. Outside a browser it does nothing.
+ * globals, read now so tests can provide them). Returns `stop`, and
+ * `offline`, true while that page's `navigator.onLine` is false. Outside a
+ * browser it listens to nothing and is never offline.
  */
-export function watchPage(onEvent: (type: PageEvent) => void): () => void {
-  const globals = globalThis as { document?: Target; window?: Target };
+export function watchPage(onEvent: (type: PageEvent) => void): {
+  stop(): void;
+  offline(): boolean;
+} {
+  const globals = globalThis as {
+    document?: Target;
+    window?: Target & { navigator?: { onLine?: boolean } };
+  };
+  const page = globals.window;
   const listener = (event: { type: string }) => onEvent(event.type as PageEvent);
   const added: [Target, string][] = [];
   for (const [where, type] of pageEvents) {
@@ -41,7 +49,10 @@ export function watchPage(onEvent: (type: PageEvent) => void): () => void {
     target.addEventListener(type, listener);
     added.push([target, type]);
   }
-  return () => {
-    for (const [target, type] of added) target.removeEventListener(type, listener);
+  return {
+    stop() {
+      for (const [target, type] of added) target.removeEventListener(type, listener);
+    },
+    offline: () => page?.navigator?.onLine === false,
   };
 }

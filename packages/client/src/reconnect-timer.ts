@@ -1,10 +1,4 @@
-import {
-  type Clock,
-  CloseCode,
-  type ReconnectWindow,
-  shouldReconnect,
-  type TimerHandle,
-} from "@heartline/protocol";
+import type { Clock, ReconnectWindow, TimerHandle } from "@heartline/protocol";
 import { type Backoff, goodbyeDelay } from "./backoff.js";
 
 /**
@@ -20,11 +14,16 @@ export interface ReconnectTimer {
   /** Whether a retry is waiting for its delay. */
   readonly pending: boolean;
   /**
-   * The wait before the next attempt after a connection ended with `code`
-   * (`undefined`: none, when the code is not worth a retry or the streak
-   * reached `maxAttempts`). Inside the `goodbye` window when there was one.
+   * The wait before the next attempt after a connection ended (`undefined`:
+   * none, when the end is not worth a retry or the streak reached
+   * `maxAttempts`): the refusal's `Retry-After` when it gave one, else inside
+   * the `goodbye` window when there was one, else the backoff.
    */
-  delayAfter(code: number | undefined, goodbye: ReconnectWindow | undefined): number | undefined;
+  delayAfter(
+    retry: boolean,
+    goodbye: ReconnectWindow | undefined,
+    retryAfterMs?: number,
+  ): number | undefined;
   /** Runs the next attempt after `delayMs`. */
   schedule(delayMs: number): void;
   /** Runs the pending attempt now instead of at the end of its delay. */
@@ -78,9 +77,12 @@ export function createReconnectTimer(
     get pending() {
       return retry !== undefined;
     },
-    delayAfter(code, goodbye) {
-      if (attempt >= maxAttempts || !shouldReconnect(code ?? CloseCode.Abnormal)) return undefined;
-      return goodbye ? goodbyeDelay(goodbye, random()) : policy.backoff(attempt, random());
+    delayAfter(retry, goodbye, retryAfterMs) {
+      if (!retry || attempt >= maxAttempts) return undefined;
+      return (
+        retryAfterMs ??
+        (goodbye ? goodbyeDelay(goodbye, random()) : policy.backoff(attempt, random()))
+      );
     },
     schedule(delayMs) {
       retry = clear(retry);

@@ -46,8 +46,10 @@ export interface Session {
   readonly full: boolean;
   /** Keeps a message for the next `welcome`; false when the session holds its bound. */
   hold(message: Outgoing): boolean;
-  /** Every queued message, oldest first, taken out to go on a fresh connection (or be reported). */
+  /** Every queued message, oldest first, taken out to be reported. */
   takeQueued(): Outgoing[];
+  /** The oldest queued message, taken out to go on the wire now (O(1)); undefined when none. */
+  nextQueued(): Outgoing | undefined;
   /** The frame for a message going out now; on a resumable session it gets its seq and is kept until acked. */
   stamp(message: Outgoing): string;
   /**
@@ -67,6 +69,8 @@ export interface Session {
   receive(seq: number | undefined): SeqVerdict;
   /** Server messages received and not acknowledged yet (a duplicate alone makes 0 but still asks for an ack). */
   readonly unackedIn: number;
+  /** `ackDue()` would return a seq: something new (or a duplicate) arrived since the last ack. */
+  readonly owesAck: boolean;
   /** The seq to acknowledge now, or undefined when nothing new (no duplicate either) since the last ack. */
   ackDue(): number | undefined;
 }
@@ -77,7 +81,10 @@ export interface Session {
  * toward the same bound, so `send` refuses (never drops) when it is reached.
  */
 export function createSession(maxUnackedMessages: number, reconnect: ReconnectTimer): Session {
-  const outbox: Outgoing[] = [];
+  // A FIFO with a moving head, so taking the oldest is O(1); compacted once
+  // the taken part is the larger half.
+  let outbox: Array<Outgoing | undefined> = [];
+  let head = 0;
   const sent: Sent[] = [];
   let resumable = false;
   /** The last seq this session sent, and the last server seq it delivered and acked. */
@@ -96,20 +103,35 @@ export function createSession(maxUnackedMessages: number, reconnect: ReconnectTi
     },
     reconnect,
     get queued() {
-      return outbox.length;
+      return outbox.length - head;
     },
     get unacked() {
       return sent.length;
     },
     get full() {
-      return outbox.length + sent.length >= maxUnackedMessages;
+      return outbox.length - head + sent.length >= maxUnackedMessages;
     },
     hold(message) {
       if (this.full) return false;
       outbox.push(message);
       return true;
     },
-    takeQueued: () => outbox.splice(0),
+    takeQueued() {
+      const taken = outbox.slice(head) as Outgoing[];
+      outbox = [];
+      head = 0;
+      return taken;
+    },
+    nextQueued() {
+      if (head === outbox.length) return undefined;
+      const message = outbox[head];
+      outbox[head++] = undefined;
+      if (head * 2 >= outbox.length) {
+        outbox = outbox.slice(head);
+        head = 0;
+      }
+      return message;
+    },
     stamp(message) {
       if (!resumable) return encodeMessageFrame(message.json);
       const text = encodeMessageFrame(message.json, ++outSeq);
@@ -137,6 +159,9 @@ export function createSession(maxUnackedMessages: number, reconnect: ReconnectTi
     },
     get unackedIn() {
       return inSeq - ackedSeq;
+    },
+    get owesAck() {
+      return inSeq !== ackedSeq || reack;
     },
     ackDue() {
       if (inSeq === ackedSeq && !reack) return undefined;

@@ -10,12 +10,26 @@ import type { HeartlineClientError } from "./errors.js";
  */
 export type ClientState = "connecting" | "open" | "reconnecting" | "closed";
 
+/**
+ * Why a connection or attempt ended: the contract's reasons, plus two only a
+ * client has:
+ * - `refused`: the server answered the upgrade with an HTTP status (in
+ *   `status`), where the runtime shows it (Node's `ws`; a browser never
+ *   does: it sees 1006, `connection_lost`). A 401 is `unauthorized`.
+ * - `open_failed`: the attempt never reached the network: `url` or
+ *   `credentials` threw or rejected, the credentials have characters a
+ *   subprotocol cannot carry, or `new WebSocket` threw (`error` says which).
+ */
+export type ClientDisconnectReason = DisconnectReason | "refused" | "open_failed";
+
 /** The `disconnect` event's payload: once for every connection or attempt that ends. */
 export interface DisconnectEvent {
   /** Why the connection (or connection attempt) ended; see the README table. */
-  reason: DisconnectReason;
+  reason: ClientDisconnectReason;
   /** The close code, when there was one (the server's, or the one the client closed with). */
   code?: number;
+  /** The HTTP status of a refused upgrade (`refused`, `unauthorized`), where the runtime shows it. */
+  status?: number;
   /** Whether another attempt is scheduled (false after `close()`, a final close code or `maxAttempts`). */
   willReconnect: boolean;
   /**
@@ -46,22 +60,32 @@ export interface ResumedEvent {
 }
 
 /**
- * Messages the client accepted (`send` returned true) that it cannot
- * deliver, with their data, oldest first. Never emitted with none.
+ * Messages that will not be delivered, with their data (oldest first) and
+ * why: the one report for every message an application gave `send` and the
+ * server will not get. Never emitted with none.
+ * - `overflow`, `invalid`, `not_connected`: `send` refused this one message
+ *   (it returned false): the outbox was full; the data failed
+ *   `protocol.client` or is not JSON; the client was closed. `error` is the
+ *   `HeartlineClientError` also emitted on `error`, whose `.data` path is
+ *   the older way to learn of them (deprecated for that use).
  * - `resume_failed`: the server refused the resume (`resumeFailed` says why;
  *   absent when the server answered without resumption at all) and started a
  *   new session: these were sent and never acknowledged.
- * - `closed`: the client closed (by `close()`, or for good after a
- *   disconnect) holding them unacknowledged. They may have arrived: only
- *   the server's ack would have said so.
- * - `overflow`: not emitted by this client: when its buffer is full, `send`
- *   refuses the new message (returns false, `error` outbox_overflow with the
- *   data) rather than drop an accepted one.
+ * - `closed`: the client closed for good (by `close()`, or after a final
+ *   disconnect) holding them: sent and unacknowledged (they may have
+ *   arrived: only the server's ack would have said so), then queued and
+ *   never sent (also reported one by one as `error` `outbox_discarded`,
+ *   deprecated).
+ * - `rate_limited`: the server closed the connection with 4429, which ends
+ *   the session (a deliberate end): these were sent and never acknowledged.
+ *   The client then starts a new session after its backoff.
  */
 export interface UndeliveredEvent<TClientData = unknown> {
-  reason: "resume_failed" | "overflow" | "closed";
+  reason: "resume_failed" | "overflow" | "invalid" | "not_connected" | "closed" | "rate_limited";
   resumeFailed?: ResumeFailure;
   messages: TClientData[];
+  /** For a refused `send`: the error also emitted on `error`. */
+  error?: HeartlineClientError;
 }
 
 /** Each client event's payload, by event name (`client.on(name, listener)`). */
@@ -69,7 +93,16 @@ export interface ClientEvents<TServerData = unknown, TClientData = unknown> {
   /** The state changed; `previous` is the one it left. */
   state: { state: ClientState; previous: ClientState };
   /** `resumed`: this connection continues the previous one's session (a `resumed` event follows). */
-  open: { sessionId: string; heartbeat: HeartbeatTerms; resumed: boolean };
+  open: {
+    sessionId: string;
+    heartbeat: HeartbeatTerms;
+    resumed: boolean;
+    /**
+     * The server refused to resume (why, as `welcome.resumeFailed`): this is
+     * a new session, and the old one, with what it held, is gone.
+     */
+    resumeFailed?: ResumeFailure;
+  };
   /** This connection continued the previous one's session. */
   resumed: ResumedEvent;
   /** Accepted messages that cannot be delivered, with their data. */
@@ -136,6 +169,37 @@ export interface HeartbeatControl {
   resume(): void;
 }
 
+/**
+ * Everything a UI renders about the connection, as one immutable object
+ * (`client.getSnapshot()`). A new object only when a field changed, so
+ * `snapshot === previous` means "nothing to render".
+ */
+export interface ClientSnapshot {
+  readonly state: ClientState;
+  /** Why the last connection (or attempt) ended; undefined while open and before the first end. */
+  readonly reason: ClientDisconnectReason | undefined;
+  /** The close code of that end, when there was one. */
+  readonly code: number | undefined;
+  /** Another attempt is coming (the last end's `willReconnect`); false while open. */
+  readonly willReconnect: boolean;
+  /** Clock time (ms) of the next attempt while the backoff wait runs; undefined otherwise. */
+  readonly retryAt: number | undefined;
+  /** Reconnect attempts in the current streak (`stats.reconnectAttempt`). */
+  readonly attempt: number;
+  /** The current (or last) session id. */
+  readonly sessionId: string | undefined;
+  /** The current (or last) connection continued the session before it. */
+  readonly resumed: boolean;
+  /** Why the last `welcome` refused to resume (the old session and what it held were lost); else undefined. */
+  readonly resumeFailed: ResumeFailure | undefined;
+  /** The smoothed round-trip time in whole ms; undefined before this connection's first pong. */
+  readonly rtt: number | undefined;
+  /** Messages waiting in the outbox (`stats.queued`). */
+  readonly queued: number;
+  /** Messages sent and not acknowledged yet (`stats.unacked`). */
+  readonly unacked: number;
+}
+
 /** What `createClient` returns. */
 export interface HeartlineClient<TClientData = unknown, TServerData = unknown> {
   /** The current state; see `ClientState`. */
@@ -158,6 +222,16 @@ export interface HeartlineClient<TClientData = unknown, TServerData = unknown> {
   send(data: TClientData): boolean;
   /** Closes for good (no reconnect); default code 1000. `connect()` may start again later. */
   close(code?: number, reason?: string): void;
+  /**
+   * The connection's status as one immutable object; the same object until
+   * something in it changes. For React: `useSyncExternalStore(client.subscribe, client.getSnapshot)`.
+   */
+  getSnapshot(): ClientSnapshot;
+  /**
+   * Calls `listener` (no arguments) whenever `getSnapshot()` would return a
+   * new object; returns the function that stops it.
+   */
+  subscribe(listener: () => void): () => void;
   /** Adds a listener; returns the function that removes it. */
   on<K extends keyof ClientEvents<TServerData, TClientData>>(
     event: K,

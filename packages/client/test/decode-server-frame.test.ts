@@ -27,6 +27,13 @@ const examples = [
   '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":[1,2]}',
   '{"type":"welcome","protocol":1,"sessionId":5,"heartbeat":{"intervalMs":1,"timeoutMs":2}}',
   '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2,"x":1},"y":2}',
+  // The server's rate terms (issue 21): positive numbers, or absent.
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"rate":{"perSecond":50,"burst":100}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"rate":{"perSecond":0.5,"burst":1,"x":1}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"rate":{"perSecond":0,"burst":100}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"rate":{"perSecond":50}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"rate":{"perSecond":50,"burst":"100"}}',
+  '{"type":"welcome","protocol":1,"sessionId":"s","heartbeat":{"intervalMs":1,"timeoutMs":2},"rate":[50,100]}',
   // Resumable sessions: welcome's resume fields (the contract's example first).
   '{"type":"welcome","protocol":1,"sessionId":"s_1","heartbeat":{"intervalMs":15000,"timeoutMs":30000},"resume":{"token":"t.4Jq0","windowMs":120000}}',
   '{"type":"welcome","protocol":1,"sessionId":"s_1","heartbeat":{"intervalMs":15000,"timeoutMs":30000},"resume":{"token":"t.9xLm","windowMs":120000},"resumed":{"ack":2}}',

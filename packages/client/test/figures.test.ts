@@ -2,7 +2,7 @@
 // attempts (streak and total), and how long detecting a dead server took.
 // All on fake time, at their exact boundaries.
 import { describe, expect, it } from "vitest";
-import { opened as openedOn, setup } from "./support/fakes.js";
+import { microtask, opened as openedOn, setup } from "./support/fakes.js";
 
 // A long timeout, so unanswered pings do not end the connection first.
 const terms = { intervalMs: 1000, timeoutMs: 5000 };
@@ -10,7 +10,7 @@ const opened = () => openedOn(terms);
 
 describe("missed beats", () => {
   it("are 0 while every ping gets its pong", async () => {
-    const t = opened();
+    const t = await opened();
     for (let i = 0; i < 5; i++) {
       await t.fc.tickAsync(1000);
       t.socket.pong(i);
@@ -19,7 +19,7 @@ describe("missed beats", () => {
   });
 
   it("count a ping with no pong when the next ping goes out, not a millisecond before", async () => {
-    const t = opened();
+    const t = await opened();
     await t.fc.tickAsync(1000); // ping 0
     await t.fc.tickAsync(999);
     expect(t.client.stats.missedBeats).toBe(0);
@@ -31,7 +31,7 @@ describe("missed beats", () => {
   });
 
   it("take a pong 1 ms before the next ping as in time; after it, as late (still an RTT sample)", async () => {
-    const t = opened();
+    const t = await opened();
     await t.fc.tickAsync(1000); // ping 0 at 1000
     await t.fc.tickAsync(999);
     t.socket.pong(0); // at 1999: in time, and re-arms ping 1 for 2000
@@ -51,12 +51,12 @@ describe("missed beats", () => {
   });
 
   it("count the last ping when its connection ends before the pong", async () => {
-    const t = opened();
+    const t = await opened();
     await t.fc.tickAsync(1000);
     t.socket.drop();
     expect(t.client.stats.missedBeats).toBe(1);
 
-    const u = opened();
+    const u = await opened();
     await u.fc.tickAsync(1000);
     u.socket.pong(0);
     u.socket.drop();
@@ -64,7 +64,7 @@ describe("missed beats", () => {
   });
 
   it("count each beat of a silent server once, the last one at the timeout", async () => {
-    const t = opened();
+    const t = await opened();
     await t.fc.tickAsync(4999); // pings 0..3 at 1000..4000
     expect(t.client.stats.missedBeats).toBe(3);
     await t.fc.tickAsync(1); // silence verdict at 5000, before ping 4
@@ -75,6 +75,7 @@ describe("missed beats", () => {
   it("add up across reconnects", async () => {
     const t = setup();
     t.client.connect();
+    await microtask();
     t.socket.welcome(terms);
     await t.fc.tickAsync(1000);
     t.socket.drop(); // ping 0 missed
@@ -89,6 +90,7 @@ describe("reconnect attempts", () => {
   it("count the streak and the total; a stable connection ends the streak, not the total", async () => {
     const t = setup({ reconnect: { stableAfterMs: 3000 } });
     t.client.connect();
+    await microtask();
     expect(t.client.stats).toMatchObject({ reconnectAttempt: 0, reconnectAttemptsTotal: 0 });
     t.socket.drop();
     await t.fc.tickAsync(250); // attempt 1
@@ -108,14 +110,16 @@ describe("reconnect attempts", () => {
   it("connect() after close() starts a new streak; the total goes on", async () => {
     const t = setup();
     t.client.connect();
+    await microtask();
     t.socket.drop();
     await t.fc.tickAsync(250);
     t.client.close();
     t.client.connect();
+    await microtask();
     expect(t.client.stats).toMatchObject({ reconnectAttempt: 0, reconnectAttemptsTotal: 1 });
   });
 
-  it("count an attempt started early by `online`", () => {
+  it("count an attempt started early by `online`", async () => {
     const target = new EventTarget();
     const globals = globalThis as { window?: unknown };
     const saved = globals.window;
@@ -123,8 +127,10 @@ describe("reconnect attempts", () => {
     try {
       const t = setup();
       t.client.connect();
+      await microtask();
       t.socket.drop();
       target.dispatchEvent(new Event("online"));
+      await microtask();
       expect(t.sockets).toHaveLength(2);
       expect(t.client.stats).toMatchObject({ reconnectAttempt: 1, reconnectAttemptsTotal: 1 });
     } finally {
@@ -135,7 +141,7 @@ describe("reconnect attempts", () => {
 
 describe("time to detect a dead server", () => {
   it("is measured from the last frame heard to the verdict", async () => {
-    const t = opened();
+    const t = await opened();
     await t.fc.tickAsync(1500);
     t.socket.receive({ type: "message", data: "last words" });
     await t.fc.tickAsync(4999);
@@ -153,7 +159,7 @@ describe("time to detect a dead server", () => {
   });
 
   it("is measured from resume() after a pause, when the watch restarted", async () => {
-    const t = opened();
+    const t = await opened();
     t.client.heartbeat.pause();
     await t.fc.tickAsync(10_000);
     t.client.heartbeat.resume();
@@ -162,14 +168,15 @@ describe("time to detect a dead server", () => {
   });
 
   it("is absent when the client did not detect it: the server's 4000, a drop, a connect timeout, close()", async () => {
-    const server4000 = opened();
+    const server4000 = await opened();
     server4000.socket.drop(4000);
-    const lost = opened();
+    const lost = await opened();
     lost.socket.drop();
     const noWelcome = setup({ reconnect: false, connectTimeoutMs: 3000 });
     noWelcome.client.connect();
+    await microtask();
     await noWelcome.fc.tickAsync(3000);
-    const closed = opened();
+    const closed = await opened();
     closed.client.close();
     const reports = [server4000, lost, noWelcome, closed].map((t) => t.events.disconnect);
     expect(reports.map((r) => r.map((d) => d.reason))).toEqual([

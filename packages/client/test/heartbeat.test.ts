@@ -1,7 +1,7 @@
 // The heartbeat at its exact boundaries: ping cadence from welcome, RTT, and
 // the client's own verdict after timeoutMs of silence.
 import { describe, expect, it } from "vitest";
-import { opened as openedOn, setup } from "./support/fakes.js";
+import { microtask, opened as openedOn, setup } from "./support/fakes.js";
 
 const terms = { intervalMs: 1000, timeoutMs: 2000 };
 const opened = () => openedOn(terms);
@@ -10,6 +10,7 @@ describe("ping cadence", () => {
   it("offers heartline.v1 (and heartline.resume) and sends nothing before welcome", async () => {
     const t = setup();
     t.client.connect();
+    await microtask();
     expect(t.socket.protocols).toEqual(["heartline.v1", "heartline.resume"]);
     t.socket.open();
     await t.fc.tickAsync(5000);
@@ -17,7 +18,7 @@ describe("ping cadence", () => {
   });
 
   it("sends ping 0 exactly intervalMs after welcome, not a millisecond before", async () => {
-    const t = opened();
+    const t = await opened();
     await t.fc.tickAsync(999);
     expect(t.socket.pings).toEqual([]);
     await t.fc.tickAsync(1);
@@ -25,7 +26,7 @@ describe("ping cadence", () => {
   });
 
   it("keeps pinging every intervalMs with increasing seq while pongs arrive", async () => {
-    const t = opened();
+    const t = await opened();
     for (let i = 0; i < 5; i++) {
       await t.fc.tickAsync(1000);
       t.socket.pong(i);
@@ -34,7 +35,7 @@ describe("ping cadence", () => {
   });
 
   it("re-arms the next ping from the pong, keeping the cadence from the previous ping", async () => {
-    const t = opened();
+    const t = await opened();
     await t.fc.tickAsync(1000); // ping 0 at 1000
     await t.fc.tickAsync(300);
     t.socket.pong(0); // re-armed here, at 1300, for 2000
@@ -47,6 +48,7 @@ describe("ping cadence", () => {
   it("uses the terms from welcome, not its own guess", async () => {
     const t = setup({ reconnect: false });
     t.client.connect();
+    await microtask();
     t.socket.welcome({ intervalMs: 250, timeoutMs: 10_000 });
     await t.fc.tickAsync(1000);
     expect(t.socket.pings).toEqual([0, 1, 2, 3]);
@@ -57,7 +59,7 @@ describe("ping cadence", () => {
   });
 
   it("counts pings and the time the server last spoke", async () => {
-    const t = opened();
+    const t = await opened();
     await t.fc.tickAsync(1000);
     t.socket.pong(0);
     await t.fc.tickAsync(1000);
@@ -72,7 +74,7 @@ describe("ping cadence", () => {
 
 describe("round-trip time", () => {
   it("measures each pong against its own ping, latest and smoothed (α = 1/8)", async () => {
-    const t = opened();
+    const t = await opened();
     expect(t.client.rtt).toEqual({ latestMs: undefined, smoothedMs: undefined });
     await t.fc.tickAsync(1000);
     await t.fc.tickAsync(40);
@@ -87,7 +89,7 @@ describe("round-trip time", () => {
   });
 
   it("ignores a pong for a seq it never sent", async () => {
-    const t = opened();
+    const t = await opened();
     await t.fc.tickAsync(1000);
     t.socket.pong(77);
     expect(t.events.pong).toEqual([]);
@@ -97,7 +99,7 @@ describe("round-trip time", () => {
 
 describe("the client's silence timeout", () => {
   it("is alive at timeoutMs − 1 and gone at exactly timeoutMs of silence", async () => {
-    const t = opened();
+    const t = await opened();
     const socket = t.socket;
     await t.fc.tickAsync(1999);
     expect(t.client.state).toBe("open");
@@ -118,7 +120,7 @@ describe("the client's silence timeout", () => {
   });
 
   it("counts from the last frame of any kind", async () => {
-    const t = opened();
+    const t = await opened();
     await t.fc.tickAsync(1500);
     t.socket.receive({ type: "message", data: "still here" });
     await t.fc.tickAsync(1999);
@@ -128,7 +130,7 @@ describe("the client's silence timeout", () => {
   });
 
   it("even a frame it cannot decode proves the server alive", async () => {
-    const t = opened();
+    const t = await opened();
     await t.fc.tickAsync(1500);
     t.socket.receive("not json");
     await t.fc.tickAsync(1999);
@@ -138,6 +140,7 @@ describe("the client's silence timeout", () => {
   it("reconnects after its own timeout when reconnecting is on", async () => {
     const t = setup();
     t.client.connect();
+    await microtask();
     t.socket.welcome(terms);
     await t.fc.tickAsync(2000);
     expect(t.events.disconnect).toEqual([
@@ -158,7 +161,7 @@ describe("the client's silence timeout", () => {
 
 describe("pausing the heartbeat", () => {
   it("stops pings and the client's own verdict, so the server's 4000 is what ends it", async () => {
-    const t = opened();
+    const t = await opened();
     t.client.heartbeat.pause();
     expect(t.client.heartbeat.paused).toBe(true);
     await t.fc.tickAsync(10_000);
@@ -171,7 +174,7 @@ describe("pausing the heartbeat", () => {
   });
 
   it("resume pings at once and restarts the silence deadline from then", async () => {
-    const t = opened();
+    const t = await opened();
     t.client.heartbeat.pause();
     await t.fc.tickAsync(5000);
     t.client.heartbeat.resume();
@@ -187,6 +190,7 @@ describe("pausing the heartbeat", () => {
   it("stays paused across a reconnect", async () => {
     const t = setup();
     t.client.connect();
+    await microtask();
     t.socket.welcome(terms);
     t.client.heartbeat.pause();
     t.socket.drop(4000);

@@ -3,15 +3,15 @@ import { defineProtocol } from "@heartline/protocol";
 import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
 import { createClient } from "../src/index.js";
-import { FakeSocket, fakeClock, setup } from "./support/fakes.js";
+import { FakeSocket, fakeClock, microtask, setup } from "./support/fakes.js";
 
 /** Runs `run`, lets microtasks and one macrotask pass, and returns what went uncaught meanwhile. */
-async function uncaughtDuring(run: () => void): Promise<unknown[]> {
+async function uncaughtDuring(run: () => void | Promise<void>): Promise<unknown[]> {
   const errors: unknown[] = [];
   const onUncaught = (error: unknown) => errors.push(error);
   process.on("uncaughtException", onUncaught);
   try {
-    run();
+    await run();
     await new Promise((resolve) => setTimeout(resolve, 0));
   } finally {
     process.off("uncaughtException", onUncaught);
@@ -24,24 +24,25 @@ const protocol = defineProtocol({
   server: z.object({ from: z.string(), text: z.string() }),
 });
 
-function opened() {
+async function opened() {
   const t = setup({ protocol });
   t.client.connect();
+  await microtask();
   t.socket.welcome(terms);
   return t;
 }
 
 describe("inbound frames", () => {
-  it("delivers a message whose data passes protocol.server, typed", () => {
-    const t = opened();
+  it("delivers a message whose data passes protocol.server, typed", async () => {
+    const t = await opened();
     t.socket.receive({ type: "message", data: { from: "ann", text: "hi" }, extra: 1 });
     expect(t.events.message).toEqual([{ from: "ann", text: "hi" }]);
     const first = t.events.message[0] as { from: string; text: string };
     expect(first.from).toBe("ann");
   });
 
-  it("reports data that fails protocol.server and does not deliver it", () => {
-    const t = opened();
+  it("reports data that fails protocol.server and does not deliver it", async () => {
+    const t = await opened();
     t.socket.receive({ type: "message", data: { from: "ann" } });
     expect(t.events.message).toEqual([]);
     expect(t.events.error).toHaveLength(1);
@@ -50,8 +51,8 @@ describe("inbound frames", () => {
     expect(t.client.state).toBe("open");
   });
 
-  it("ignores a type it does not know, silently (forward compatibility)", () => {
-    const t = opened();
+  it("ignores a type it does not know, silently (forward compatibility)", async () => {
+    const t = await opened();
     t.socket.receive({ type: "presence", who: ["ann"] });
     expect(t.events.error).toEqual([]);
     expect(t.events.message).toEqual([]);
@@ -64,15 +65,15 @@ describe("inbound frames", () => {
     ["a bad envelope", '{"type":"pong","seq":-1}'],
     ["a message without data", '{"type":"message"}'],
     ["a binary frame", new Uint8Array([1, 2])],
-  ])("reports %s as invalid_message and stays open", (_name, frame) => {
-    const t = opened();
+  ])("reports %s as invalid_message and stays open", async (_name, frame) => {
+    const t = await opened();
     t.socket.receive(frame);
     expect(t.events.error.map((e) => e.code)).toEqual(["invalid_message"]);
     expect(t.client.state).toBe("open");
   });
 
-  it("reports the server's soft error with the server's code", () => {
-    const t = opened();
+  it("reports the server's soft error with the server's code", async () => {
+    const t = await opened();
     t.socket.receive({ type: "error", code: "invalid_payload", message: "data.text: required" });
     expect(t.events.error).toHaveLength(1);
     expect(t.events.error[0]).toMatchObject({
@@ -83,7 +84,7 @@ describe("inbound frames", () => {
   });
 
   it("takes only the first welcome of a connection", async () => {
-    const t = opened();
+    const t = await opened();
     t.socket.receive({
       type: "welcome",
       protocol: 1,
@@ -97,18 +98,20 @@ describe("inbound frames", () => {
 });
 
 describe("listeners", () => {
-  it("can be given up front and see the very first state change", () => {
+  it("can be given up front and see the very first state change", async () => {
     const states: string[] = [];
     const t = setup({ on: { state: ({ state }) => states.push(state) } });
     t.client.connect();
+    await microtask();
     expect(states).toEqual(["connecting"]);
   });
 
-  it("unsubscribe stops delivery", () => {
+  it("unsubscribe stops delivery", async () => {
     const t = setup();
     const seen: unknown[] = [];
     const off = t.client.on("message", (data) => seen.push(data));
     t.client.connect();
+    await microtask();
     t.socket.welcome(terms);
     t.socket.receive({ type: "message", data: 1 });
     off();
@@ -119,11 +122,12 @@ describe("listeners", () => {
   it("a throwing listener does not break the client or the other listeners: error gets listener_threw", async () => {
     const t = setup();
     const bug = new Error("listener bug");
-    const uncaught = await uncaughtDuring(() => {
+    const uncaught = await uncaughtDuring(async () => {
       t.client.on("open", () => {
         throw bug;
       });
       t.client.connect();
+      await microtask();
       t.socket.welcome(terms);
       expect(t.events.open).toHaveLength(1);
       expect(t.client.state).toBe("open");
@@ -148,12 +152,13 @@ describe("listeners", () => {
     });
     const bug = new Error("listener bug");
     const opened: unknown[] = [];
-    const uncaught = await uncaughtDuring(() => {
+    const uncaught = await uncaughtDuring(async () => {
       client.on("open", () => {
         throw bug;
       });
       client.on("open", (e) => opened.push(e));
       client.connect();
+      await microtask();
       sockets[0]!.welcome(terms);
       expect(opened).toHaveLength(1);
       expect(client.state).toBe("open");
@@ -164,7 +169,7 @@ describe("listeners", () => {
   it("an error listener that throws: the original error is rethrown on a microtask", async () => {
     const t = setup();
     const bug = new Error("listener bug");
-    const uncaught = await uncaughtDuring(() => {
+    const uncaught = await uncaughtDuring(async () => {
       t.client.on("open", () => {
         throw bug;
       });
@@ -172,6 +177,7 @@ describe("listeners", () => {
         throw new Error("error listener bug");
       });
       t.client.connect();
+      await microtask();
       t.socket.welcome(terms);
       expect(t.client.state).toBe("open");
     });

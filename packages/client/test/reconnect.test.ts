@@ -2,12 +2,12 @@
 // stable-connection reset, the goodbye window, and when not to come back.
 import { describe, expect, it } from "vitest";
 import { fullJitterBackoff, goodbyeDelay } from "../src/index.js";
-import { sequence, setup } from "./support/fakes.js";
+import { microtask, sequence, setup } from "./support/fakes.js";
 
 const terms = { intervalMs: 1000, timeoutMs: 2000 };
 
 describe("backoff as a pure function", () => {
-  it("is full jitter: random · min(capMs, baseMs · 2^attempt)", () => {
+  it("is full jitter: random · min(capMs, baseMs · 2^attempt)", async () => {
     const backoff = fullJitterBackoff(500, 30_000);
     expect([0, 1, 2, 3, 4, 5, 6, 7].map((n) => backoff(n, 0.5))).toEqual([
       250, 500, 1000, 2000, 4000, 8000, 15_000, 15_000,
@@ -17,7 +17,7 @@ describe("backoff as a pure function", () => {
     expect(backoff(2000, 0.5)).toBe(15_000); // 2^2000 overflows to Infinity; the cap holds
   });
 
-  it("goodbye delay is uniform inside the window; min > max is read as [max, min]", () => {
+  it("goodbye delay is uniform inside the window; min > max is read as [max, min]", async () => {
     expect(goodbyeDelay({ minMs: 1000, maxMs: 5000 }, 0)).toBe(1000);
     expect(goodbyeDelay({ minMs: 1000, maxMs: 5000 }, 0.5)).toBe(3000);
     expect(goodbyeDelay({ minMs: 5000, maxMs: 1000 }, 0.25)).toBe(2000);
@@ -31,6 +31,7 @@ describe("the reconnect schedule", () => {
     const t = setup({ random: sequence(0.1, 0.9, 0.3, 0.5) });
     const delays = [50, 900, 600, 2000, 4000];
     t.client.connect();
+    await microtask();
     for (const [attempt, delayMs] of delays.entries()) {
       t.socket.drop(); // this attempt fails: connection refused (1006)
       expect(t.events.reconnecting.at(-1)).toEqual({ attempt, delayMs });
@@ -52,6 +53,7 @@ describe("the reconnect schedule", () => {
   it("goes connecting → reconnecting → open, with a state event for each change", async () => {
     const t = setup();
     t.client.connect();
+    await microtask();
     t.socket.drop();
     await t.fc.tickAsync(250);
     t.socket.welcome(terms);
@@ -83,6 +85,7 @@ describe("the reconnect schedule", () => {
       },
     });
     t.client.connect();
+    await microtask();
     t.socket.drop();
     await t.fc.tickAsync(100);
     t.socket.drop();
@@ -96,6 +99,7 @@ describe("the reconnect schedule", () => {
   it("gives up after maxAttempts attempts in a row", async () => {
     const t = setup({ reconnect: { maxAttempts: 2 } });
     t.client.connect();
+    await microtask();
     t.socket.drop();
     await t.fc.tickAsync(250);
     t.socket.drop();
@@ -108,10 +112,11 @@ describe("the reconnect schedule", () => {
     expect(t.sockets).toHaveLength(3);
   });
 
-  it("maxAttempts 0 never reconnects; reconnect: false neither", () => {
+  it("maxAttempts 0 never reconnects; reconnect: false neither", async () => {
     for (const reconnect of [{ maxAttempts: 0 }, false as const]) {
       const t = setup({ reconnect });
       t.client.connect();
+      await microtask();
       t.socket.welcome(terms);
       t.socket.drop();
       expect(t.events.disconnect).toEqual([
@@ -124,6 +129,7 @@ describe("the reconnect schedule", () => {
   it("resets the attempt counter only after the connection stayed open stableAfterMs", async () => {
     const t = setup({ reconnect: { stableAfterMs: 5000 } });
     t.client.connect();
+    await microtask();
     t.socket.drop(); // attempt 0: 250
     await t.fc.tickAsync(250);
     t.socket.welcome(terms);
@@ -152,9 +158,11 @@ describe("the reconnect schedule", () => {
     try {
       const t = setup({ random: () => 0.99, connectTimeoutMs: Number.POSITIVE_INFINITY });
       t.client.connect();
+      await microtask();
       t.socket.drop();
       expect(t.sockets).toHaveLength(1);
       target.dispatchEvent(new Event("online"));
+      await microtask();
       expect(t.sockets).toHaveLength(2);
       await t.fc.tickAsync(60_000);
       expect(t.sockets).toHaveLength(2); // the cancelled backoff timer never fires
@@ -168,6 +176,7 @@ describe("after a goodbye", () => {
   it("waits a random time inside the announced window, then backs off as usual", async () => {
     const t = setup({ random: sequence(0.5, 0.5) });
     t.client.connect();
+    await microtask();
     t.socket.welcome(terms);
     t.socket.receive({ type: "goodbye", reconnect: { minMs: 1000, maxMs: 5000 } });
     t.socket.drop(1001);
@@ -188,16 +197,18 @@ describe("after a goodbye", () => {
     expect(t.events.reconnecting.at(-1)).toEqual({ attempt: 1, delayMs: 500 });
   });
 
-  it("spreads a crowd over the whole window", () => {
-    const delays = [0, 0.25, 0.5, 0.75, 0.999].map((r) => {
+  it("spreads a crowd over the whole window", async () => {
+    const delays: number[] = [];
+    for (const r of [0, 0.25, 0.5, 0.75, 0.999]) {
       const t = setup({ random: () => r });
       t.client.connect();
+      await microtask();
       t.socket.welcome(terms);
       t.socket.receive({ type: "goodbye", reconnect: { minMs: 1000, maxMs: 10_000 } });
       t.socket.drop(1001);
-      return t.events.disconnect[0]!.delayMs!;
-    });
-    expect(delays.map(Math.round)).toEqual([1000, 3250, 5500, 7750, 9991]);
+      delays.push(t.events.disconnect[0]!.delayMs!);
+    }
+    expect(delays).toEqual([1000, 3250, 5500, 7750, 9991]);
   });
 });
 
@@ -205,6 +216,7 @@ describe("when not to come back", () => {
   it("never after the user's close(), even with a retry pending", async () => {
     const t = setup();
     t.client.connect();
+    await microtask();
     t.socket.welcome(terms);
     const socket = t.socket;
     t.client.close();
@@ -219,6 +231,7 @@ describe("when not to come back", () => {
 
     const u = setup();
     u.client.connect();
+    await microtask();
     u.socket.drop();
     u.client.close(); // during the backoff wait
     expect(u.client.state).toBe("closed");
@@ -233,6 +246,7 @@ describe("when not to come back", () => {
   ] as const)("never when a %s listener calls close()", async (_name, event) => {
     const t = setup();
     t.client.connect();
+    await microtask();
     t.socket.welcome(terms);
     t.client.on(event, () => t.client.close());
     t.socket.drop();
@@ -252,6 +266,7 @@ describe("when not to come back", () => {
   ])("not after close code %i (reported as %s)", async (code, reason) => {
     const t = setup();
     t.client.connect();
+    await microtask();
     t.socket.welcome(terms);
     t.socket.drop(code);
     expect(t.events.disconnect).toEqual([
@@ -273,6 +288,7 @@ describe("when not to come back", () => {
   ])("but after close code %i (reported as %s)", async (code, reason) => {
     const t = setup();
     t.client.connect();
+    await microtask();
     t.socket.welcome(terms);
     t.socket.drop(code);
     expect(t.events.disconnect).toEqual([
@@ -287,6 +303,7 @@ describe("the connect timeout", () => {
   it("fails an attempt that got no welcome within connectTimeoutMs, at exactly that time", async () => {
     const t = setup({ connectTimeoutMs: 3000 });
     t.client.connect();
+    await microtask();
     t.socket.open();
     const socket = t.socket;
     await t.fc.tickAsync(2999);
@@ -304,6 +321,7 @@ describe("the connect timeout", () => {
   it("is disarmed by the welcome", async () => {
     const t = setup({ connectTimeoutMs: 3000 });
     t.client.connect();
+    await microtask();
     t.socket.welcome({ intervalMs: 1000, timeoutMs: 60_000 });
     await t.fc.tickAsync(10_000);
     expect(t.events.error).toEqual([]);
@@ -318,6 +336,7 @@ describe("one report per attempt", () => {
       if (e.code === "connect_timeout") t.client.close();
     });
     t.client.connect();
+    await microtask();
     t.socket.open();
     await t.fc.tickAsync(3000);
     expect(t.events.disconnect).toEqual([

@@ -6,7 +6,7 @@
 // server acked. Without a refused resume, nothing may be reported at all.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { setup } from "./support/fakes.js";
+import { microtask, setup } from "./support/fakes.js";
 
 type Op =
   | { op: "send"; count: number }
@@ -29,8 +29,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 async function run(ops: Op[], maxMessages: number) {
   const t = setup({ outbox: { maxUnackedMessages: maxMessages } });
   const undelivered: unknown[] = [];
-  t.client.on("undelivered", ({ messages }) => undelivered.push(...messages));
+  /** Refused by `send` (it returned false): reported on `undelivered` as `overflow`, never accepted. */
+  const refused: unknown[] = [];
+  t.client.on("undelivered", ({ reason, messages }) =>
+    (reason === "overflow" ? refused : undelivered).push(...messages),
+  );
   t.client.connect();
+  await microtask();
   t.socket.welcomeResumable("t0");
   let next = 0;
   let tokens = 0;
@@ -113,7 +118,7 @@ async function run(ops: Op[], maxMessages: number) {
   t.socket.receive({ type: "ack", seq: lastIn });
   for (const data of onSession) acked.add(data);
   t.client.close();
-  return { accepted, delivered, undelivered, acked, failed, stats: t.client.stats };
+  return { accepted, delivered, undelivered, refused, acked, failed, stats: t.client.stats };
 }
 
 describe("the client's resume, model-checked", () => {
@@ -132,6 +137,7 @@ describe("the client's resume, model-checked", () => {
           for (const data of r.accepted) {
             expect(r.delivered.includes(data) || r.undelivered.includes(data)).toBe(true);
           }
+          for (const data of r.refused) expect(r.accepted).not.toContain(data);
           for (const data of r.undelivered) {
             expect(r.accepted).toContain(data);
             expect(r.acked.has(data as number)).toBe(false);

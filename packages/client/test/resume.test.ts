@@ -2,7 +2,7 @@
 // messages, the unacked buffer inside the outbox bound, ack timing at its
 // boundary, dedup and gaps, replay, refused resumes, and when to resume.
 import { describe, expect, it } from "vitest";
-import { fakeClock, setup } from "./support/fakes.js";
+import { fakeClock, microtask, setup } from "./support/fakes.js";
 
 const terms = { intervalMs: 1000, timeoutMs: 2000 };
 /** The message frame the fake server sends: seq omitted when undefined. */
@@ -10,9 +10,10 @@ const msg = (seq: number | undefined, data: unknown) =>
   seq === undefined ? { type: "message", data } : { type: "message", seq, data };
 
 /** A client (reconnecting with a 250 ms first backoff) open on resumable session s_1 with token t1. */
-function resumable(options: Parameters<typeof setup>[0] = {}) {
+async function resumable(options: Parameters<typeof setup>[0] = {}) {
   const t = setup(options);
   t.client.connect();
+  await microtask();
   t.socket.welcomeResumable("t1");
   return t;
 }
@@ -25,7 +26,7 @@ async function dropAndRetry(t: ReturnType<typeof setup>, code = 1006) {
 
 describe("the offers", () => {
   it("offers heartline.resume on a fresh session and the token of the current session after a drop", async () => {
-    const t = resumable();
+    const t = await resumable();
     expect(t.sockets[0]!.protocols).toEqual(["heartline.v1", "heartline.resume"]);
     await dropAndRetry(t);
     expect(t.socket.protocols).toEqual(["heartline.v1", "heartline.resume.t1"]);
@@ -38,6 +39,7 @@ describe("the offers", () => {
   it("resume: false offers plain v1 and ignores resume terms a server sends anyway", async () => {
     const t = setup({ resume: false });
     t.client.connect();
+    await microtask();
     expect(t.socket.protocols).toEqual(["heartline.v1"]);
     t.socket.welcomeResumable("t1");
     t.client.send("a");
@@ -46,17 +48,18 @@ describe("the offers", () => {
     expect(t.socket.protocols).toEqual(["heartline.v1"]);
   });
 
-  it("starts fresh after close() and connect(): no token offered", () => {
-    const t = resumable();
+  it("starts fresh after close() and connect(): no token offered", async () => {
+    const t = await resumable();
     t.client.close();
     t.client.connect();
+    await microtask();
     expect(t.socket.protocols).toEqual(["heartline.v1", "heartline.resume"]);
   });
 });
 
 describe("outbound seq and the unacked buffer", () => {
-  it("numbers messages 1, 2, … and keeps each until the server acks it", () => {
-    const t = resumable();
+  it("numbers messages 1, 2, … and keeps each until the server acks it", async () => {
+    const t = await resumable();
     t.client.send("a");
     t.client.send("b");
     t.client.send("c");
@@ -75,8 +78,8 @@ describe("outbound seq and the unacked buffer", () => {
     expect(t.events.error).toEqual([]);
   });
 
-  it("reports an ack above the last seq sent, and counts everything as acked", () => {
-    const t = resumable();
+  it("reports an ack above the last seq sent, and counts everything as acked", async () => {
+    const t = await resumable();
     t.client.send("a");
     t.socket.receive({ type: "ack", seq: 5 });
     expect(t.events.error.map((e) => e.code)).toEqual(["invalid_message"]);
@@ -85,7 +88,7 @@ describe("outbound seq and the unacked buffer", () => {
   });
 
   it("refuses with the data when queued + unacked reach outbox.maxUnackedMessages, never dropping one", async () => {
-    const t = resumable({ outbox: { maxUnackedMessages: 3 } });
+    const t = await resumable({ outbox: { maxUnackedMessages: 3 } });
     expect([t.client.send("a"), t.client.send("b"), t.client.send("c")]).toEqual([
       true,
       true,
@@ -112,6 +115,7 @@ describe("outbound seq and the unacked buffer", () => {
   it("a plain v1 session keeps nothing: no seq, no acks, no bound on sends while open", async () => {
     const t = setup({ outbox: { maxUnackedMessages: 1 } });
     t.client.connect();
+    await microtask();
     t.socket.welcome(terms);
     expect(t.client.send("a")).toBe(true);
     expect(t.client.send("b")).toBe(true);
@@ -133,7 +137,7 @@ describe("outbound seq and the unacked buffer", () => {
 
 describe("acks for server messages", () => {
   it("acks with the next beat: at intervalMs after a message that arrived with the welcome, not at intervalMs − 1", async () => {
-    const t = resumable();
+    const t = await resumable();
     t.socket.receive(msg(1, "x"));
     await t.fc.tickAsync(terms.intervalMs - 1);
     expect(t.socket.acks).toEqual([]);
@@ -149,7 +153,7 @@ describe("acks for server messages", () => {
   });
 
   it("a message that arrives mid-interval is acked at the next beat, within one interval", async () => {
-    const t = resumable();
+    const t = await resumable();
     await t.fc.tickAsync(600);
     t.socket.receive(msg(1, "x"));
     t.socket.receive(msg(2, "y"));
@@ -159,8 +163,8 @@ describe("acks for server messages", () => {
     expect(t.socket.acks).toEqual([2]);
   });
 
-  it("acks at once when 32 received messages are unacknowledged, not at 31", () => {
-    const t = resumable();
+  it("acks at once when 32 received messages are unacknowledged, not at 31", async () => {
+    const t = await resumable();
     for (let seq = 1; seq <= 31; seq++) t.socket.receive(msg(seq, seq));
     expect(t.socket.acks).toEqual([]);
     t.socket.receive(msg(32, 32));
@@ -184,6 +188,7 @@ describe("acks for server messages", () => {
     };
     const t = setup({ clock: counting, outbox: { maxUnackedMessages: 1000 } });
     t.client.connect();
+    await microtask();
     t.socket.welcomeResumable("t1");
     await fc.tickAsync(10);
     const before = timers;
@@ -198,7 +203,7 @@ describe("acks for server messages", () => {
   });
 
   it("acks at once what is due when the heartbeat is paused (its beat is cancelled)", async () => {
-    const t = resumable();
+    const t = await resumable();
     await t.fc.tickAsync(500);
     t.socket.receive(msg(1, "x"));
     t.client.heartbeat.pause();
@@ -208,7 +213,7 @@ describe("acks for server messages", () => {
   });
 
   it("keeps acking within one interval while the heartbeat is paused", async () => {
-    const t = resumable();
+    const t = await resumable();
     t.client.heartbeat.pause();
     await t.fc.tickAsync(5000);
     t.socket.receive(msg(1, "x"));
@@ -222,7 +227,7 @@ describe("acks for server messages", () => {
 
 describe("inbound order", () => {
   it("drops a duplicate and acks again", async () => {
-    const t = resumable();
+    const t = await resumable();
     t.socket.receive(msg(1, "a"));
     t.socket.receive(msg(2, "b"));
     await t.fc.tickAsync(terms.intervalMs);
@@ -238,7 +243,7 @@ describe("inbound order", () => {
     ["a gap", msg(4, "d")],
     ["a missing seq", msg(undefined, "c")],
   ])("treats %s as a protocol error: error, drop the connection, resume", async (_, frame) => {
-    const t = resumable();
+    const t = await resumable();
     t.socket.receive(msg(1, "a"));
     t.socket.receive(msg(2, "b"));
     const first = t.socket;
@@ -263,7 +268,7 @@ describe("inbound order", () => {
 
 describe("replay after a resumed welcome", () => {
   it("sends again what the server lacks (seq > resumed.ack), in order, before the outbox and anything new", async () => {
-    const t = resumable();
+    const t = await resumable();
     t.client.on("open", () => t.client.send("from open"));
     for (const data of ["a", "b", "c", "d"]) t.client.send(data);
     t.socket.receive({ type: "ack", seq: 1 });
@@ -279,14 +284,15 @@ describe("replay after a resumed welcome", () => {
     ]);
     expect(t.client.sessionId).toBe("s_1");
     expect(t.events.open.at(-1)).toEqual({ sessionId: "s_1", heartbeat: terms, resumed: true });
-    expect(t.events.resumed).toEqual([{ sessionId: "s_1", gapMs: 250, replayed: 2 }]);
+    // The gap the user lived through: from the last frame heard (the ack, at 0) to this welcome.
+    expect(t.events.resumed).toEqual([{ sessionId: "s_1", gapMs: 950, replayed: 2 }]);
     expect(t.log.slice(-3)).toEqual(["state", "open", "resumed"]);
     expect(t.client.stats.unacked).toBe(4);
     expect(t.events.undelivered).toEqual([]);
   });
 
   it("delivers the server's replay once: duplicates dropped and acked, new ones delivered", async () => {
-    const t = resumable();
+    const t = await resumable();
     t.socket.receive(msg(1, "a"));
     t.socket.receive(msg(2, "b"));
     await dropAndRetry(t);
@@ -306,7 +312,7 @@ describe("replay after a resumed welcome", () => {
 
 describe("a refused resume", () => {
   it("reports every unacked message with its data and starts over under the new session id", async () => {
-    const t = resumable();
+    const t = await resumable();
     for (const data of ["a", { b: 2 }, "c"]) t.client.send(data);
     t.socket.receive({ type: "ack", seq: 1 });
     t.socket.receive(msg(1, "x"));
@@ -331,7 +337,7 @@ describe("a refused resume", () => {
   });
 
   it("a message sent from the undelivered listener goes after the outbox, on the new session", async () => {
-    const t = resumable();
+    const t = await resumable();
     t.client.send("a");
     await dropAndRetry(t);
     t.client.send("queued");
@@ -347,7 +353,7 @@ describe("a refused resume", () => {
   });
 
   it("a plain v1 welcome after a token offer: unacked reported, the new session sends no seq", async () => {
-    const t = resumable();
+    const t = await resumable();
     t.client.send("a");
     await dropAndRetry(t);
     t.socket.welcome(terms, "s_2");
@@ -364,7 +370,7 @@ describe("when to resume", () => {
     ["a lost connection", 1006, "connection_lost"],
     ["the server's 4000", 4000, "timeout"],
   ] as const)("after %s", async (how, code, reason) => {
-    const t = resumable();
+    const t = await resumable();
     t.client.send("a");
     if (how === "its own silence timeout") await t.fc.tickAsync(terms.timeoutMs);
     else t.socket.drop(code);
@@ -380,7 +386,7 @@ describe("when to resume", () => {
   });
 
   it("after a goodbye and 1001, inside the announced window", async () => {
-    const t = resumable();
+    const t = await resumable();
     t.socket.receive({ type: "goodbye", reconnect: { minMs: 1000, maxMs: 3000 } });
     t.socket.drop(1001);
     expect(t.events.disconnect).toEqual([
@@ -391,7 +397,7 @@ describe("when to resume", () => {
   });
 
   it("never after 4409: closed, and what is unacked is reported as undelivered", async () => {
-    const t = resumable();
+    const t = await resumable();
     t.client.send("a");
     t.socket.drop(4409);
     expect(t.events.disconnect).toEqual([
@@ -404,7 +410,7 @@ describe("when to resume", () => {
   });
 
   it("reports exactly one disconnect per attempt across drops, failed attempts and resumes", async () => {
-    const t = resumable();
+    const t = await resumable();
     await dropAndRetry(t); // attempt 2 fails before its welcome
     await dropAndRetry(t);
     t.socket.welcomeResumable("t2", { resumed: { ack: 0 } });
@@ -419,21 +425,22 @@ describe("when to resume", () => {
       ["timeout", true],
       ["client_closed", false],
     ]);
-    // From the last open connection's end, across the failed attempt (250 + 500 ms); then one 1000 ms backoff.
-    expect(t.events.resumed.map((r) => r.gapMs)).toEqual([750, 1000]);
+    // From the last frame heard on the last open connection, across the failed attempt
+    // (250 + 500 ms); then the silent timeoutMs before the verdict plus one 1000 ms backoff.
+    expect(t.events.resumed.map((r) => r.gapMs)).toEqual([750, 3000]);
   });
 });
 
 describe("a deliberate close()", () => {
-  it("reports unacked messages as undelivered (reason closed) and queued ones as outbox_discarded", async () => {
-    const t = resumable();
+  it("reports unacked then queued messages as undelivered (reason closed); queued ones also as outbox_discarded (deprecated)", async () => {
+    const t = await resumable();
     t.client.send("a");
     t.client.send("b");
     t.socket.receive({ type: "ack", seq: 1 });
     await dropAndRetry(t);
     t.client.send("queued");
     t.client.close();
-    expect(t.events.undelivered).toEqual([{ reason: "closed", messages: ["b"] }]);
+    expect(t.events.undelivered).toEqual([{ reason: "closed", messages: ["b", "queued"] }]);
     expect(
       t.events.error.filter((e) => e.code !== "socket_error").map((e) => [e.code, e.data]),
     ).toEqual([["outbox_discarded", "queued"]]);
@@ -443,6 +450,7 @@ describe("a deliberate close()", () => {
   it("giving up after maxAttempts reports them too, and a later connect() starts a new session from seq 1", async () => {
     const t = setup({ reconnect: { maxAttempts: 1 } });
     t.client.connect();
+    await microtask();
     t.socket.welcomeResumable("t1");
     t.client.send("a");
     await dropAndRetry(t);
@@ -454,6 +462,7 @@ describe("a deliberate close()", () => {
     ]);
     expect(t.events.undelivered).toEqual([{ reason: "closed", messages: ["a"] }]);
     t.client.connect();
+    await microtask();
     expect(t.socket.protocols).toEqual(["heartline.v1", "heartline.resume"]);
     t.socket.welcomeResumable("t5", { sessionId: "s_2" });
     t.client.send("b");
@@ -461,8 +470,8 @@ describe("a deliberate close()", () => {
     expect(t.events.undelivered).toHaveLength(1);
   });
 
-  it("with nothing unacked reports nothing", () => {
-    const t = resumable();
+  it("with nothing unacked reports nothing", async () => {
+    const t = await resumable();
     t.client.send("a");
     t.socket.receive({ type: "ack", seq: 1 });
     t.client.close();

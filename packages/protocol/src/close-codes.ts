@@ -18,98 +18,105 @@ export interface CloseCodeInfo {
 }
 
 /**
- * What each close code means to a client, whether reconnecting can help, and
- * the disconnect reason it stands for. This one table is the client's
- * reconnect classifier (`shouldReconnect`) and both sides' code → reason
- * mapping (`disconnectReasonFor`).
+ * Each close code's disconnect reason and whether reconnecting can help:
+ * the one table read by the client's reconnect classifier
+ * (`shouldReconnect`) and by both sides' code → reason mapping
+ * (`disconnectReasonFor`). Compact, since every browser bundle carries it.
  */
-export const closeCodeInfo = {
-  [CloseCode.Normal]: {
-    name: "normal",
-    reason: DisconnectReason.ServerClosed,
-    reconnect: false,
-    why: "a deliberate close by one side; coming back would undo it",
-  },
-  [CloseCode.GoingAway]: {
-    name: "going_away",
-    reason: DisconnectReason.ServerClosed,
-    reconnect: true,
-    why: "the server is restarting; come back inside its goodbye window",
-  },
-  [CloseCode.UnsupportedData]: {
-    name: "unsupported_data",
-    reason: DisconnectReason.ProtocolError,
-    reconnect: false,
-    why: "the client sent binary; the same client would do it again",
-  },
-  [CloseCode.Abnormal]: {
-    name: "abnormal",
-    reason: DisconnectReason.ConnectionLost,
-    reconnect: true,
-    why: "the connection dropped without a close frame: the network, not the peer",
-  },
-  [CloseCode.InvalidPayload]: {
-    name: "invalid_payload",
-    reason: DisconnectReason.ProtocolError,
-    reconnect: false,
-    why: "the client sent invalid UTF-8; the same client would do it again",
-  },
-  [CloseCode.PolicyViolation]: {
-    name: "policy_violation",
-    reason: DisconnectReason.ProtocolError,
-    reconnect: false,
-    why: "the WebSocket layer refused what the client sent (e.g. too many fragments); it would send it again",
-  },
-  [CloseCode.MessageTooBig]: {
-    name: "message_too_big",
-    reason: DisconnectReason.ProtocolError,
-    reconnect: true,
-    why: "one message was too large and is lost (reported); the connection itself was sound",
-  },
-  [CloseCode.TryAgainLater]: {
-    name: "try_again_later",
-    reason: DisconnectReason.ServerClosed,
-    reconnect: true,
-    why: "the server shed a slow consumer; later, with backoff, it may keep up",
-  },
-  [CloseCode.HeartbeatTimeout]: {
-    name: "heartbeat_timeout",
-    reason: DisconnectReason.Timeout,
-    reconnect: true,
-    why: "the server heard nothing for timeoutMs; a fresh connection may get through",
-  },
-  [CloseCode.BadMessage]: {
-    name: "bad_message",
-    reason: DisconnectReason.ProtocolError,
-    reconnect: false,
-    why: "the client broke the protocol; retrying would repeat it (a version mismatch or a bug)",
-  },
-  [CloseCode.Unauthorized]: {
-    name: "unauthorized",
-    reason: DisconnectReason.Unauthorized,
-    reconnect: false,
-    // The contract: never retry with the same credentials. A client that can
-    // get fresh ones (a credentials function) tries once more, on purpose,
-    // outside this classifier.
-    why: "authentication was refused; the same credentials would be refused again",
-  },
-  [CloseCode.Replaced]: {
-    name: "replaced",
-    reason: DisconnectReason.Replaced,
-    reconnect: false,
-    // Only a client that still reads this socket sees 4409, so the newer
-    // connection is not its own current one: another holder of the session's
-    // token (a second tab, a copied token). Resuming again would take the
-    // session back, and the two would evict each other in turn.
-    why: "a newer connection of this session took it over; coming back would evict that one in turn",
-  },
-  [CloseCode.RateLimited]: {
-    name: "rate_limited",
-    reason: DisconnectReason.RateLimited,
-    reconnect: true,
-    why: "the client sent too fast; backoff slows it down before it returns",
-  },
-} as const satisfies Record<number, CloseCodeInfo>;
+const rules: Readonly<Record<number, readonly [reason: DisconnectReason, reconnect: boolean]>> = {
+  [CloseCode.Normal]: [DisconnectReason.ServerClosed, false],
+  [CloseCode.GoingAway]: [DisconnectReason.ServerClosed, true],
+  [CloseCode.UnsupportedData]: [DisconnectReason.ProtocolError, false],
+  [CloseCode.Abnormal]: [DisconnectReason.ConnectionLost, true],
+  [CloseCode.InvalidPayload]: [DisconnectReason.ProtocolError, false],
+  [CloseCode.PolicyViolation]: [DisconnectReason.ProtocolError, false],
+  [CloseCode.MessageTooBig]: [DisconnectReason.ProtocolError, true],
+  [CloseCode.TryAgainLater]: [DisconnectReason.ServerClosed, true],
+  [CloseCode.HeartbeatTimeout]: [DisconnectReason.Timeout, true],
+  [CloseCode.BadMessage]: [DisconnectReason.ProtocolError, false],
+  // The contract: never retry with the same credentials. A client that can
+  // get fresh ones (a credentials function) tries once more, on purpose,
+  // outside this classifier.
+  [CloseCode.Unauthorized]: [DisconnectReason.Unauthorized, false],
+  // Only a client that still reads this socket sees 4409, so the newer
+  // connection is not its own current one: another holder of the session's
+  // token (a second tab, a copied token). Resuming again would take the
+  // session back, and the two would evict each other in turn.
+  [CloseCode.Replaced]: [DisconnectReason.Replaced, false],
+  [CloseCode.RateLimited]: [DisconnectReason.RateLimited, true],
+};
+
+/**
+ * Each code's name and why the answer is what it is, written inside the
+ * builder: only `closeCodeInfo` reads them, and a bundle without it (the
+ * browser client's) leaves them out.
+ */
+const describeCodes = () => {
+  const about = {
+    [CloseCode.Normal]: ["normal", "a deliberate close by one side; coming back would undo it"],
+    [CloseCode.GoingAway]: [
+      "going_away",
+      "the server is restarting; come back inside its goodbye window",
+    ],
+    [CloseCode.UnsupportedData]: [
+      "unsupported_data",
+      "the client sent binary; the same client would do it again",
+    ],
+    [CloseCode.Abnormal]: [
+      "abnormal",
+      "the connection dropped without a close frame: the network, not the peer",
+    ],
+    [CloseCode.InvalidPayload]: [
+      "invalid_payload",
+      "the client sent invalid UTF-8; the same client would do it again",
+    ],
+    [CloseCode.PolicyViolation]: [
+      "policy_violation",
+      "the WebSocket layer refused what the client sent (e.g. too many fragments); it would send it again",
+    ],
+    [CloseCode.MessageTooBig]: [
+      "message_too_big",
+      "one message was too large and is lost (reported); the connection itself was sound",
+    ],
+    [CloseCode.TryAgainLater]: [
+      "try_again_later",
+      "the server shed a slow consumer; later, with backoff, it may keep up",
+    ],
+    [CloseCode.HeartbeatTimeout]: [
+      "heartbeat_timeout",
+      "the server heard nothing for timeoutMs; a fresh connection may get through",
+    ],
+    [CloseCode.BadMessage]: [
+      "bad_message",
+      "the client broke the protocol; retrying would repeat it (a version mismatch or a bug)",
+    ],
+    [CloseCode.Unauthorized]: [
+      "unauthorized",
+      "authentication was refused; the same credentials would be refused again",
+    ],
+    [CloseCode.Replaced]: [
+      "replaced",
+      "a newer connection of this session took it over; coming back would evict that one in turn",
+    ],
+    [CloseCode.RateLimited]: [
+      "rate_limited",
+      "the client sent too fast; backoff slows it down before it returns",
+    ],
+  } as const;
+  const info: Record<number, CloseCodeInfo> = {};
+  for (const [code, [name, why]] of Object.entries(about)) {
+    const [reason, reconnect] = rules[Number(code)]!;
+    info[Number(code)] = Object.freeze({ name, reconnect, reason, why });
+  }
+  return Object.freeze(info) as { readonly [K in keyof typeof about]: CloseCodeInfo };
+};
+
+/**
+ * What each close code means to a client, whether reconnecting can help, and
+ * the disconnect reason it stands for, with why (built from the two tables
+ * above; pure, so a bundle that does not read it leaves the explanations out).
+ */
+export const closeCodeInfo = /* @__PURE__ */ describeCodes();
 
 /**
  * The reconnect classifier shared by every Heartline client.
@@ -120,8 +127,8 @@ export const closeCodeInfo = {
  * 1014 bad gateway, other 4xxx application codes, 1005 no status) is.
  */
 export function shouldReconnect(code: number): boolean {
-  const known = (closeCodeInfo as Record<number, CloseCodeInfo | undefined>)[code];
-  if (known) return known.reconnect;
+  const known = rules[code];
+  if (known) return known[1];
   if (code === 1002 || code === 1010) return false;
   if (code >= 4400 && code <= 4499) return false;
   return true;
@@ -137,8 +144,8 @@ export function shouldReconnect(code: number): boolean {
  * status) is `server_closed`: the server side chose to end it.
  */
 export function disconnectReasonFor(code: number): DisconnectReason {
-  const known = (closeCodeInfo as Record<number, CloseCodeInfo | undefined>)[code];
-  if (known) return known.reason;
+  const known = rules[code];
+  if (known) return known[0];
   if (code === 1002) return DisconnectReason.ProtocolError;
   return DisconnectReason.ServerClosed;
 }

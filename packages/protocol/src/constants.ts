@@ -10,6 +10,26 @@ export const RESUME_SUBPROTOCOL = "heartline.resume";
 /** `heartline.resume.<token>`: "resume the session this token belongs to". */
 export const RESUME_TOKEN_OFFER_PREFIX = "heartline.resume.";
 
+/**
+ * `heartline.auth.<credentials>`: the client's credentials (a bearer token),
+ * offered beside `heartline.v1` because a browser cannot set headers on a
+ * WebSocket and a URL ends up in logs. The server reads it for
+ * `authenticate` and never selects it.
+ */
+export const CREDENTIALS_OFFER_PREFIX = "heartline.auth.";
+
+/**
+ * What credentials may hold so that their offer is a valid subprotocol name
+ * (an RFC 7230 token, which `new WebSocket` checks): 1 or more of
+ * `A–Z a–z 0–9 ! # $ % & ' * + - . ^ _ \` | ~`. A JWT and base64url pass;
+ * standard base64 (`/`, `=`) does not: encode it as base64url.
+ */
+export const CREDENTIALS_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/** `CREDENTIALS_PATTERN` in words, for error messages. */
+export const CREDENTIALS_CHARS =
+  "1 or more of A-Z a-z 0-9 ! # $ % & ' * + - . ^ _ ` | ~ (base64url, not base64)";
+
 /** The longest resume token: 200 characters, so the offer stays a short header value. */
 export const MAX_RESUME_TOKEN_LENGTH = 200;
 

@@ -16,6 +16,9 @@ export {
 } from "./close-codes.js";
 export {
   CloseCode,
+  CREDENTIALS_CHARS,
+  CREDENTIALS_OFFER_PREFIX,
+  CREDENTIALS_PATTERN,
   DisconnectReason,
   ErrorCode,
   MAX_RESUME_TOKEN_LENGTH,
@@ -47,6 +50,7 @@ export { SeqVerdict, seqVerdict } from "./seq-verdict.js";
 export { SilenceTimer } from "./silence-timer.js";
 export type { StandardSchemaV1 } from "./standard-schema.js";
 export {
+  isCredentials,
   isResumeToken,
   parseSubprotocolOffer,
   type SubprotocolOffer,

@@ -1,4 +1,7 @@
 import {
+  CREDENTIALS_CHARS,
+  CREDENTIALS_OFFER_PREFIX,
+  CREDENTIALS_PATTERN,
   RESUME_SUBPROTOCOL,
   RESUME_TOKEN_OFFER_PREFIX,
   RESUME_TOKEN_PATTERN,
@@ -14,19 +17,33 @@ export function isResumeToken(value: unknown): value is string {
   return typeof value === "string" && RESUME_TOKEN_PATTERN.test(value);
 }
 
+/** True for credentials that can travel as `heartline.auth.<credentials>` (`CREDENTIALS_PATTERN`). */
+export function isCredentials(value: unknown): value is string {
+  return typeof value === "string" && CREDENTIALS_PATTERN.test(value);
+}
+
 /**
  * The subprotocols a client offers: `heartline.v1`, then, when it can resume,
  * `heartline.resume` (a new resumable session) or `heartline.resume.<token>`
- * (resume the session of the token from its last `welcome`).
+ * (resume the session of the token from its last `welcome`), then
+ * `heartline.auth.<credentials>` when it has credentials.
  *
- * @throws TypeError for a malformed token: `new WebSocket` would throw on it
- * anyway, with a less helpful message.
+ * @throws TypeError for a malformed token or credentials: `new WebSocket`
+ * would throw on them anyway, with a less helpful message.
  */
-export function subprotocolOffers(resume: boolean, token?: string): string[] {
-  if (!resume) return [SUBPROTOCOL];
-  if (token === undefined) return [SUBPROTOCOL, RESUME_SUBPROTOCOL];
-  if (!isResumeToken(token)) throw new TypeError("malformed resume token");
-  return [SUBPROTOCOL, RESUME_TOKEN_OFFER_PREFIX + token];
+export function subprotocolOffers(resume: boolean, token?: string, credentials?: string): string[] {
+  const offers = [SUBPROTOCOL];
+  if (resume) {
+    if (token !== undefined && !isResumeToken(token)) throw new TypeError("malformed resume token");
+    offers.push(token === undefined ? RESUME_SUBPROTOCOL : RESUME_TOKEN_OFFER_PREFIX + token);
+  }
+  if (credentials !== undefined) {
+    if (!isCredentials(credentials)) {
+      throw new TypeError(`credentials must be ${CREDENTIALS_CHARS}`);
+    }
+    offers.push(CREDENTIALS_OFFER_PREFIX + credentials);
+  }
+  return offers;
 }
 
 /** What a client offered in `Sec-WebSocket-Protocol`, as the server reads it. */
@@ -48,6 +65,11 @@ export interface SubprotocolOffer {
    * session has such a token, so the answer is `resumeFailed: "unknown"`.
    */
   readonly token: string | undefined;
+  /**
+   * The text after `heartline.auth.` in the first such offer (the client's
+   * credentials, for `authenticate`), or undefined when there was none.
+   */
+  readonly credentials: string | undefined;
 }
 
 /**
@@ -63,6 +85,7 @@ export function parseSubprotocolOffer(
   let v1 = false;
   let resume = false;
   let token: string | undefined;
+  let credentials: string | undefined;
   const names = typeof offer === "string" ? offer.split(",") : (offer ?? []);
   for (const raw of names) {
     const name = raw.trim();
@@ -74,7 +97,9 @@ export function parseSubprotocolOffer(
       resume = true;
       // The first token offer counts: a client offers one at most.
       token ??= name.slice(RESUME_TOKEN_OFFER_PREFIX.length);
+    } else if (name.startsWith(CREDENTIALS_OFFER_PREFIX)) {
+      credentials ??= name.slice(CREDENTIALS_OFFER_PREFIX.length);
     }
   }
-  return { offered, v1, acceptable: v1 || !offered, resume, token };
+  return { offered, v1, acceptable: v1 || !offered, resume, token, credentials };
 }

@@ -11,6 +11,7 @@ export {
   type Connection,
   type ConnectionInfo,
   createServerCore,
+  credentialsOf,
   type DisconnectInfo,
   HeartlineError,
   type RateLimit,

@@ -322,6 +322,8 @@ export async function createHarness<TClient = unknown, TServer = unknown, TAuth 
       get heartbeat() {
         return real.heartbeat;
       },
+      getSnapshot: () => real.getSnapshot(),
+      subscribe: (listener) => real.subscribe(listener),
       // The client finds its page in `connect()`: give it this client's page.
       connect: () => page.asGlobal(() => real.connect()),
       send: (data) => real.send(data),

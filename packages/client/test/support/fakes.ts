@@ -167,12 +167,18 @@ export function setup<TC = unknown, TS = unknown>(options: Partial<ClientOptions
 }
 
 /** A client without reconnects (unless `options` says otherwise), connected and welcomed on `terms`. */
-export function opened<TC = unknown, TS = unknown>(
+export async function opened<TC = unknown, TS = unknown>(
   terms: { intervalMs: number; timeoutMs: number },
   options: Partial<ClientOptions<TC, TS>> = {},
 ) {
   const t = setup<TC, TS>({ reconnect: false, ...options });
   t.client.connect();
+  await microtask();
   t.socket.welcome(terms);
   return t;
 }
+
+/** Lets queued microtasks run: an attempt opens its socket a few microtasks after it starts (url and credentials are awaited). */
+export const microtask = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};

@@ -9,6 +9,7 @@ export type {
   UpgradeRequest,
 } from "./admission-order.js";
 export type { Connection, DisconnectInfo } from "./connection-api.js";
+export { credentialsOf } from "./credentials.js";
 export { HeartlineError, ServerErrorCode } from "./errors.js";
 export type { ServerEventName, ServerListeners } from "./listeners.js";
 export {

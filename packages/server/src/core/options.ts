@@ -89,6 +89,8 @@ export const serverDefaults = Object.freeze({
   resume: resumeDefaults,
   /** Standalone mode's HTTP `headersTimeout`/`requestTimeout`: 10 s, ample for a handshake's headers. */
   headersTimeoutMs: 10_000,
+  /** Off: an `authenticate` refusal is an HTTP 401, which a browser cannot read (README, "Telling a browser 401"). */
+  closeUnauthorized: false,
 });
 
 /**

@@ -6,7 +6,7 @@ import {
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { parseSubprotocolOffer } from "@heartline/protocol";
+import { CloseCode, DisconnectReason, parseSubprotocolOffer } from "@heartline/protocol";
 import { WebSocketServer } from "ws";
 import { pathOf, selectSubprotocol } from "../core/admission-order.js";
 import { HeartlineError, ServerErrorCode } from "../core/errors.js";
@@ -40,6 +40,14 @@ export interface ServerOptions<TClient = unknown, TServer = unknown, TAuth = und
    * endpoint. With `server`, set them on your server. Default 10,000.
    */
   headersTimeoutMs?: number;
+  /**
+   * Answer an `authenticate` refusal (401, `authenticate_timeout` included)
+   * by accepting the upgrade and closing at once with 4401 `unauthorized`
+   * (no `welcome`, nothing read), so a browser, which sees a refused
+   * upgrade only as 1006, can tell. Default false (plain 401). See the
+   * README for the trade-off.
+   */
+  closeUnauthorized?: boolean;
 }
 
 /** What `createServer` returns: the core's API plus the `ws` adapter's. */
@@ -63,6 +71,8 @@ export interface HeartlineServer<TClient = unknown, TServer = unknown, TAuth = u
   /** The transport-free core (for adapters and tests). */
   readonly core: ServerCore<TClient, TServer, TAuth, IncomingMessage>;
 }
+
+const noop = (): void => {};
 
 function onUpgradeSocketError(this: Duplex): void {
   this.destroy();
@@ -107,6 +117,10 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
   if (!(maxPayload > 0)) {
     throw new HeartlineError(ServerErrorCode.InvalidOption, "maxPayload must be positive");
   }
+  const closeUnauthorized = options.closeUnauthorized ?? serverDefaults.closeUnauthorized;
+  if (typeof closeUnauthorized !== "boolean") {
+    throw new HeartlineError(ServerErrorCode.InvalidOption, "closeUnauthorized must be a boolean");
+  }
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -132,6 +146,24 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
   });
 
   const shouldHandle = (request: IncomingMessage): boolean => pathOf(request.url) === path;
+
+  /**
+   * A refusal a browser can read: the handshake completes (answering
+   * `heartline.v1`, never the credentials offer), then a close frame 4401
+   * at once. No `welcome`, no listener for what the client sends; the socket
+   * is gone once the client answers the close, or `closeTimeoutMs` after.
+   * Already reported on `upgradeRejected` (401) by admission.
+   */
+  const closeWith4401 = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.removeListener("error", onUpgradeSocketError);
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      // No 'error' listener would make a late socket error throw.
+      ws.on("error", noop);
+      ws.close(CloseCode.Unauthorized, DisconnectReason.Unauthorized);
+      // Paused while `authenticate` ran: flowing again, so the client's close frame is read.
+      if (socket.isPaused()) socket.resume();
+    });
+  };
 
   const handleUpgrade = async (
     request: IncomingMessage,
@@ -185,7 +217,8 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       return;
     }
     if (admission.kind === "refused") {
-      refuseUpgrade(socket, admission.status, admission.reason, admission.retryAfterSeconds);
+      if (admission.status === 401 && closeUnauthorized) closeWith4401(request, socket, head);
+      else refuseUpgrade(socket, admission.status, admission.reason, admission.retryAfterSeconds);
       return;
     }
     const { auth, resume } = admission;
