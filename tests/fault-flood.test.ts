@@ -28,7 +28,7 @@ describe("one client floods, the others are isolated from it", () => {
   const clients: HeartlineClient[] = [];
 
   beforeAll(async () => {
-    // The default rate limit (burst 100, 50/s), as shipped.
+    // The default rate limit (burst 200, 50/s), as shipped.
     server = await startServerChild({ port: 0, intervalMs });
   }, 40_000);
 

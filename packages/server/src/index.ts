@@ -6,6 +6,7 @@ export {
   type Admission,
   type AdmissionOptions,
   type AdmissionRequest,
+  type AuthenticateResult,
   type Connection,
   type ConnectionInfo,
   createServerCore,

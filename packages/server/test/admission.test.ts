@@ -108,6 +108,47 @@ describe("core.admit", () => {
     });
   });
 
+  it.each([
+    ["undefined (a hook that forgot to answer)", undefined],
+    ["null (a failed lookup)", null],
+    ["false", false],
+  ] as const)(
+    "an authenticate that resolves to %s refuses 401 (unauthorized), reported once",
+    async (_name, answer) => {
+      const { core: c, rejections } = core({ authenticate: async () => answer });
+      expect(await c.admit(request())).toEqual({
+        kind: "refused",
+        status: 401,
+        reason: "unauthorized",
+      });
+      expect(rejections).toEqual([
+        { status: 401, reason: "unauthorized", remoteAddress: "10.0.0.1" },
+      ]);
+    },
+  );
+
+  it('accepts every other value, falsy ones included (0, ""): they identify a client', async () => {
+    for (const answer of [0, "", { user: "ada" }]) {
+      const { core: c } = core({ authenticate: () => answer });
+      expect(await c.admit(request())).toMatchObject({ kind: "accepted", auth: answer });
+    }
+  });
+
+  it("types conn.auth without the refusing values: what an accepted result is", () => {
+    const c = createServerCore({
+      authenticate: (raw: { id: string }): { user: string } | undefined =>
+        raw.id === "" ? undefined : { user: raw.id },
+      on: {
+        connection: (conn) => {
+          // Compiles only if `auth` is `{ user: string }`, not `… | undefined`.
+          const user: string = conn.auth.user;
+          void user;
+        },
+      },
+    });
+    expect(c.accepting).toBe(true);
+  });
+
   it("a throwing authenticate is a 401, reported once, and the throw goes to error (authenticate_threw)", async () => {
     const {
       core: c,

@@ -40,10 +40,37 @@ describe("core: one connection", () => {
         protocol: 1,
         sessionId: "s_1",
         heartbeat: { intervalMs: 1000, timeoutMs: 2000 },
+        rate: { perSecond: 50, burst: 200 },
       },
       { type: "pong", seq: 41 },
     ]);
     expect(core.stats()).toMatchObject({ open: 1, framesIn: 1, framesOut: 2 });
+  });
+
+  it.each([
+    ["the default limit", {}, { perSecond: 50, burst: 200 }],
+    [
+      "a limit of its own",
+      { rateLimit: { burst: 10, perSecond: 2.5 } },
+      { perSecond: 2.5, burst: 10 },
+    ],
+    ["no limit (false)", { rateLimit: false as const }, undefined],
+    ["no limit (perSecond 0)", { rateLimit: { burst: 10, perSecond: 0 } }, undefined],
+  ])("announces %s in welcome.rate (absent without one)", (_name, options, rate) => {
+    const { open } = setup(options);
+    const welcome = open().transport.sent[0] as { rate?: unknown };
+    expect(welcome.rate).toEqual(rate);
+    expect("rate" in welcome).toBe(rate !== undefined);
+  });
+
+  it("the default burst leaves room for a client's full default outbox (100), its ping and its acks", () => {
+    const { open, disconnects } = setup();
+    const { sink } = open();
+    // What a client on defaults that cannot pace sends at once when it connects: 100 queued messages, a ping, an ack.
+    for (let i = 0; i < 100; i++) sink.receive(`{"type":"message","data":${i}}`);
+    sink.receive('{"type":"ping","seq":0}');
+    expect(disconnects).toEqual([]);
+    expect(serverDefaults.rateLimit.burst).toBeGreaterThanOrEqual(2 * 100);
   });
 
   it.each([

@@ -27,6 +27,7 @@ describe("heartbeat", () => {
       protocol: 1,
       sessionId: events.connections[0]!.sessionId,
       heartbeat: { intervalMs: X, timeoutMs: 2 * X },
+      rate: { perSecond: 50, burst: 200 },
     });
     expect(client.ws.protocol).toBe("heartline.v1");
   });

@@ -209,11 +209,12 @@ describe("rate limit", () => {
     expect(client.ofType("pong")).toHaveLength(6);
   });
 
-  it("defaults to 100 frames of burst", async () => {
+  it("defaults to 200 frames of burst, announced in welcome.rate", async () => {
     const { client, events } = await setup();
-    for (let seq = 0; seq < 101; seq++) client.send({ type: "ping", seq });
+    expect(client.frames[0]).toMatchObject({ rate: { perSecond: 50, burst: 200 } });
+    for (let seq = 0; seq < 201; seq++) client.send({ type: "ping", seq });
     expect((await client.closed).code).toBe(4429);
-    expect(client.ofType("pong")).toHaveLength(100);
+    expect(client.ofType("pong")).toHaveLength(200);
     await until(() => events.disconnects.length === 1, "report");
   });
 
@@ -331,7 +332,7 @@ describe("stats", () => {
       framesIn: 3,
       framesOut: 3,
       upgradesRejected: {},
-      sessions: { live: 0, detached: 0, resumed: 0, ended: 0 },
+      sessions: { live: 0, detached: 0, resumed: 0, ended: 0, evicted: 0, refused: 0 },
       upgradesRejectedByReason: expect.objectContaining({ server_full: 0, not_found: 0 }),
       acceptErrors: 0,
       acceptErrorEpisodes: 0,

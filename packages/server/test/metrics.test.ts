@@ -311,3 +311,69 @@ describe("metrics: refused upgrades (ws adapter)", () => {
     ).toBe(1);
   });
 });
+
+/** Keeps the welcome's resume token, for a resume. */
+class TokenTransport implements ServerTransport {
+  token: string | undefined;
+  bufferedAmount = 0;
+  close(): void {}
+  terminate(): void {}
+  send(text: string): void {
+    const frame = JSON.parse(text) as { type: string; resume?: { token: string } };
+    if (frame.type === "welcome") this.token = frame.resume?.token;
+  }
+}
+
+describe("metrics: resumable sessions", () => {
+  it("counts sessions waiting, resumes, ends by reason with their undelivered messages, evictions and refusals", async () => {
+    const { fc, core, reader } = setup({
+      resume: { windowMs: 10_000, maxWaitingPerAddress: 2, maxSessions: 4 },
+      rateLimit: false,
+    });
+    const open = (token?: string) => {
+      const transport = new TokenTransport();
+      const sink = core.accept(transport, {
+        remoteAddress: "10.0.0.9",
+        auth: undefined,
+        resume: { token },
+      });
+      return { transport, sink };
+    };
+    // Every new session holds one message it was never acknowledged for.
+    core.on("connection", (conn) => conn.send("held"));
+    let data = await read(reader);
+    expect(sum(data, HeartlineMetric.SessionsWaiting)).toBe(0);
+    const first = open();
+    first.sink.closed(1006, false);
+    open().sink.closed(1006, false);
+    data = await read(reader);
+    expect(sum(data, HeartlineMetric.SessionsWaiting)).toBe(2);
+    expect(sum(data, HeartlineMetric.SessionEvictions)).toBe(0);
+    // A third waiter from the address: its oldest (first) gives way, with the message it held.
+    const third = open();
+    third.sink.closed(1006, false);
+    data = await read(reader);
+    expect(sum(data, HeartlineMetric.SessionsWaiting)).toBe(2);
+    expect(sum(data, HeartlineMetric.SessionEvictions)).toBe(1);
+    const evicted = { "heartline.session.end_reason": "evicted" };
+    expect(sum(data, HeartlineMetric.SessionEnds, evicted)).toBe(1);
+    expect(sum(data, HeartlineMetric.UndeliveredMessages, evicted)).toBe(1);
+    // The third resumes (one waiter left), then the windows pass: the second expires with its message.
+    open(third.transport.token);
+    data = await read(reader);
+    expect(sum(data, HeartlineMetric.Resumes)).toBe(1);
+    expect(sum(data, HeartlineMetric.SessionsWaiting)).toBe(1);
+    fc.tick(10_000);
+    data = await read(reader);
+    const expired = { "heartline.session.end_reason": "expired" };
+    expect(sum(data, HeartlineMetric.SessionEnds, expired)).toBe(1);
+    expect(sum(data, HeartlineMetric.UndeliveredMessages, expired)).toBe(1);
+    // The resumed one fell silent (timeout at 2 s) and waits again.
+    expect(sum(data, HeartlineMetric.SessionsWaiting)).toBe(1);
+    // Four new ones: the fourth fills the table by evicting that waiter; the fifth finds only live sessions.
+    for (let i = 0; i < 5; i++) open();
+    data = await read(reader);
+    expect(sum(data, HeartlineMetric.SessionEvictions)).toBe(2);
+    expect(sum(data, HeartlineMetric.SessionRefusals)).toBe(1);
+  });
+});

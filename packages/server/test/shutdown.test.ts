@@ -138,3 +138,31 @@ describe("exactly one disconnect under racing ends (real sockets)", () => {
     expect(s.events.disconnects.map((d) => [d.reason, d.code])).toEqual([["protocol_error", 1009]]);
   });
 });
+
+describe("close() with resumable sessions (real sockets)", () => {
+  it("ends every session before it resolves, each reported once with its unacknowledged messages", async () => {
+    const { clock } = fakeClock();
+    const s = await startServer({ clock, resume: {} });
+    const ends: { sessionId: string; reason: string; undelivered: readonly unknown[] }[] = [];
+    s.hl.on("sessionEnd", (info) => ends.push(info));
+    const offer = ["heartline.v1", "heartline.resume"];
+    // One client stays, one drops: its session waits for it. Neither acknowledges anything.
+    const staying = await TestClient.connect(s.url, offer);
+    const leaving = await TestClient.connect(s.url, offer);
+    for (const conn of s.hl.connections()) for (const n of [1, 2, 3, 4, 5]) conn.send(n);
+    const leavingId = leaving.frames[0]!.type === "welcome" ? leaving.frames[0]!.sessionId : "";
+    await until(() => leaving.frames.length === 6, "five messages");
+    leaving.ws.terminate();
+    await until(() => s.hl.stats().sessions.detached === 1, "the session waits");
+    s.hl.session(leavingId)!.send(6);
+    await s.hl.close();
+    // Reported by the time `await close()` returns: a process may exit now.
+    expect(ends.map((e) => [e.reason, e.undelivered])).toEqual([
+      ["server_closed", [1, 2, 3, 4, 5]],
+      ["server_closed", [1, 2, 3, 4, 5, 6]],
+    ]);
+    expect(ends[1]!.sessionId).toBe(leavingId);
+    expect((await staying.closed).code).toBe(CloseCode.GoingAway);
+    expect(s.hl.stats().sessions).toMatchObject({ live: 0, detached: 0, ended: 2 });
+  });
+});

@@ -1,7 +1,7 @@
 // The seam between the harness and a transport (in-memory or loopback).
 // Internal: users see only `Harness` and `HarnessClient`.
 import type { WebSocketConstructor } from "@heartline/client";
-import type { Connection, ServerStats } from "@heartline/server";
+import type { Connection, ServerEventName, ServerListeners, ServerStats } from "@heartline/server";
 import type { WhileBlackholed } from "./blackhole.js";
 import type { Gate } from "./clocks.js";
 import type { Direction, TimelineRecorder } from "./timeline.js";
@@ -76,18 +76,26 @@ export interface LinkContext {
 }
 
 /** What the harness shows of the server: the same on both transports. */
-export interface HarnessServer<TServer = unknown, TAuth = unknown> {
+export interface HarnessServer<TServer = unknown, TAuth = unknown, TClient = unknown> {
   /** False once `stopServer()` began. */
   readonly accepting: boolean;
-  /** Sends `data` to every open connection (or those `filter` accepts); returns how many. */
+  /**
+   * Sends `data` to every open connection and, with resumption on, keeps it
+   * for every session waiting for its client (those `filter` accepts);
+   * returns how many took it (see the server's `broadcast`).
+   */
   broadcast(data: TServer, filter?: (conn: Connection<TServer, TAuth>) => boolean): number;
+  /** The session's handle (live or waiting for its client), or a plain open connection; see the server's `session`. */
+  session(sessionId: string): Connection<TServer, TAuth> | undefined;
   /** The open connections. */
   connections(): IterableIterator<Connection<TServer, TAuth>>;
   /** The server's counters. */
   stats(): ServerStats;
-  /** Adds a server listener; returns the function that removes it. */
-  // biome-ignore lint/suspicious/noExplicitAny: the server's own typed `on`; see ServerCore.on.
-  on(event: any, listener: any): () => void;
+  /** Adds a server listener, typed as the server's own `on`; returns the function that removes it. */
+  on<E extends ServerEventName>(
+    event: E,
+    listener: ServerListeners<TClient, TServer, TAuth>[E],
+  ): () => void;
 }
 
 export interface TransportDriver {

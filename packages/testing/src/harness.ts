@@ -363,7 +363,7 @@ export async function createHarness<TClient = unknown, TServer = unknown, TAuth 
       return fc.now;
     },
     get server() {
-      return server as HarnessServer<TServer, TAuth>;
+      return server as HarnessServer<TServer, TAuth, TClient>;
     },
     timeline,
     client,
@@ -390,7 +390,7 @@ export async function createHarness<TClient = unknown, TServer = unknown, TAuth 
     async startServer() {
       alive();
       timeline.add({ kind: "control", client: undefined, what: "start server" });
-      return (await startServer()) as HarnessServer<TServer, TAuth>;
+      return (await startServer()) as HarnessServer<TServer, TAuth, TClient>;
     },
     waitFor: {
       async disconnect(match = {}, waitOptions = {}) {

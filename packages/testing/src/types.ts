@@ -152,7 +152,7 @@ export interface Harness<TClient = unknown, TServer = unknown, TAuth = unknown> 
   /** `clock.now`. */
   readonly now: number;
   /** The current server (a new one after `startServer()`). */
-  readonly server: HarnessServer<TServer, TAuth>;
+  readonly server: HarnessServer<TServer, TAuth, TClient>;
   readonly timeline: Timeline;
   /** A real client on a link of its own; connected unless `connect: false`. */
   client<TC = TClient, TS = TServer>(
@@ -163,7 +163,7 @@ export interface Harness<TClient = unknown, TServer = unknown, TAuth = unknown> 
   /** The server shuts down (goodbye + 1001 to all); fake time advances until every socket is gone. */
   stopServer(options?: { within?: number }): Promise<void>;
   /** A new server with the same options (loopback: on the same port). */
-  startServer(): Promise<HarnessServer<TServer, TAuth>>;
+  startServer(): Promise<HarnessServer<TServer, TAuth, TClient>>;
   readonly waitFor: WaitFor<TAuth>;
   readonly expectNo: ExpectNo;
   /** Closes every client and the server; frees ports (loopback). Call it in afterEach. */

@@ -61,6 +61,13 @@ export type Admission<TAuth> =
   | Refusal
   | { readonly kind: "abandoned" };
 
+/**
+ * What `authenticate` may return: an accepted client's `TAuth` (never
+ * `false`, `null` or `undefined`, which is how `conn.auth` can be typed
+ * without them), or one of those three to refuse (401).
+ */
+export type AuthenticateResult<TAuth> = TAuth | false | null | undefined;
+
 /** The admission options of the core (the `ws` adapter takes the same names). */
 export interface AdmissionOptions<TAuth, TRequest> {
   /** The only path upgrades are accepted on (404 elsewhere). Default "/ws". */
@@ -84,11 +91,16 @@ export interface AdmissionOptions<TAuth, TRequest> {
   /** How long `authenticate` may take; past it the upgrade is refused 401 (`authenticate_timeout`). Infinity disables. Default 10,000. */
   authenticateTimeoutMs?: number;
   /**
-   * Decides whether an upgrade may proceed. Resolve to `false` to refuse
-   * (401); any other value is accepted and attached as `conn.auth`. A throw
-   * or rejection is a refusal too, and is reported on the `error` event.
+   * Decides whether an upgrade may proceed. Resolve to what identifies the
+   * client (an object, a user id: any value but the three below) to accept;
+   * it is attached as `conn.auth`. `false`, `null` or `undefined` refuse
+   * (401), so a hook that forgets a `return` or passes a failed lookup's
+   * `undefined` through refuses instead of letting everyone in. A throw or
+   * rejection is a refusal too, and is reported on the `error` event.
    */
-  authenticate?: (request: TRequest) => TAuth | false | Promise<TAuth | false>;
+  authenticate?: (
+    request: TRequest,
+  ) => AuthenticateResult<TAuth> | Promise<AuthenticateResult<TAuth>>;
   /** Resumable sessions: `false`/absent is off (offers ignored). Only its presence matters to admission. */
   resume?: false | object | undefined;
 }

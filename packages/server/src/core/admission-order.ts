@@ -16,6 +16,7 @@ export type {
   Admission,
   AdmissionOptions,
   AdmissionRequest,
+  AuthenticateResult,
   Refusal,
   UpgradeHeaders,
   UpgradeRequest,
@@ -256,11 +257,12 @@ function boundedAuthenticate<TAuth, TRequest>(
               settled = true;
               resolve(AUTHENTICATE_TIMEOUT);
             }, timeoutMs);
-      const settle = (result: TAuth | false): void => {
+      const settle = (result: TAuth | false | null | undefined): void => {
         if (settled) return;
         settled = true;
         if (timer !== undefined) clock.clearTimeout(timer);
-        if (result === false) resolve(UNAUTHORIZED);
+        // Only a value accepts: `undefined` is what a hook that forgot to answer returns.
+        if (result === false || result === null || result === undefined) resolve(UNAUTHORIZED);
         else {
           pending.auth = result;
           resolve(undefined);

@@ -11,17 +11,29 @@ export interface BroadcastTarget<TServer> {
   writeIfOpen(text: string): boolean;
 }
 
+/** A session waiting for its client, as a broadcast reaches it (`SessionHandle`). */
+export interface WaitingTarget<TServer> {
+  deliver(data: TServer, dataJson: string): boolean;
+}
+
 /**
- * Sends `data` to every open connection in `live` that `filter` accepts;
- * returns how many got it. Validated once, encoded once: a plain connection
- * shares one frame, a resumable one shares the data's JSON and adds its seq.
+ * Sends `data` to every open connection in `live`, and keeps it for every
+ * session in `waiting` (numbered, replayed on resume), each if `filter`
+ * accepts it; returns how many took it. Validated once, encoded once: a
+ * plain connection shares one frame, a resumable one shares the data's
+ * JSON and adds its seq.
  */
-export function broadcast<TServer, TConn extends BroadcastTarget<TServer>>(
+export function broadcast<
+  TServer,
+  TConn extends BroadcastTarget<TServer>,
+  TWaiting extends WaitingTarget<TServer>,
+>(
   live: Iterable<TConn>,
+  waiting: Iterable<TWaiting>,
   schema: StandardSchemaV1<unknown, TServer> | undefined,
   counters: TrafficCounters,
   data: TServer,
-  filter: ((conn: TConn) => boolean) | undefined,
+  filter: ((conn: TConn | TWaiting) => boolean) | undefined,
 ): number {
   const valid = validateData(schema, data);
   if (!valid.ok) {
@@ -42,5 +54,10 @@ export function broadcast<TServer, TConn extends BroadcastTarget<TServer>>(
     }
   }
   counters.messagesOut += plain;
+  // Counted in messagesOut by the session itself.
+  for (const session of waiting) {
+    if (filter !== undefined && !filter(session)) continue;
+    if (session.deliver(data, json)) sent++;
+  }
   return sent;
 }

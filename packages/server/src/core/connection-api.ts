@@ -1,6 +1,18 @@
 import type { DisconnectReason } from "@heartline/protocol";
 
-/** One connection as the application sees it. */
+/**
+ * Where a connection's session stands: `live` (a connection carries it),
+ * `waiting` (its connection ended, and its resumable session waits for its
+ * client: `send` still accepts, kept for the replay), `ended`.
+ */
+export type ConnectionState = "live" | "waiting" | "ended";
+
+/**
+ * One connection as the application sees it, and with resumption on the
+ * handle of its session: keep it, and `send` on it still reaches the
+ * session after the connection ends, while the session waits for its
+ * client or after it resumed on a new connection.
+ */
 export interface Connection<TServer = unknown, TAuth = unknown> {
   readonly sessionId: string;
   readonly remoteAddress: string | undefined;
@@ -15,13 +27,31 @@ export interface Connection<TServer = unknown, TAuth = unknown> {
   /** False once the connection's end has been decided (and reported). */
   readonly isOpen: boolean;
   /**
+   * `live` while open; after its end `waiting` while its resumable session
+   * waits for its client, `live` again once the session resumed on another
+   * connection, `ended` when the session ended (or for a plain v1 connection).
+   */
+  readonly state: ConnectionState;
+  /**
    * Sends an application message, validated against the protocol's server
    * schema first (throws `HeartlineError` code `invalid_payload`, nothing
-   * sent). Returns false when the connection is no longer open, or when this
-   * message would pass `maxBufferedBytes` (the connection is then closed 1013).
+   * sent). On a plain v1 connection: false once it is no longer open, or
+   * when this message would pass `maxBufferedBytes` (the connection is then
+   * closed 1013). On a resumable session: true when the session took it,
+   * numbered and kept until acknowledged, also while the session waits for
+   * its client (replayed on resume, reported undelivered if the session
+   * ends first), and after it resumed elsewhere (sent on the new
+   * connection); false once the session ended, or when its buffer is full
+   * (the session ends `overflow`, reported with every message it held).
    */
   send(data: TServer): boolean;
-  /** Closes the connection (default 1000); reported as `server_closed` with that code. */
+  /**
+   * Closes the connection (default 1000); reported as `server_closed` with
+   * that code: a deliberate end, so its resumable session ends too. A no-op
+   * once the connection ended. On the handle `session(id)` returns for a
+   * session waiting for its client: ends the session now (`sessionEnd`
+   * `server_closed`, with its undelivered messages).
+   */
   close(code?: number, reason?: string): void;
 }
 

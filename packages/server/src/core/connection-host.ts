@@ -1,4 +1,5 @@
 import type { DisconnectReason, StandardSchemaV1 } from "@heartline/protocol";
+import type { ConnectionState } from "./connection-api.js";
 import type { Deadlined } from "./deadline-queue.js";
 import type { HeartlineError } from "./errors.js";
 import type { ResolvedCoreOptions } from "./options.js";
@@ -13,6 +14,12 @@ export class TrafficCounters {
   framesOut = 0;
   messagesIn = 0;
   messagesOut = 0;
+}
+
+/** A resumable session as a connection reaches it after its own end (`SessionHandle`). */
+export interface SessionRoute<TServer> {
+  readonly state: ConnectionState;
+  deliver(data: TServer, dataJson: string): boolean;
 }
 
 /**
@@ -54,4 +61,6 @@ export interface ConnectionHost<TConn extends Deadlined, TClient, TServer, TSess
   connectionGone(conn: TConn): void;
   /** Something went wrong on the connection that is not its end (a transport error). */
   connectionError(conn: TConn, error: HeartlineError): void;
+  /** The resumable session `sessionId` while it lasts: where an ended connection's `send` goes. */
+  sessionRoute(sessionId: string): SessionRoute<TServer> | undefined;
 }

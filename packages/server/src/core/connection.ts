@@ -13,7 +13,7 @@ import {
   seqVerdict,
   validateData,
 } from "@heartline/protocol";
-import type { Connection } from "./connection-api.js";
+import type { Connection, ConnectionState } from "./connection-api.js";
 import type { ConnectionHost } from "./connection-host.js";
 import type { Deadlined } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
@@ -94,6 +94,8 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
    * one. The first frame clears it (one check per frame, nothing more).
    */
   #tokenUnproven = false;
+  /** It was bound to a resumable session (kept after the end: the session may outlive it). */
+  #bound = false;
 
   constructor(
     host: Host<TClient, TServer, TAuth>,
@@ -123,9 +125,15 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     return !this.#ended;
   }
 
+  get state(): ConnectionState {
+    if (!this.#ended) return "live";
+    return (this.#bound && this.#host.sessionRoute(this.sessionId)?.state) || "ended";
+  }
+
   /** Binds the resumable session (before `start`); the connection speaks its seq and acks from now. */
   bind(session: ConnectionSession<TClient, TServer, TAuth>): void {
     this.#session = session;
+    this.#bound = true;
     this.sessionId = session.sessionId;
     this.#tokenUnproven = true;
   }
@@ -271,7 +279,11 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     if (!valid.ok) {
       throw new HeartlineError(ServerErrorCode.InvalidPayload, `invalid payload: ${valid.message}`);
     }
-    if (this.#ended) return false;
+    if (this.#ended) {
+      // The session outlives its connection: kept for its client, or sent on the one that resumed it.
+      if (!this.#bound) return false;
+      return this.#host.sessionRoute(this.sessionId)?.deliver(data, JSON.stringify(data)) ?? false;
+    }
     if (this.#session !== undefined) return this.sendNumbered(data, JSON.stringify(data));
     if (!this.#write(encodeMessageFrame(JSON.stringify(data)))) return false;
     host.counters.messagesOut++;

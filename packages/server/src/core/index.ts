@@ -2,6 +2,7 @@ export type {
   Admission,
   AdmissionOptions,
   AdmissionRequest,
+  AuthenticateResult,
   Refusal,
   UpgradeHeaders,
   UpgradeRequest,

@@ -31,3 +31,14 @@ export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = u
 
 /** The name of a server event, as `on(event, listener)` takes it. */
 export type ServerEventName = keyof ServerListeners;
+
+/** Every server event's name, for checking the `on` option at creation. */
+export const SERVER_EVENTS: readonly ServerEventName[] = Object.freeze([
+  "connection",
+  "message",
+  "disconnect",
+  "resume",
+  "sessionEnd",
+  "error",
+  "upgradeRejected",
+]);

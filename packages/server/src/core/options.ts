@@ -6,8 +6,16 @@ import {
 } from "@heartline/protocol";
 import type { MetricsOptions } from "../metrics/options.js";
 import type { AdmissionOptions, UpgradeRequest } from "./admission-api.js";
-import { HeartlineError, ServerErrorCode } from "./errors.js";
-import type { ServerListeners } from "./listeners.js";
+import { SERVER_EVENTS, type ServerListeners } from "./listeners.js";
+import {
+  checkAllowedOrigins,
+  checkClock,
+  checkListeners,
+  checkPath,
+  invalid,
+  optionalFunction,
+  optionalObject,
+} from "./option-checks.js";
 import { resumeDefaults } from "./resume/defaults.js";
 import {
   type ResolvedResumeOptions,
@@ -38,10 +46,17 @@ export const serverDefaults = Object.freeze({
   keepAliveIntervalMs: 0,
   maxPayload: 64 * 1024,
   /**
-   * 100 frames at once, 50 per second sustained. A client pinging every 15 s
-   * uses 0.07 per second; the bound is for runaway or hostile clients.
+   * 200 frames at once, 50 per second sustained, announced in `welcome` as
+   * `rate`. A client pinging every 15 s uses 0.07 per second; the bound is
+   * for runaway or hostile clients. The burst is twice the client's default
+   * outbox (`clientDefaults.outbox.maxMessages`, 100): a client on defaults
+   * that flushes a full outbox at once (a client that cannot pace: one that
+   * predates `welcome.rate`, or another implementation), with its ping and
+   * the acks it owes, still fits with room for frames bunched by the
+   * network, so the two sides' defaults never collide. A client that paces
+   * itself (ours) keeps to half of it.
    */
-  rateLimit: Object.freeze({ burst: 100, perSecond: 50 }) as RateLimit,
+  rateLimit: Object.freeze({ burst: 200, perSecond: 50 }) as RateLimit,
   maxBufferedBytes: 1024 * 1024,
   /**
    * Inbound bytes (UTF-16 code units of each text frame: bytes for ASCII
@@ -98,7 +113,7 @@ export interface ServerCoreOptions<
   keepAliveIntervalMs?: number;
   /** The application's message schemas (`defineProtocol`). */
   protocol?: HeartlineProtocol<TClient, TServer>;
-  /** Per-connection token bucket; `false`, or `perSecond` 0 or Infinity, disables. Default 100 burst, 50/s. */
+  /** Per-connection frame budget, announced in `welcome.rate`; `false`, or `perSecond` 0 or Infinity, disables. Default 200 burst, 50/s. */
   rateLimit?: RateLimit | false;
   /** Inbound byte budget per connection, beside `rateLimit`; over it: close 4429, `rate_limited`. `false` disables. Default 1 MiB burst, 256 KiB/s. */
   byteRateLimit?: RateLimit | false;
@@ -152,10 +167,6 @@ export interface ResolvedCoreOptions {
   readonly resume: ResolvedResumeOptions | undefined;
 }
 
-function invalid(message: string): never {
-  throw new HeartlineError(ServerErrorCode.InvalidOption, message);
-}
-
 function positive(name: string, value: number): number {
   if (!(value > 0) || !Number.isFinite(value)) invalid(`${name} must be a positive number`);
   return value;
@@ -174,12 +185,20 @@ function countOrInfinity(name: string, value: number): number {
   return value;
 }
 
-/** A token bucket, or undefined when off (`false`, `perSecond` 0 or Infinity). */
+/**
+ * A token bucket, or undefined when off (`false`, `perSecond` 0 or
+ * Infinity). `burst` is at least 1: a bucket that cannot hold one frame
+ * would refuse every frame.
+ */
 function bucket(name: string, limit: RateLimit | false): RateLimit | undefined {
-  if (limit === false || !(limit.perSecond > 0) || !Number.isFinite(limit.perSecond)) {
-    return undefined;
+  if (limit === false) return undefined;
+  optionalObject(name, limit);
+  if (limit === null) invalid(`${name} must be an object or false`);
+  if (!(limit.perSecond >= 0)) invalid(`${name}.perSecond must be 0 or more`);
+  if (limit.perSecond === 0 || !Number.isFinite(limit.perSecond)) return undefined;
+  if (!(limit.burst >= 1) || !Number.isFinite(limit.burst)) {
+    invalid(`${name}.burst must be a number ≥ 1`);
   }
-  positive(`${name}.burst`, limit.burst);
   return limit;
 }
 
@@ -193,12 +212,32 @@ function randomUUID(): string {
   return globalThis.crypto.randomUUID();
 }
 
+/** The options that are functions, objects or strings: named in the error when wrong. */
+function checkShapes<TClient, TServer, TAuth, TRequest>(
+  options: ServerCoreOptions<TClient, TServer, TAuth, TRequest>,
+): void {
+  optionalObject("options", options);
+  checkAllowedOrigins(options.allowedOrigins);
+  optionalFunction("authenticate", options.authenticate);
+  optionalFunction("addressOf", options.addressOf);
+  optionalFunction("generateSessionId", options.generateSessionId);
+  optionalObject("protocol", options.protocol);
+  checkClock(options.clock);
+  checkListeners(options.on, SERVER_EVENTS);
+}
+
 export function resolveCoreOptions<TClient, TServer, TAuth, TRequest>(
   options: ServerCoreOptions<TClient, TServer, TAuth, TRequest>,
 ): ResolvedCoreOptions {
+  checkShapes(options);
   const intervalMs = positive("intervalMs", options.intervalMs ?? serverDefaults.intervalMs);
   const timeoutMs = positive("timeoutMs", options.timeoutMs ?? 2 * intervalMs);
+  if (!(timeoutMs > intervalMs)) {
+    // A client pings every intervalMs: at or below it, a healthy client is closed for silence.
+    invalid(`timeoutMs (${timeoutMs}) must be greater than intervalMs (${intervalMs})`);
+  }
   const window = options.reconnectWindow ?? serverDefaults.reconnectWindow;
+  optionalObject("reconnectWindow", window);
   nonNegative("reconnectWindow.minMs", window.minMs);
   if (!(window.maxMs >= window.minMs)) invalid("reconnectWindow.maxMs must be ≥ minMs");
   const rateLimit = bucket("rateLimit", options.rateLimit ?? serverDefaults.rateLimit);
@@ -207,7 +246,7 @@ export function resolveCoreOptions<TClient, TServer, TAuth, TRequest>(
     options.byteRateLimit ?? serverDefaults.byteRateLimit,
   );
   return {
-    path: options.path ?? serverDefaults.path,
+    path: checkPath(options.path ?? serverDefaults.path),
     intervalMs,
     timeoutMs,
     keepAliveIntervalMs: nonNegative(

@@ -15,7 +15,7 @@ import { broadcast } from "./broadcast.js";
 import { CapacityLedger } from "./capacity.js";
 import { type ConnectionSession, ServerConnection } from "./connection.js";
 import type { Connection, DisconnectInfo } from "./connection-api.js";
-import { type ConnectionHost, TrafficCounters } from "./connection-host.js";
+import { type ConnectionHost, type SessionRoute, TrafficCounters } from "./connection-host.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
 import { HeartbeatTimeout } from "./heartbeat-timeout.js";
 import type { ServerEventName, ServerListeners } from "./listeners.js";
@@ -62,8 +62,24 @@ export interface ServerCore<
   accept(transport: ServerTransport, info: ConnectionInfo<TAuth>): TransportSink;
   /** False once `close()` was called: adapters refuse new upgrades (503). */
   readonly accepting: boolean;
-  /** Sends `data` to every open connection (that `filter` accepts); returns how many got it. */
+  /**
+   * Sends `data` to every open connection, and with resumption on keeps it
+   * for every session waiting for its client (numbered, replayed when it
+   * resumes, reported undelivered if it ends first), each if `filter`
+   * accepts it (a waiting session is given as its handle: `isOpen` false,
+   * `state` "waiting"). Returns how many took it: connections written to
+   * plus waiting sessions that kept it (a session whose buffer was full,
+   * which then ends `overflow`, and a connection shed as a slow consumer
+   * are not counted).
+   */
   broadcast(data: TServer, filter?: (conn: Connection<TServer, TAuth>) => boolean): number;
+  /**
+   * The session `sessionId` as the application may hold it: with
+   * resumption on, its handle while the session lasts (live or waiting for
+   * its client; `send` accepts in both); a plain v1 connection while it is
+   * open; else undefined.
+   */
+  session(sessionId: string): Connection<TServer, TAuth> | undefined;
   /** Open connections, in accept order. */
   connections(): IterableIterator<Connection<TServer, TAuth>>;
   /** A snapshot of the counters (see the README's Stats). */
@@ -86,7 +102,10 @@ export interface ServerCore<
   reportAcceptError(cause: unknown): void;
   /**
    * Stops accepting; sends each open client `goodbye` then 1001 (reported
-   * `server_closed`); resolves when every socket is gone, destroying those
+   * `server_closed`); ends every resumable session, live or waiting
+   * (`sessionEnd` reason `server_closed`, with its undelivered messages:
+   * sessions in process memory cannot outlive the process), before the
+   * promise resolves; resolves when every socket is gone, destroying those
    * still there after `closeTimeoutMs`. Idempotent.
    */
   close(): Promise<void>;
@@ -109,6 +128,8 @@ function insecureOrigins(): HeartlineError {
 }
 
 type Conn<TClient, TServer, TAuth> = ServerConnection<TClient, TServer, TAuth>;
+/** No session waits with resumption off. */
+const NO_WAITING: readonly never[] = Object.freeze([]);
 type Session<TClient, TServer, TAuth> = ConnectionSession<TClient, TServer, TAuth>;
 
 export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
@@ -142,6 +163,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   readonly #terms: WelcomeTerms;
   /** Every connection whose socket is not gone yet (open or closing). */
   readonly #live = new Set<Conn<TClient, TServer, TAuth>>();
+  /** Open plain v1 connections by session id, for `session(id)` (resumable ones have a handle). */
+  readonly #plain = new Map<string, Conn<TClient, TServer, TAuth>>();
   readonly #keepAlive: KeepAliveSweep;
   readonly #shutdown: Shutdown;
 
@@ -155,7 +178,16 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     this.admit = createAdmission(options, this, resolved);
     this.clientSchema = options.protocol?.client;
     this.serverSchema = options.protocol?.server;
-    this.#terms = Object.freeze({ intervalMs: resolved.intervalMs, timeoutMs: resolved.timeoutMs });
+    const limit = resolved.rateLimit;
+    this.#terms = Object.freeze({
+      intervalMs: resolved.intervalMs,
+      timeoutMs: resolved.timeoutMs,
+      // Announced so a client paces within it (PROTOCOL.md "Rate limit"); the byte budget is not part of the terms.
+      rate:
+        limit === undefined
+          ? undefined
+          : Object.freeze({ perSecond: limit.perSecond, burst: limit.burst }),
+    });
     this.#keepAlive = new KeepAliveSweep(
       resolved.clock,
       resolved.keepAliveIntervalMs,
@@ -166,8 +198,12 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     this.#resumption =
       resolved.resume === undefined
         ? undefined
-        : new Resumption(resolved.resume, resolved.clock, this.#terms, (info) =>
-            this.#events.emit("sessionEnd", info, undefined),
+        : new Resumption(
+            resolved.resume,
+            resolved.clock,
+            this.#terms,
+            (info) => this.#events.emit("sessionEnd", info, undefined),
+            this,
           );
     // Metrics (issue 16): the one wiring point; the instrumentation uses only the public surface.
     instrumentServer(this as never, options.meterProvider, resolved);
@@ -198,6 +234,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       // Resumption off, or a client that did not offer it: plain v1.
       conn.sessionId = this.options.generateSessionId();
       welcome = welcomeFrame(conn.sessionId, this.#terms);
+      this.#plain.set(conn.sessionId, conn);
     } else {
       ({ welcome, resumed } = resumption.open(
         conn,
@@ -230,7 +267,21 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   }
 
   broadcast(data: TServer, filter?: (conn: Connection<TServer, TAuth>) => boolean): number {
-    return broadcast(this.#live, this.serverSchema, this.counters, data, filter);
+    return broadcast(
+      this.#live,
+      this.#resumption?.waiting() ?? NO_WAITING,
+      this.serverSchema,
+      this.counters,
+      data,
+      filter,
+    );
+  }
+
+  session(sessionId: string): Connection<TServer, TAuth> | undefined {
+    const handle = this.#resumption?.handle(sessionId);
+    if (handle !== undefined) return handle;
+    const conn = this.#plain.get(sessionId);
+    return conn?.isOpen === true ? conn : undefined;
   }
 
   *connections(): IterableIterator<Connection<TServer, TAuth>> {
@@ -274,9 +325,16 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
 
   close(): Promise<void> {
     this.#keepAlive.stop();
-    return this.#shutdown.begin(this.#live, () =>
+    const first = !this.#shutdown.started;
+    const closing = this.#shutdown.begin(this.#live, () =>
       encodeServerMessage({ type: "goodbye", reconnect: this.options.reconnectWindow }),
     );
+    // Every connection's end is decided by now (goodbye, 1001), and each
+    // live session ended with it. Those waiting for their client end now
+    // too, reported with their undelivered messages: a process that exits
+    // after `await close()` has reported every session it held.
+    if (first) this.#resumption?.endAll();
+    return closing;
   }
 
   // ---- ConnectionHost: called by ServerConnection ----
@@ -304,12 +362,18 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     session: Session<TClient, TServer, TAuth> | undefined,
   ): void {
     this.#stats.disconnected(reason);
+    if (this.#plain.get(conn.sessionId) === conn) this.#plain.delete(conn.sessionId);
     // The window rule decides first, so the report can say; a deliberate end
     // ends the session after the report (disconnect, then sessionEnd).
     let resumable = reason === DisconnectReason.Replaced;
     let endsSession = false;
     if (session !== undefined) {
-      const verdict = this.#resumption!.afterEnd(session, conn, reason, code);
+      // In shutdown a session ends with its connection: it lives in this
+      // process's memory and cannot outlive it (so the report says
+      // `resumable: false`, then `sessionEnd`), whatever the window rule says of 1001.
+      const verdict = this.#shutdown.started
+        ? "ends"
+        : this.#resumption!.afterEnd(session, conn, reason, code);
       resumable = verdict === "kept";
       endsSession = verdict === "ends";
     }
@@ -344,6 +408,10 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
 
   endSession(session: Session<TClient, TServer, TAuth>, reason: "overflow"): void {
     this.#resumption?.end(session, reason);
+  }
+
+  sessionRoute(sessionId: string): SessionRoute<TServer> | undefined {
+    return this.#resumption?.handle(sessionId);
   }
 
   connectionGone(conn: Conn<TClient, TServer, TAuth>): void {

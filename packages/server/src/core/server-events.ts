@@ -79,15 +79,29 @@ export class ServerEvents<TClient, TServer, TAuth> {
     }
   }
 
+  /** Error codes already logged for want of an `error` listener (one line per code). */
+  readonly #unheard = new Set<string>();
+
   /**
    * An error on the `error` event, under the same policy: every `error`
    * listener hears it; if one throws, the error and what it threw are
-   * rethrown on a microtask (never swallowed). With no `error` listener the
-   * error is dropped, as it always was: a server runs without one.
+   * rethrown on a microtask (never swallowed). With no `error` listener (a
+   * server may run without one) it is logged with `console.error`, once per
+   * code: nothing fails without a trace, and a flood of one failure does
+   * not flood the log.
    */
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void {
     const listeners = this.#listeners.error as ReadonlyArray<ErrorListener<TServer, TAuth>>;
-    if (listeners.length > 0) listenerThrew(error, listeners, () => error, conn);
+    if (listeners.length > 0) {
+      listenerThrew(error, listeners, () => error, conn);
+      return;
+    }
+    if (this.#unheard.has(error.code)) return;
+    this.#unheard.add(error.code);
+    console.error(
+      `heartline: ${error.code}: ${error.message} (no "error" listener; later "${error.code}" errors are not logged)`,
+      error.cause ?? "",
+    );
   }
 
   /** A warning: to the `error` listeners if there are any, else one line on the console. */

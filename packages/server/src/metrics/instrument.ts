@@ -10,6 +10,7 @@ import { HeartlineError, ServerErrorCode } from "../core/errors.js";
 import type { ServerEventName, ServerListeners } from "../core/listeners.js";
 import type { ServerStats } from "../core/stats.js";
 import { HeartlineMetricAttribute as A, HeartlineMetric as M, metricsDefaults } from "./names.js";
+import { instrumentSessions } from "./session-instruments.js";
 
 export type { MetricsOptions } from "./options.js";
 
@@ -142,6 +143,7 @@ export function instrumentServer(
       [A.UpgradeRejectReason]: rejection.reason,
     });
   });
+  instrumentSessions(core, meter);
 }
 
 function notifyLateness(

@@ -26,9 +26,18 @@ export const HeartlineMetric = {
   SlowConsumerCloses: "heartline.server.slow_consumer.closes",
   /** Connections closed 4429 for exceeding the rate limit (counter). */
   RateLimitCloses: "heartline.server.rate_limit.closes",
-  // Resumable sessions (not built yet) add their instruments here, with the same care:
-  //   heartline.server.resumes, heartline.server.resume.replayed_messages,
-  //   heartline.server.sessions.undelivered (sessions ended with messages never delivered).
+  /** Resumable sessions waiting for their client (observable up-down counter, from `stats().sessions.detached`). */
+  SessionsWaiting: "heartline.server.sessions.waiting",
+  /** Successful resumes (counter, from the `resume` event). */
+  Resumes: "heartline.server.resumes",
+  /** Ended resumable sessions by `heartline.session.end_reason` (counter, from `sessionEnd`). */
+  SessionEnds: "heartline.server.session.ends",
+  /** Messages reported undelivered at a session's end, by end reason (counter, from `sessionEnd`). */
+  UndeliveredMessages: "heartline.server.session.undelivered_messages",
+  /** Waiting sessions evicted by the bounds (observable counter, from `stats().sessions.evicted`). */
+  SessionEvictions: "heartline.server.session.evictions",
+  /** Resume offers served plain v1, the table full of live sessions (observable counter, from `stats().sessions.refused`). */
+  SessionRefusals: "heartline.server.session.refusals",
 } as const;
 export type HeartlineMetric = (typeof HeartlineMetric)[keyof typeof HeartlineMetric];
 
@@ -38,6 +47,8 @@ export const HeartlineMetricAttribute = {
   DisconnectReason: "heartline.disconnect.reason",
   /** An `UpgradeRejectReason`: not_found, origin_not_allowed, unauthorized… */
   UpgradeRejectReason: "heartline.upgrade.reject_reason",
+  /** A `SessionEndReason`: expired, overflow, evicted, or the deliberate end's disconnect reason. */
+  SessionEndReason: "heartline.session.end_reason",
   /** The HTTP status a refused upgrade was answered with (OpenTelemetry's HTTP key). */
   HttpStatusCode: "http.response.status_code",
   /** `receive` (from clients) or `transmit` (to clients): OpenTelemetry's network key. */

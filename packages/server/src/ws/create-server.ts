@@ -281,6 +281,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       return core.accepting;
     },
     broadcast: (data, filter) => core.broadcast(data, filter),
+    session: (sessionId) => core.session(sessionId),
     connections: () => core.connections(),
     stats: () => core.stats(),
     on: (event, listener) => core.on(event, listener),

@@ -94,27 +94,59 @@ describe("resume: bounds on sessions", () => {
     for (let i = 0; i < 20; i++) s.open({}).lose();
     expect(s.core.stats().sessions).toMatchObject({ detached: 20 });
     s.fc.tick(WINDOW);
-    expect(s.core.stats().sessions).toEqual({ live: 0, detached: 0, resumed: 0, ended: 20 });
+    expect(s.core.stats().sessions).toEqual({
+      live: 0,
+      detached: 0,
+      resumed: 0,
+      ended: 20,
+      evicted: 0,
+      refused: 0,
+    });
   });
 });
 
 describe("resume: shutdown", () => {
-  it("close() keeps the sessions for the window (1001 is resumable), ended as expired then", async () => {
+  it("close() ends every session, live or waiting, each reported once with its undelivered messages, before it resolves", async () => {
     const s = resumeSetup();
-    const p = s.open({});
+    const live = s.open({});
     s.conns()[0]!.send("in flight");
-    const closed = s.core.close();
-    expect(p.transport.types()).toEqual(["welcome", "message", "goodbye"]);
-    p.lose();
+    const waiting = s.open({});
+    s.conns()[1]!.send("never read");
+    waiting.lose();
+    s.core.session("s2")!.send("kept while away");
+    let resolved = false;
+    const closed = s.core.close().then(() => {
+      resolved = true;
+    });
+    expect(live.transport.types()).toEqual(["welcome", "message", "goodbye"]);
+    // Reported at once: a process that exits after `await close()` has heard of every session.
+    expect(s.sessionEnds).toMatchObject([
+      { sessionId: "s1", reason: "server_closed", undelivered: ["in flight"] },
+      { sessionId: "s2", reason: "server_closed", undelivered: ["never read", "kept while away"] },
+    ]);
+    expect(s.disconnects.at(-1)).toMatchObject({
+      sessionId: "s1",
+      reason: "server_closed",
+      code: 1001,
+      resumable: false,
+    });
+    // The disconnect first, then the end of its session.
+    expect(s.log.slice(-3)).toEqual([
+      "disconnect:s1:server_closed:false",
+      "sessionEnd:s1:server_closed",
+      "sessionEnd:s2:server_closed",
+    ]);
+    expect(resolved).toBe(false);
+    live.lose();
     await closed;
-    expect(s.disconnects).toMatchObject([{ reason: "server_closed", code: 1001, resumable: true }]);
-    s.fc.tick(WINDOW - 1);
-    expect(s.sessionEnds).toEqual([]);
-    s.fc.tick(1);
-    expect(s.sessionEnds).toMatchObject([{ reason: "expired", undelivered: ["in flight"] }]);
+    s.fc.tick(WINDOW * 3);
+    expect(s.sessionEnds).toHaveLength(2);
+    expect(s.core.stats().sessions).toMatchObject({ live: 0, detached: 0, ended: 2 });
+    await s.core.close();
+    expect(s.sessionEnds).toHaveLength(2);
   });
 
-  it("unrefs the window's timers, so a closed server's sessions keep no process alive", async () => {
+  it("a closed server keeps no timer that could hold its process: what is left is unref'd", async () => {
     const fc = FakeTimers.createClock(1_000_000);
     const unrefs: unknown[] = [];
     const timers: Clock = {
@@ -136,9 +168,9 @@ describe("resume: shutdown", () => {
     const closed = core.close();
     sink.closed(1006, false);
     await closed;
-    // The ack queue's timer and the window's: both unref'd (the silence watch stopped with the socket).
-    expect(fc.countTimers()).toBe(2);
-    expect(unrefs).toHaveLength(2);
+    // The session ended with the shutdown (no window timer); the ack queue's is unref'd.
+    expect(fc.countTimers()).toBe(1);
+    expect(unrefs).toHaveLength(1);
   });
 });
 
@@ -197,7 +229,14 @@ describe("resume: the offer in admission", () => {
     expect(Object.keys(p.welcome).sort()).toEqual(["heartbeat", "protocol", "sessionId", "type"]);
     s.conns()[0]!.send("x");
     expect(p.messages()).toEqual([[undefined, "x"]]);
-    expect(s.core.stats().sessions).toEqual({ live: 0, detached: 0, resumed: 0, ended: 0 });
+    expect(s.core.stats().sessions).toEqual({
+      live: 0,
+      detached: 0,
+      resumed: 0,
+      ended: 0,
+      evicted: 0,
+      refused: 0,
+    });
   });
 
   it.each([

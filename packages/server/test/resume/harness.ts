@@ -114,11 +114,15 @@ export function resumeSetup<TAuth = unknown>(
     log.push(`message:${conn.sessionId}:${JSON.stringify(data)}`);
   });
   core.on("error", (e) => errors.push(e.code));
-  /** A connection; `offer` as admission would pass it (`{}` = `heartline.resume`, `{ token }` = resume). */
-  const open = (offer?: { token?: string }, auth?: TAuth): Peer => {
+  /**
+   * A connection; `offer` as admission would pass it (`{}` = `heartline.resume`,
+   * `{ token }` = resume), from `remoteAddress` (none by default).
+   */
+  const open = (offer?: { token?: string }, auth?: TAuth, remoteAddress?: string): Peer => {
     const transport = new FakeTransport();
     const sink = core.accept(transport, {
       auth: auth as TAuth,
+      remoteAddress,
       resume: offer === undefined ? undefined : { token: offer.token },
     });
     return new Peer(transport, sink);

@@ -25,7 +25,14 @@ describe("resume: a session across two connections", () => {
     a.ack(1);
     a.lose();
     expect(s.disconnects).toMatchObject([{ reason: "connection_lost", resumable: true }]);
-    expect(s.core.stats().sessions).toEqual({ live: 0, detached: 1, resumed: 0, ended: 0 });
+    expect(s.core.stats().sessions).toEqual({
+      live: 0,
+      detached: 1,
+      resumed: 0,
+      ended: 0,
+      evicted: 0,
+      refused: 0,
+    });
 
     s.fc.tick(250);
     const b = s.open({ token: a.token });
@@ -50,7 +57,14 @@ describe("resume: a session across two connections", () => {
       "resume:s1",
       'message:s1:"c"',
     ]);
-    expect(s.core.stats().sessions).toEqual({ live: 1, detached: 0, resumed: 1, ended: 0 });
+    expect(s.core.stats().sessions).toEqual({
+      live: 1,
+      detached: 0,
+      resumed: 1,
+      ended: 0,
+      evicted: 0,
+      refused: 0,
+    });
   });
 
   it("ends the session when the window passes: reported once, with the undelivered data", () => {
@@ -74,6 +88,13 @@ describe("resume: a session across two connections", () => {
     const b = s.open({ token: a.token }, { user: 7 });
     expect(b.welcome).toMatchObject({ sessionId: "s2", resumeFailed: "expired" });
     expect(b.welcome.resume).toBeDefined();
-    expect(s.core.stats().sessions).toEqual({ live: 1, detached: 0, resumed: 0, ended: 1 });
+    expect(s.core.stats().sessions).toEqual({
+      live: 1,
+      detached: 0,
+      resumed: 0,
+      ended: 1,
+      evicted: 0,
+      refused: 0,
+    });
   });
 });

@@ -134,7 +134,14 @@ describe("SessionStore", () => {
       },
     ]);
     expect(store.take(token, undefined, conn("b"))).toEqual({ ok: false, failure: "expired" });
-    expect(store.stats()).toEqual({ sessions: 0, detached: 0, tombstones: 1, unackedBytes: 0 });
+    expect(store.stats()).toEqual({
+      sessions: 0,
+      detached: 0,
+      tombstones: 1,
+      unackedBytes: 0,
+      evicted: 0,
+      refused: 0,
+    });
   });
 
   it("expires a resume at windowMs even before its timer has run", () => {
@@ -160,7 +167,14 @@ describe("SessionStore", () => {
     expect(store.take(token, undefined, conn("b"))).toEqual({ ok: false, failure: "expired" });
     clock.tick(1);
     expect(store.take(token, undefined, conn("b"))).toEqual({ ok: false, failure: "unknown" });
-    expect(store.stats()).toEqual({ sessions: 0, detached: 0, tombstones: 0, unackedBytes: 0 });
+    expect(store.stats()).toEqual({
+      sessions: 0,
+      detached: 0,
+      tombstones: 0,
+      unackedBytes: 0,
+      evicted: 0,
+      refused: 0,
+    });
     expect(clock.countTimers()).toBe(0);
   });
 
@@ -233,7 +247,14 @@ describe("SessionStore", () => {
       },
     ]);
     expect(store.take(token, undefined, conn("b"))).toEqual({ ok: false, failure: "unknown" });
-    expect(store.stats()).toEqual({ sessions: 0, detached: 0, tombstones: 0, unackedBytes: 0 });
+    expect(store.stats()).toEqual({
+      sessions: 0,
+      detached: 0,
+      tombstones: 0,
+      unackedBytes: 0,
+      evicted: 0,
+      refused: 0,
+    });
   });
 
   it("ends a detached session on overflow; the next resume hears overflow, for windowMs", () => {
@@ -306,7 +327,14 @@ describe("SessionStore", () => {
     expect(clock.countTimers()).toBe(1);
     clock.tick(W);
     expect(clock.countTimers()).toBe(0);
-    expect(store.stats()).toEqual({ sessions: 0, detached: 0, tombstones: 0, unackedBytes: 0 });
+    expect(store.stats()).toEqual({
+      sessions: 0,
+      detached: 0,
+      tombstones: 0,
+      unackedBytes: 0,
+      evicted: 0,
+      refused: 0,
+    });
   });
 
   it("keeps its state when onEnd throws, and rethrows on a microtask", async () => {

@@ -72,6 +72,7 @@ describe("resume over ws", () => {
     expect(Object.keys(c.ofType("welcome")[0]!).sort()).toEqual([
       "heartbeat",
       "protocol",
+      "rate",
       "sessionId",
       "type",
     ]);

@@ -25,13 +25,29 @@ export const resumeDefaults = Object.freeze({
   maxUnackedBytesTotal: 67_108_864,
   /**
    * Resumable sessions held at once (attached or in their window). At the
-   * bound a new connection is served as plain v1: its welcome has no
-   * `resume`, so its client knows; sessions already promised are kept.
+   * bound a waiting session gives way to a new one by the eviction rule
+   * (reported `evicted`); when none waits, the new connection is served as
+   * plain v1 (no `resume` in its welcome, so its client knows).
    */
   maxSessions: 100_000,
   /**
-   * @deprecated `ACK_EVERY_MESSAGES` from `@heartline/protocol`, the one
-   * home of the contract's ack cadence (both sides read it there).
+   * Sessions waiting for their client (dropped, window running) from one
+   * address: 1,000, a hundredth of the table, so one address cannot fill
+   * it (a client opening and dropping connections in a loop only evicts
+   * its own oldest). Behind a proxy, name the client's address with
+   * `addressOf`; behind a NAT shared by more clients, raise it.
+   */
+  maxWaitingPerAddress: 1000,
+  /**
+   * Sessions waiting for their client per `clientOf` key (a signed-in
+   * user): 100, ample for one person's tabs and devices. No bound without `clientOf`.
+   */
+  maxWaitingPerClient: 100,
+  /**
+   * A receiver acks once this many received messages are unacknowledged,
+   * and otherwise at the latest one heartbeat interval after a message
+   * (the interval is the heartbeat's `intervalMs`, not an option of its own).
+   * Fixed by the contract, so not an option.
    */
   ackEveryMessages: ACK_EVERY_MESSAGES,
 });

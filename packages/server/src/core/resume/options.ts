@@ -12,8 +12,19 @@ export interface ResumeOptions<TAuth = unknown> {
   maxUnackedBytes?: number;
   /** Bytes held unacknowledged across all sessions; past it the session that pushes overflows. Default 64 MiB. */
   maxUnackedBytesTotal?: number;
-  /** Resumable sessions held at once; at the bound new connections are plain v1. Default 100,000. */
+  /**
+   * Resumable sessions held at once. At the bound a session waiting for its
+   * client gives way (reported `evicted`) by the eviction rule: unauthenticated
+   * before authenticated, then one that never exchanged a message, then the
+   * oldest waiter; with none waiting, new connections are plain v1. Default 100,000.
+   */
   maxSessions?: number;
+  /** Sessions waiting for their client from one address; past it that address's oldest waiter is evicted. Default 1,000. */
+  maxWaitingPerAddress?: number;
+  /** Sessions waiting for their client per `clientOf` key; past it that client's oldest waiter is evicted. Default 100. */
+  maxWaitingPerClient?: number;
+  /** Names the client an `auth` belongs to (e.g. `(auth) => auth.userId`), for `maxWaitingPerClient`. Default none: no per-client bound. */
+  clientOf?: (auth: TAuth) => string | undefined;
   /**
    * Whether the client resuming (its `authenticate` result) is the session's.
    * Default `sameClientDefault`: the same value, or equal plain data.
@@ -27,6 +38,9 @@ export interface ResolvedResumeOptions {
   readonly maxUnackedBytes: number;
   readonly maxUnackedBytesTotal: number;
   readonly maxSessions: number;
+  readonly maxWaitingPerAddress: number;
+  readonly maxWaitingPerClient: number;
+  readonly clientOf: ((auth: unknown) => string | undefined) | undefined;
   readonly sameClient: (sessionAuth: unknown, newAuth: unknown) => boolean;
 }
 
@@ -52,6 +66,9 @@ export function resolveResumeOptions<TAuth>(
   if (typeof sameClient !== "function") {
     throw new HeartlineError(ServerErrorCode.InvalidOption, "resume.sameClient must be a function");
   }
+  if (resume.clientOf !== undefined && typeof resume.clientOf !== "function") {
+    throw new HeartlineError(ServerErrorCode.InvalidOption, "resume.clientOf must be a function");
+  }
   return Object.freeze({
     windowMs: check("windowMs", resume.windowMs ?? resumeDefaults.windowMs, false),
     maxUnackedMessages: check(
@@ -70,6 +87,17 @@ export function resolveResumeOptions<TAuth>(
       false,
     ),
     maxSessions: check("maxSessions", resume.maxSessions ?? resumeDefaults.maxSessions, true),
+    maxWaitingPerAddress: check(
+      "maxWaitingPerAddress",
+      resume.maxWaitingPerAddress ?? resumeDefaults.maxWaitingPerAddress,
+      true,
+    ),
+    maxWaitingPerClient: check(
+      "maxWaitingPerClient",
+      resume.maxWaitingPerClient ?? resumeDefaults.maxWaitingPerClient,
+      true,
+    ),
+    clientOf: resume.clientOf as ((auth: unknown) => string | undefined) | undefined,
     sameClient: sameClient as (a: unknown, b: unknown) => boolean,
   });
 }

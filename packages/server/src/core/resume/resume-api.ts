@@ -20,8 +20,9 @@ export interface ResumeInfo {
  * unacknowledged buffer overflowed (`overflow`), or the disconnect reason of
  * the deliberate end that ended it (`client_closed` for a client's 1000 or
  * 1005, `server_closed` for the application's `conn.close()`,
- * `protocol_error`, `rate_limited`). `evicted` is reserved: this version
- * never evicts a session; at `maxSessions` new connections are plain v1.
+ * `protocol_error`, `rate_limited`), or `evicted`: it was waiting for its
+ * client and gave way (its address or client was over its bound of waiting
+ * sessions, or the table was full and the eviction rule chose it).
  */
 export type SessionEndReason = "expired" | "overflow" | "evicted" | DisconnectReason;
 
@@ -51,6 +52,10 @@ export interface SessionStats {
   readonly resumed: number;
   /** Sessions ended since start (each reported once on `sessionEnd`). */
   readonly ended: number;
+  /** Of those, sessions evicted while waiting for their client (reason `evicted`). */
+  readonly evicted: number;
+  /** Clients that offered resumption and were served plain v1: the table was full of live sessions. */
+  readonly refused: number;
 }
 
 /** The resume offer admission found in the upgrade (`Admission.resume`); adapters pass it to `accept`. */

@@ -1,16 +1,21 @@
-import type { Clock, DisconnectReason } from "@heartline/protocol";
+import { type Clock, DisconnectReason } from "@heartline/protocol";
 import type { WelcomeTerms } from "../welcome.js";
 import { welcomeFrame } from "../welcome.js";
 import { type AckOwing, AckQueue } from "./ack-queue.js";
 import type { ResolvedResumeOptions } from "./options.js";
 import type { ResumeOffer, SessionEndInfo, SessionStats } from "./resume-api.js";
+import { type HandleHost, type HandleOwner, SessionHandle } from "./session-handle.js";
 import { type ResumableSession, type SessionEnd, SessionStore } from "./session-store.js";
 import { unrefClock } from "./unref-clock.js";
 import { sessionSurvives } from "./window-rules.js";
 
 /** What resumption needs from a connection it opens a session on. */
-export interface ResumingConnection<TSession> extends AckOwing {
+export interface ResumingConnection<TSession, TServer = unknown>
+  extends AckOwing,
+    HandleOwner<TServer> {
   sessionId: string;
+  /** Where the client connected from: its waiting sessions are bounded per address. */
+  readonly remoteAddress: string | undefined;
   /** Binds the session (before the welcome): from now the connection speaks its seq and acks. */
   bind(session: TSession): void;
   /** A takeover: the session moved to a newer connection (4409, `replaced`). */
@@ -36,9 +41,16 @@ export interface Opening {
 export class Resumption<
   TServer,
   TAuth,
-  TConn extends ResumingConnection<TSession>,
+  TConn extends ResumingConnection<TSession, TServer>,
   TSession = ResumableSession<TServer, TAuth, TConn>,
 > {
+  /**
+   * The application's handle of each session held, by session id: made
+   * with the session, the same object across its connections, dropped at
+   * its end. `session(id)` and a broadcast to waiting sessions read it.
+   */
+  readonly #handles = new Map<string, SessionHandle<TServer, TAuth, TConn>>();
+  readonly #handleHost: HandleHost<TServer, ResumableSession<TServer, TAuth, TConn>>;
   readonly #store: SessionStore<TServer, TAuth, TConn>;
   /** Acks owed to clients, flushed at the latest one interval after receipt, under one timer. */
   readonly #acks: AckQueue<TConn>;
@@ -52,7 +64,13 @@ export class Resumption<
     clock: Clock,
     terms: WelcomeTerms,
     onEnd: (info: SessionEndInfo<TServer, TAuth>) => void,
+    server: Omit<HandleHost<TServer, unknown>, "endSession">,
   ) {
+    this.#handleHost = {
+      serverSchema: server.serverSchema,
+      counters: server.counters,
+      endSession: (session, reason) => this.#store.end(session, reason),
+    };
     // Neither a detached session's window nor an ack still queued for a
     // closed socket may keep a closed server's process alive.
     const quiet = unrefClock(clock);
@@ -69,7 +87,8 @@ export class Resumption<
   /**
    * Opens `conn`'s session: resumes the one `offer.token` names (a takeover
    * closes its previous connection, reported before the new welcome), else
-   * a new one, or plain v1 at `maxSessions`. Returns the welcome to send.
+   * a new one (evicting a waiting session at `maxSessions`), or plain v1
+   * when the table holds only live sessions. Returns the welcome to send.
    */
   open(conn: TConn, offer: ResumeOffer, auth: TAuth, newSessionId: () => string): Opening {
     const store = this.#store;
@@ -86,12 +105,13 @@ export class Resumption<
       return { welcome, resumed };
     }
     conn.sessionId = newSessionId();
-    const created = store.create(conn.sessionId, auth, conn);
-    // At maxSessions: plain v1 (no `resume` in the welcome tells the client).
+    const created = store.create(conn.sessionId, auth, conn, conn.remoteAddress);
+    // At maxSessions with no session waiting to evict: plain v1 (no `resume` in the welcome tells the client).
     if (created === undefined) {
       return { welcome: welcomeFrame(conn.sessionId, this.#terms), resumed: undefined };
     }
     conn.bind(created.session as TSession);
+    this.#handles.set(conn.sessionId, new SessionHandle(created.session, this.#handleHost, conn));
     const welcome = welcomeFrame(
       conn.sessionId,
       this.#terms,
@@ -115,7 +135,9 @@ export class Resumption<
   ): "kept" | "ends" | "moved" {
     if (!sessionSurvives(reason, code)) return "ends";
     const held = session as ResumableSession<TServer, TAuth, TConn>;
-    return this.#store.detach(held, conn) ? "kept" : "moved";
+    if (!this.#store.detach(held, conn)) return "moved";
+    this.#handles.get(held.sessionId)?.detached(conn);
+    return "kept";
   }
 
   /** Ends `session` now (a deliberate end by `owner`'s connection, or its buffer overflowed). */
@@ -123,9 +145,24 @@ export class Resumption<
     this.#store.end(session as ResumableSession<TServer, TAuth, TConn>, reason, owner);
   }
 
+  /** Shutdown: every session held ends now (`server_closed`), each reported with what it held. */
+  endAll(): void {
+    this.#store.endAll(DisconnectReason.ServerClosed);
+  }
+
   /** `conn` owes its client an ack: flushed at the latest one interval from now. */
   queueAck(conn: TConn): void {
     this.#acks.add(conn);
+  }
+
+  /** The handle of the session `sessionId` while it lasts (live or waiting). */
+  handle(sessionId: string): SessionHandle<TServer, TAuth, TConn> | undefined {
+    return this.#handles.get(sessionId);
+  }
+
+  /** The handles of the sessions waiting for their client (a broadcast reaches them too). */
+  *waiting(): IterableIterator<SessionHandle<TServer, TAuth, TConn>> {
+    for (const handle of this.#handles.values()) if (handle.state === "waiting") yield handle;
   }
 
   stats(): SessionStats {
@@ -135,6 +172,8 @@ export class Resumption<
       detached: held.detached,
       resumed: this.#resumed,
       ended: this.#ended,
+      evicted: held.evicted,
+      refused: held.refused,
     };
   }
 
@@ -145,6 +184,7 @@ export class Resumption<
   /** The store's one report of a session's end, as the `sessionEnd` event. */
   #sessionEnded(end: SessionEnd<TServer, TAuth>): void {
     this.#ended++;
+    this.#handles.delete(end.sessionId);
     const undelivered: TServer[] = [];
     for (const message of end.undelivered) undelivered.push(message.data);
     this.#onEnd({
@@ -163,4 +203,6 @@ export const NO_SESSIONS: SessionStats = Object.freeze({
   detached: 0,
   resumed: 0,
   ended: 0,
+  evicted: 0,
+  refused: 0,
 });

@@ -11,11 +11,12 @@ import type { SessionEndReason } from "./resume-api.js";
 import { ID_BYTES, parseToken, randomBase64url } from "./token.js";
 import { TokenSecrets } from "./token-check.js";
 import { type ByteBudget, UnackedBuffer, type UnackedMessage } from "./unacked-buffer.js";
+import { evictionClass, type WaitingSession, WaitingSessions } from "./waiting-sessions.js";
 
 /**
  * What `end` may be given: `overflow`, or the disconnect reason of the
  * deliberate end that made it (the `sessionEnd` event says which end it
- * was). `expired` is the store's own; `evicted` is reserved.
+ * was). `expired` and `evicted` are the store's own.
  */
 export type SessionEndCause = Exclude<SessionEndReason, "expired" | "evicted">;
 
@@ -82,8 +83,18 @@ export interface SessionStoreOptions<TData, TAuth> {
   readonly maxUnackedBytes?: number | undefined;
   /** Across sessions; default `resumeDefaults.maxUnackedBytesTotal`. */
   readonly maxUnackedBytesTotal?: number | undefined;
-  /** Sessions held at once; default `resumeDefaults.maxSessions`. At the bound `create` says no. */
+  /**
+   * Sessions held at once; default `resumeDefaults.maxSessions`. At the
+   * bound `create` evicts a waiting session (the eviction rule), or says no
+   * when none waits.
+   */
   readonly maxSessions?: number | undefined;
+  /** Sessions waiting for their client from one address; past it the address's oldest waiter is evicted. */
+  readonly maxWaitingPerAddress?: number | undefined;
+  /** Sessions waiting for their client per `clientOf` key; past it that client's oldest waiter is evicted. */
+  readonly maxWaitingPerClient?: number | undefined;
+  /** Names the client behind an `auth` (a user id) for `maxWaitingPerClient`; undefined: no such bound. */
+  readonly clientOf?: ((auth: TAuth) => string | undefined) | undefined;
   /**
    * Whether a resume's `authenticate` result is the session's client.
    * Default `sameClientDefault`: the same value, or equal plain data. Replace
@@ -131,8 +142,11 @@ function isPlain(value: unknown): value is object {
   return proto === Object.prototype || proto === null;
 }
 
-class Session<TData, TAuth, TOwner> implements ResumableSession<TData, TAuth, TOwner>, Deadlined {
+class Session<TData, TAuth, TOwner>
+  implements ResumableSession<TData, TAuth, TOwner>, Deadlined, WaitingSession
+{
   receivedSeq = 0;
+  evictionClass = 0;
   owner: TOwner | undefined;
   state: SessionState = "attached";
   /** The token check's secrets (current and previous), never on the session itself. */
@@ -149,6 +163,8 @@ class Session<TData, TAuth, TOwner> implements ResumableSession<TData, TAuth, TO
     readonly auth: TAuth,
     readonly unacked: UnackedBuffer<TData>,
     owner: TOwner,
+    readonly address: string | undefined,
+    readonly clientKey: string | undefined,
   ) {
     this.owner = owner;
   }
@@ -171,6 +187,10 @@ export interface SessionStoreStats {
   readonly tombstones: number;
   /** Bytes held unacknowledged across all sessions. */
   readonly unackedBytes: number;
+  /** Sessions evicted since start (each also ended and reported, reason `evicted`). */
+  readonly evicted: number;
+  /** `create` calls answered with no session (table full, nobody waiting to evict). */
+  readonly refused: number;
 }
 
 /**
@@ -199,6 +219,10 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
   readonly #clock: Clock;
   readonly #sessions = new Map<string, Session<TData, TAuth, TOwner>>();
   readonly #windows: DeadlineQueue<Session<TData, TAuth, TOwner>>;
+  readonly #waiting: WaitingSessions<Session<TData, TAuth, TOwner>>;
+  readonly #clientOf: ((auth: TAuth) => string | undefined) | undefined;
+  #evicted = 0;
+  #refused = 0;
   // Tombstones: id → why it ended, and a FIFO of (id, forget-at) in end
   // order, which is forget-at order since every tombstone lasts windowMs.
   readonly #tombstones = new Map<string, ResumeFailure>();
@@ -224,6 +248,11 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     this.#onEnd = options.onEnd;
     this.#clock = options.clock ?? systemClock;
     this.#windows = new DeadlineQueue(this.#clock, this.windowMs);
+    this.#waiting = new WaitingSessions(
+      options.maxWaitingPerAddress ?? resumeDefaults.maxWaitingPerAddress,
+      options.maxWaitingPerClient ?? resumeDefaults.maxWaitingPerClient,
+    );
+    this.#clientOf = options.clientOf;
   }
 
   stats(): SessionStoreStats {
@@ -232,20 +261,32 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
       detached: this.#windows.size,
       tombstones: this.#tombstones.size,
       unackedBytes: this.#budget.used,
+      evicted: this.#evicted,
+      refused: this.#refused,
     };
   }
 
   /**
-   * A new resumable session held by `owner`, and the token for its
-   * `welcome.resume`; undefined at `maxSessions` (serve the connection as
-   * plain v1: no `resume` in its welcome).
+   * A new resumable session held by `owner` (connected from `address`), and
+   * the token for its `welcome.resume`. At `maxSessions` a waiting session
+   * gives way first (`evicted`, by the eviction rule); when none waits (every
+   * session held is live) undefined: serve the connection as plain v1, no
+   * `resume` in its welcome.
    */
   create(
     sessionId: string,
     auth: TAuth,
     owner: TOwner,
+    address?: string,
   ): { session: ResumableSession<TData, TAuth, TOwner>; token: string } | undefined {
-    if (this.#sessions.size >= this.maxSessions) return undefined;
+    if (this.#sessions.size >= this.maxSessions) {
+      const victim = this.#waiting.next();
+      if (victim === undefined) {
+        this.#refused++;
+        return undefined;
+      }
+      this.#evict(victim);
+    }
     let id = randomBase64url(ID_BYTES);
     // 72 random bits: a repeat is astronomically rare, but an id must never
     // point at two sessions (nor at a tombstone of another).
@@ -255,7 +296,16 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
       maxBytes: this.#maxUnackedBytes,
       shared: this.#budget,
     });
-    const session = new Session(this, id, sessionId, auth, unacked, owner);
+    const session = new Session(
+      this,
+      id,
+      sessionId,
+      auth,
+      unacked,
+      owner,
+      address,
+      this.#clientKey(auth),
+    );
     this.#sessions.set(id, session);
     return { session, token: session.secrets.rotate(id) };
   }
@@ -294,6 +344,7 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     const replaced = session.owner;
     const gapMs = session.state === "detached" ? now - session.lastHeardAt : 0;
     this.#windows.remove(session);
+    this.#waiting.remove(session);
     session.state = "attached";
     session.owner = owner;
     // The presented secret stays valid until the new connection proves alive.
@@ -324,6 +375,16 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     s.owner = undefined;
     s.lastHeardAt = this.#clock.now();
     this.#windows.add(s);
+    s.evictionClass = evictionClass(
+      s.auth !== undefined && s.auth !== null,
+      s.receivedSeq > 0 || s.unacked.nextSeq > 1,
+    );
+    this.#waiting.add(s);
+    // One address or client over its bound: its oldest waiter gives way (this one only if it is the oldest).
+    for (let victim = this.#waiting.overBound(s); victim !== undefined; ) {
+      this.#evict(victim);
+      victim = this.#waiting.overBound(s);
+    }
     return true;
   }
 
@@ -346,14 +407,26 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     return true;
   }
 
+  /**
+   * Ends every session held now, each reported once with its undelivered
+   * messages (the server's shutdown: sessions kept in this process's
+   * memory cannot outlive it). Returns how many ended.
+   */
+  endAll(reason: SessionEndCause): number {
+    const held = [...this.#sessions.values()];
+    for (const session of held) this.#finish(session, reason);
+    return held.length;
+  }
+
   /** @internal The window passed (from the deadline queue, or found by `take`). */
   windowPassed(session: Session<TData, TAuth, TOwner>): void {
     if (session.state === "detached") this.#finish(session, "expired");
   }
 
-  #finish(s: Session<TData, TAuth, TOwner>, reason: SessionEndCause | "expired"): void {
+  #finish(s: Session<TData, TAuth, TOwner>, reason: SessionEndCause | "expired" | "evicted"): void {
     const now = this.#clock.now();
     this.#windows.remove(s);
+    this.#waiting.remove(s);
     this.#sessions.delete(s.id);
     s.state = "ended";
     s.owner = undefined;
@@ -370,6 +443,24 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
       // Never let a listener break the queue's loop or the store's state;
       // never swallow it either (the shared policy's last resort).
       rethrowLater(error);
+    }
+  }
+
+  /** A waiting session gives way: ended and reported `evicted`, no tombstone (a resume hears `unknown`). */
+  #evict(session: Session<TData, TAuth, TOwner>): void {
+    this.#evicted++;
+    this.#finish(session, "evicted");
+  }
+
+  #clientKey(auth: TAuth): string | undefined {
+    const clientOf = this.#clientOf;
+    if (clientOf === undefined) return undefined;
+    try {
+      return clientOf(auth);
+    } catch (error) {
+      // No bound for this session rather than no session; the throw is not swallowed.
+      rethrowLater(error);
+      return undefined;
     }
   }
 
