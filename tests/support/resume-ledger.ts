@@ -66,7 +66,9 @@ export function recordClient(
   book: Ledger,
 ): { send(id: string): boolean } {
   client.on("message", (data) => void book.toClient.delivered.push(data));
-  client.on("undelivered", ({ messages }) => {
+  client.on("undelivered", ({ reason, messages }) => {
+    // A refusal by `send` (it returned false) is in `refused` already: never promised.
+    if (reason === "overflow" || reason === "invalid" || reason === "not_connected") return;
     for (const id of messages) book.toServer.reported.push(id);
   });
   return {
