@@ -1,11 +1,82 @@
-// The client's and the server's defaults, pair by pair, as the client
-// README's "Defaults that depend on each other" lists them (issue 21 point
-// 2): a change to one side that breaks its pair fails here, not in a user's
-// production. The behaviour behind the rate pair is tests/rate-defaults.test.ts.
+// Issue 21, point 2: the two sides' defaults must never collide. A real
+// client on its defaults against a server on its defaults, on the harness's
+// fake clock: a full outbox flushed on connect, and a burst of sends as fast
+// as the application can, are never closed 4429 (the server's half). Then
+// every pair the client README's "Defaults that depend on each other" lists,
+// checked value against value (the client's half; the pacing behind the rate
+// pair is tests/rate-defaults.test.ts).
 import { clientDefaults } from "@heartline/client";
-import { ACK_EVERY_MESSAGES } from "@heartline/protocol";
+import { ACK_EVERY_MESSAGES, CloseCode } from "@heartline/protocol";
 import { resumeDefaults, serverDefaults } from "@heartline/server";
-import { describe, expect, it } from "vitest";
+import { createHarness, type Harness } from "@heartline/testing";
+import { afterEach, describe, expect, it } from "vitest";
+
+let h: Harness<number, number> | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const OUTBOX = clientDefaults.outbox.maxMessages;
+
+it("the server's default burst holds the client's full default outbox, its ping and an ack", () => {
+  expect(serverDefaults.rateLimit.burst).toBeGreaterThanOrEqual(OUTBOX + 2);
+});
+
+describe.each([
+  ["plain v1", undefined],
+  ["resumption on", {}],
+] as const)("client and server on defaults (%s)", (_name, resume) => {
+  it("a full default outbox flushed on connect, with a ping and an ack at the same moment: no 4429, every message arrives", async () => {
+    const received: number[] = [];
+    h = await createHarness<number, number>({
+      server: {
+        // Only what the test needs: the rate limits, the outbox and every bound stay at their defaults.
+        ...(resume === undefined ? {} : { resume }),
+        on: {
+          message: (_conn, n) => void received.push(n),
+          // On a resumable session 32 messages make the client ack at once (the contract's cadence).
+          connection: (conn) => {
+            if (resume !== undefined) for (let i = 0; i < 32; i++) conn.send(i);
+          },
+        },
+      },
+    });
+    const c = await h.client<number, number>({ connect: false });
+    c.connect();
+    // Queued while connecting (before the welcome): the whole default outbox.
+    expect(c.state).toBe("connecting");
+    for (let i = 0; i < OUTBOX; i++) expect(c.send(i)).toBe(true);
+    await h.waitFor.clientState(c, "open", { within: 1000 });
+    // The page comes back to the foreground: a ping now, on top of the flush.
+    c.visible();
+    await h.advance(0);
+    // The client paces to half the announced burst: that many frames (the
+    // flush, the ping, an ack) go at once, the rest as tokens come.
+    const frames = h.server.stats().framesIn;
+    expect(frames).toBe(serverDefaults.rateLimit.burst / 2);
+    await h.expectNo.disconnect({ client: c }, { within: serverDefaults.intervalMs });
+    expect(received).toEqual(Array.from({ length: OUTBOX }, (_, i) => i));
+    expect(h.server.stats().disconnects.rate_limited).toBe(0);
+  });
+});
+
+describe("client and server on defaults, resumption on", () => {
+  // Plain v1 has no outbox bound on an open connection: holding 1,000 sends
+  // back is the client's pacing to `welcome.rate` (the client's half of the
+  // point, tested with the client).
+  it("1,000 sends as fast as the application can: the outbox refuses past its bound, never closed 4429", async () => {
+    h = await createHarness<number, number>({ server: { resume: {} } });
+    const c = await h.client<number, number>();
+    await h.waitFor.clientState(c, "open", { within: 1000 });
+    const closes: number[] = [];
+    c.on("disconnect", (d) => void (d.code === undefined || closes.push(d.code)));
+    for (let i = 0; i < 1000; i++) c.send(i);
+    await h.advance(2 * serverDefaults.intervalMs);
+    expect(closes).not.toContain(CloseCode.RateLimited);
+    expect(h.server.stats().disconnects.rate_limited).toBe(0);
+  });
+});
 
 describe("default pairs", () => {
   it("the client waits for a welcome longer than the server may spend in authenticate", () => {
@@ -16,10 +87,10 @@ describe("default pairs", () => {
     expect(clientDefaults.outbox.maxMessages).toBeGreaterThan(ACK_EVERY_MESSAGES);
   });
 
-  it("the paced client keeps half the server's burst spare, covering at least 1 s of jitter", () => {
+  it("the paced client keeps half the server's burst spare, covering at least 2 s of jitter", () => {
     const { burst, perSecond } = serverDefaults.rateLimit;
     const spare = burst - Math.max(1, Math.floor(burst / 2));
-    expect(spare / perSecond).toBeGreaterThanOrEqual(1);
+    expect(spare / perSecond).toBeGreaterThanOrEqual(2);
     // Pings alone (one per interval) are far below the sustained rate.
     expect(1000 / serverDefaults.intervalMs).toBeLessThan(perSecond / 100);
   });

@@ -8,8 +8,8 @@ import type { Clock, RateTerms } from "@heartline/protocol";
  * network that delays some frames and then delivers them together makes a
  * paced stream look burstier at the server. So the client keeps only half
  * the server's burst (at least 1) and the same sustained rate: the other
- * half absorbs `(burst − paceBurst) / perSecond` of jitter, 1 s with the
- * server's defaults (100 burst, 50/s).
+ * half absorbs `(burst − paceBurst) / perSecond` of jitter, 2 s with the
+ * server's defaults (200 burst, 50/s).
  */
 export interface Pace {
   /**
