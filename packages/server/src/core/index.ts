@@ -8,6 +8,14 @@ export type {
 } from "./admission.js";
 export type { Connection, DisconnectInfo } from "./connection-api.js";
 export { HeartlineError, ServerErrorCode } from "./errors.js";
+export {
+  type ForwardedHeaders,
+  type ForwardedReader,
+  type ForwardedView,
+  forwardedReader,
+  type TrustProxy,
+  type TrustProxyOptions,
+} from "./forwarded.js";
 export type { ServerEventName, ServerListeners } from "./listeners.js";
 export {
   type RateLimit,
@@ -25,7 +33,13 @@ export type {
   SessionStats,
 } from "./resume/resume-api.js";
 export { sameClientDefault } from "./resume/session-store.js";
-export { createServerCore, type ServerCore } from "./server-core.js";
+export {
+  type CloseOptions,
+  createServerCore,
+  PROXY_IDLE_WARNING_MS,
+  type ServerCore,
+  type ServerState,
+} from "./server-core.js";
 export type { ServerStats } from "./stats.js";
 export type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";
 export { type UpgradeRejection, UpgradeRejectReason } from "./upgrade-rejection.js";

@@ -25,8 +25,12 @@ export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = u
   sessionEnd: (info: SessionEndInfo<TServer, TAuth>) => void;
   /** Something went wrong that did not crash the server (a listener threw, authenticate threw…). */
   error: (error: HeartlineError, conn: Connection<TServer, TAuth> | undefined) => void;
-  /** An upgrade was refused with an HTTP status; once per refused request. */
-  upgradeRejected: (rejection: UpgradeRejection) => void;
+  /**
+   * An upgrade was refused with an HTTP status; once per refused request.
+   * `request` (its headers and URL, e.g. `Origin`, for a log line) when the
+   * refusal came from the checks; not kept afterwards.
+   */
+  upgradeRejected: (rejection: UpgradeRejection, request: UpgradeRequest | undefined) => void;
 }
 
 /** The name of a server event, as `on(event, listener)` takes it. */

@@ -57,8 +57,14 @@ export interface ServerCore<
   admit(request: AdmissionRequest<TRequest>): Admission<TAuth> | Promise<Admission<TAuth>>;
   /** Takes a connection whose upgrade succeeded; sends `welcome`; returns where to feed its events. */
   accept(transport: ServerTransport, info: ConnectionInfo<TAuth>): TransportSink;
-  /** False once `close()` was called: adapters refuse new upgrades (503). */
+  /** False once `close()` was called (its drain included): adapters refuse new upgrades (503). */
   readonly accepting: boolean;
+  /**
+   * `open`; `draining` (`close({ drainMs })` called: new upgrades get 503 +
+   * `Retry-After`, open clients are kept); `closing` (goodbye sent, waiting
+   * for sockets to go); `closed` (`close()` resolved). For readiness checks.
+   */
+  readonly state: ServerState;
   /** Sends `data` to every open connection (that `filter` accepts); returns how many got it. */
   broadcast(data: TServer, filter?: (conn: Connection<TServer, TAuth>) => boolean): number;
   /** Open connections, in accept order. */
@@ -71,7 +77,7 @@ export interface ServerCore<
     listener: ServerListeners<TClient, TServer, TAuth>[E],
   ): () => void;
   /** For adapters: reports a refusal `admit` did not make (the `ws` library's own handshake checks). */
-  reportRejected(rejection: UpgradeRejection): void;
+  reportRejected(rejection: UpgradeRejection, request?: UpgradeRequest): void;
   /** For adapters: reports an error on the `error` event (never throws). */
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void;
   /**
@@ -82,11 +88,40 @@ export interface ServerCore<
    */
   reportAcceptError(cause: unknown): void;
   /**
-   * Stops accepting; sends each open client `goodbye` then 1001 (reported
-   * `server_closed`); resolves when every socket is gone, destroying those
-   * still there after `closeTimeoutMs`. Idempotent.
+   * Stops accepting; after `drainMs` (default 0) sends each open client
+   * `goodbye` then 1001 (reported `server_closed`); resolves when every
+   * socket is gone, destroying those still there `closeTimeoutMs` after the
+   * goodbye. During the drain new upgrades are refused 503 with
+   * `Retry-After` and open clients carry on, so a load balancer polling
+   * readiness stops routing here before anyone is told to leave.
+   * Idempotent: a later call's `drainMs` is ignored.
    */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** `close()`'s options. */
+export interface CloseOptions {
+  /** How long to keep open clients while refusing new upgrades before the goodbye. Default 0. */
+  readonly drainMs?: number;
+}
+
+/** Where the server is in its life; see `ServerCore.state`. */
+export type ServerState = "open" | "draining" | "closing" | "closed";
+
+/**
+ * Above this interval, with keep-alive off, a connection is silent longer
+ * than common proxies' idle timeouts (nginx and AWS ALB 60 s): the server
+ * warns once at start.
+ */
+export const PROXY_IDLE_WARNING_MS = 55_000;
+
+function proxyIdleRisk(intervalMs: number): HeartlineError {
+  return new HeartlineError(
+    ServerErrorCode.ProxyIdleTimeout,
+    `intervalMs ${intervalMs} is above ${PROXY_IDLE_WARNING_MS} ms with keepAliveIntervalMs 0: ` +
+      "a proxy with a 60 s idle timeout (nginx, AWS ALB) will cut idle connections; " +
+      'set keepAliveIntervalMs below the proxy\'s timeout (README, "Behind a reverse proxy")',
+  );
 }
 
 type ListenerTable = { [E in ServerEventName]: ReadonlyArray<ServerListeners[E]> };
@@ -172,6 +207,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   readonly #terms: { intervalMs: number; timeoutMs: number };
   #keepAliveHandle: TimerHandle | undefined;
   #closing: Promise<void> | undefined;
+  #phase: ServerState = "open";
   #resolveClosing: (() => void) | undefined;
   #deadline: TimerHandle | undefined;
 
@@ -223,6 +259,14 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       // After creation, so a listener added right after `createServer` hears it too.
       queueMicrotask(() => this.#warn(insecureOrigins()));
     }
+    if (this.options.intervalMs > PROXY_IDLE_WARNING_MS && this.options.keepAliveIntervalMs === 0) {
+      const { intervalMs } = this.options;
+      queueMicrotask(() => this.#warn(proxyIdleRisk(intervalMs)));
+    }
+  }
+
+  get state(): ServerState {
+    return this.#phase;
   }
 
   get accepting(): boolean {
@@ -384,10 +428,10 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     };
   }
 
-  reportRejected(rejection: UpgradeRejection): void {
+  reportRejected(rejection: UpgradeRejection, request?: UpgradeRequest): void {
     this.#rejected[rejection.status] = (this.#rejected[rejection.status] ?? 0) + 1;
     this.#rejectedByReason[rejection.reason]++;
-    this.#emit("upgradeRejected", rejection, undefined);
+    this.#emit("upgradeRejected", rejection, request);
   }
 
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void {
@@ -409,11 +453,29 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     );
   }
 
-  close(): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
-    this.#closing = new Promise((resolve) => {
-      this.#resolveClosing = resolve;
+    const drainMs = options.drainMs ?? 0;
+    if (!(drainMs >= 0) || !Number.isFinite(drainMs)) {
+      throw new HeartlineError(ServerErrorCode.InvalidOption, "drainMs must be 0 or more");
+    }
+    this.#closing = new Promise<void>((resolve) => {
+      this.#resolveClosing = () => {
+        this.#phase = "closed";
+        resolve();
+      };
     });
+    if (drainMs === 0) this.#sayGoodbye();
+    else {
+      this.#phase = "draining";
+      this.options.clock.setTimeout(() => this.#sayGoodbye(), drainMs);
+    }
+    return this.#closing;
+  }
+
+  /** The end of the drain: goodbye and 1001 to every open client, then wait for their sockets. */
+  #sayGoodbye(): void {
+    this.#phase = "closing";
     this.#stopKeepAlive();
     const goodbye = encodeServerMessage({
       type: "goodbye",
@@ -427,7 +489,6 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
         for (const conn of [...this.#live]) conn.destroy();
       }, this.options.closeTimeoutMs);
     }
-    return this.#closing;
   }
 
   // ---- ConnectionHost: called by ServerConnection ----
@@ -501,12 +562,13 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     if (this.#live.delete(conn)) this.capacity.release(conn.remoteAddress);
     if (this.#live.size === 0) {
       this.#stopKeepAlive();
-      if (this.#resolveClosing !== undefined) {
+      // During a drain the server stays up (refusing) for the whole drainMs, even with nobody left.
+      if (this.#phase === "closing") {
         if (this.#deadline !== undefined) {
           this.options.clock.clearTimeout(this.#deadline);
           this.#deadline = undefined;
         }
-        this.#resolveClosing();
+        this.#resolveClosing!();
       }
     }
   }
@@ -613,7 +675,9 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     this.#keepAliveHandle = clock.setTimeout(() => {
       this.#keepAliveHandle = undefined;
       for (const conn of this.#live) conn.keepAlive();
-      if (this.#live.size > 0 && this.#closing === undefined) this.#scheduleKeepAlive();
+      if (this.#live.size > 0 && (this.#phase === "open" || this.#phase === "draining")) {
+        this.#scheduleKeepAlive();
+      }
     }, keepAliveIntervalMs);
   }
 

@@ -10,7 +10,7 @@ import { WebSocketServer } from "ws";
 import { pathOf, selectSubprotocol } from "../core/admission.js";
 import { HeartlineError, ServerErrorCode } from "../core/errors.js";
 import { type ServerCoreOptions, serverDefaults } from "../core/options.js";
-import { createServerCore, type ServerCore } from "../core/server-core.js";
+import { type CloseOptions, createServerCore, type ServerCore } from "../core/server-core.js";
 import { UpgradeRejectReason } from "../core/upgrade-rejection.js";
 import { refuseUpgrade } from "./upgrade-checks.js";
 import { attachSink } from "./ws-listeners.js";
@@ -123,7 +123,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     const status = error.message === "Invalid HTTP method" ? 405 : 400;
     const reason = UpgradeRejectReason.InvalidHandshake;
     refuseUpgrade(socket, status, reason, undefined, status === 405 ? "Allow: GET\r\n" : "");
-    core.reportRejected({ status, reason, remoteAddress: request.socket.remoteAddress });
+    core.reportRejected({ status, reason, remoteAddress: request.socket.remoteAddress }, request);
   });
 
   const shouldHandle = (request: IncomingMessage): boolean => pathOf(request.url) === path;
@@ -138,7 +138,10 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       // Before the upgrade checks: not a WebSocket handshake at all (HTTP/1.0, or no Host).
       const reason = UpgradeRejectReason.InvalidHandshake;
       refuseUpgrade(socket, 400, reason);
-      core.reportRejected({ status: 400, reason, remoteAddress: request.socket.remoteAddress });
+      core.reportRejected(
+        { status: 400, reason, remoteAddress: request.socket.remoteAddress },
+        request,
+      );
       return;
     }
     let admission = core.admit({
@@ -224,19 +227,22 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
   }
 
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
+  const close = (closeOptions?: CloseOptions): Promise<void> => {
     closing ??= (async () => {
+      // The core refuses every upgrade from now on (503 + Retry-After), the
+      // drain and the goodbye included: the listener and the standalone
+      // server stay until it is done, so those refusals are answered rather
+      // than cut (node:http destroys an upgrade nobody listens for).
+      await core.close(closeOptions);
       httpServer?.removeListener("upgrade", onUpgrade);
-      const serverClosed =
-        ownServer === undefined
-          ? Promise.resolve()
-          : new Promise<void>((resolve) => {
-              ownServer!.close(() => resolve());
-              ownServer!.closeIdleConnections();
-            });
-      await core.close();
       wss.close();
-      await serverClosed;
+      if (ownServer !== undefined) {
+        const server = ownServer;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+      }
     })();
     return closing;
   };
@@ -250,6 +256,9 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     close,
     get accepting() {
       return core.accepting;
+    },
+    get state() {
+      return core.state;
     },
     broadcast: (data, filter) => core.broadcast(data, filter),
     connections: () => core.connections(),
