@@ -53,3 +53,10 @@ export {
   onTimeoutLateness,
 } from "./metrics/index.js";
 export { createServer, type HeartlineServer, type ServerOptions } from "./ws/create-server.js";
+export {
+  createHealthHandler,
+  type HealthOptions,
+  type HealthReport,
+  healthDefaults,
+  readiness,
+} from "./ws/health.js";
