@@ -47,10 +47,13 @@ export {
 export {
   HeartlineMetric,
   HeartlineMetricAttribute,
+  heartlineMetricUnits,
   instrumentServer,
   type MetricsOptions,
   metricsDefaults,
   onTimeoutLateness,
+  prometheusViews,
+  type RenameView,
 } from "./metrics/index.js";
 export { createServer, type HeartlineServer, type ServerOptions } from "./ws/create-server.js";
 export {

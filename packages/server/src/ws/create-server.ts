@@ -12,6 +12,7 @@ import { HeartlineError, ServerErrorCode } from "../core/errors.js";
 import { type ServerCoreOptions, serverDefaults } from "../core/options.js";
 import { type CloseOptions, createServerCore, type ServerCore } from "../core/server-core.js";
 import { UpgradeRejectReason } from "../core/upgrade-rejection.js";
+import { instrumentEventLoop } from "../metrics/event-loop.js";
 import { refuseUpgrade } from "./upgrade-checks.js";
 import { attachSink } from "./ws-listeners.js";
 
@@ -98,6 +99,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     );
   }
   const core = createServerCore(options);
+  const stopEventLoop = instrumentEventLoop(options.meterProvider);
   const path = options.path ?? serverDefaults.path;
   const maxPayload = options.maxPayload ?? serverDefaults.maxPayload;
   if (!(maxPayload > 0)) {
@@ -234,6 +236,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       // server stay until it is done, so those refusals are answered rather
       // than cut (node:http destroys an upgrade nobody listens for).
       await core.close(closeOptions);
+      stopEventLoop();
       httpServer?.removeListener("upgrade", onUpgrade);
       wss.close();
       if (ownServer !== undefined) {
