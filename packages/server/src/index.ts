@@ -19,6 +19,7 @@ export {
   PROXY_IDLE_WARNING_MS,
   type RateLimit,
   type Refusal,
+  type RejectedRequest,
   type ResumeInfo,
   type ResumeOffer,
   type ResumeOptions,

@@ -9,6 +9,7 @@ import type {
 import type { CapacityLedger } from "./capacity.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
 import { type ForwardedView, forwardedReader } from "./forwarded.js";
+import type { RejectedRequest } from "./listeners.js";
 import type { ResolvedCoreOptions } from "./options.js";
 import type { ResumeOffer } from "./resume/resume-api.js";
 import { type UpgradeRejection, UpgradeRejectReason } from "./upgrade-rejection.js";
@@ -27,7 +28,7 @@ export interface AdmissionHost {
   /** False once the server began closing. */
   readonly accepting: boolean;
   readonly capacity: CapacityLedger;
-  reportRejected(rejection: UpgradeRejection, request?: UpgradeRequest): void;
+  reportRejected(rejection: UpgradeRejection, request?: RejectedRequest): void;
   reportError(error: HeartlineError): void;
 }
 

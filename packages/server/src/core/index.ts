@@ -16,7 +16,7 @@ export {
   type TrustProxy,
   type TrustProxyOptions,
 } from "./forwarded.js";
-export type { ServerEventName, ServerListeners } from "./listeners.js";
+export type { RejectedRequest, ServerEventName, ServerListeners } from "./listeners.js";
 export {
   type RateLimit,
   type ResolvedCoreOptions,

@@ -1,4 +1,10 @@
 import type { UpgradeRequest } from "./admission-api.js";
+
+/** A refused upgrade's request: its headers and URL, and the socket's peer (a proxy's address behind one). */
+export interface RejectedRequest extends UpgradeRequest {
+  readonly remoteAddress: string | undefined;
+}
+
 import type { Connection, DisconnectInfo } from "./connection-api.js";
 import type { HeartlineError } from "./errors.js";
 import type { ResumeInfo, SessionEndInfo } from "./resume/resume-api.js";
@@ -30,7 +36,7 @@ export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = u
    * `request` (its headers and URL, e.g. `Origin`, for a log line) when the
    * refusal came from the checks; not kept afterwards.
    */
-  upgradeRejected: (rejection: UpgradeRejection, request: UpgradeRequest | undefined) => void;
+  upgradeRejected: (rejection: UpgradeRejection, request: RejectedRequest | undefined) => void;
 }
 
 /** The name of a server event, as `on(event, listener)` takes it. */

@@ -24,7 +24,7 @@ import type { Connection, DisconnectInfo } from "./connection-api.js";
 import { type ConnectionHost, TrafficCounters } from "./connection-host.js";
 import { DeadlineQueue } from "./deadline-queue.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
-import type { ServerEventName, ServerListeners } from "./listeners.js";
+import type { RejectedRequest, ServerEventName, ServerListeners } from "./listeners.js";
 import { type ResolvedCoreOptions, resolveCoreOptions, type ServerCoreOptions } from "./options.js";
 import { OutboundBudget } from "./outbound-budget.js";
 import { AckQueue } from "./resume/ack-queue.js";
@@ -77,7 +77,7 @@ export interface ServerCore<
     listener: ServerListeners<TClient, TServer, TAuth>[E],
   ): () => void;
   /** For adapters: reports a refusal `admit` did not make (the `ws` library's own handshake checks). */
-  reportRejected(rejection: UpgradeRejection, request?: UpgradeRequest): void;
+  reportRejected(rejection: UpgradeRejection, request?: RejectedRequest): void;
   /** For adapters: reports an error on the `error` event (never throws). */
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void;
   /**
@@ -428,7 +428,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     };
   }
 
-  reportRejected(rejection: UpgradeRejection, request?: UpgradeRequest): void {
+  reportRejected(rejection: UpgradeRejection, request?: RejectedRequest): void {
     this.#rejected[rejection.status] = (this.#rejected[rejection.status] ?? 0) + 1;
     this.#rejectedByReason[rejection.reason]++;
     this.#emit("upgradeRejected", rejection, request);

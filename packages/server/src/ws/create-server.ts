@@ -9,6 +9,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { pathOf, selectSubprotocol } from "../core/admission.js";
 import { HeartlineError, ServerErrorCode } from "../core/errors.js";
+import type { RejectedRequest } from "../core/listeners.js";
 import { type ServerCoreOptions, serverDefaults } from "../core/options.js";
 import { type CloseOptions, createServerCore, type ServerCore } from "../core/server-core.js";
 import { UpgradeRejectReason } from "../core/upgrade-rejection.js";
@@ -75,6 +76,15 @@ function wellFormedHandshake(request: IncomingMessage): boolean {
   return version >= 1001 && host !== undefined && host.trim() !== "";
 }
 
+/** What `upgradeRejected` is given about a request the adapter refused itself. */
+function rejected(request: IncomingMessage): RejectedRequest {
+  return {
+    headers: request.headers,
+    url: request.url,
+    remoteAddress: request.socket.remoteAddress,
+  };
+}
+
 /** Running out of descriptors, as `accept` reports it. */
 function isDescriptorExhaustion(error: NodeJS.ErrnoException): boolean {
   return error.code === "EMFILE" || error.code === "ENFILE";
@@ -125,7 +135,10 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     const status = error.message === "Invalid HTTP method" ? 405 : 400;
     const reason = UpgradeRejectReason.InvalidHandshake;
     refuseUpgrade(socket, status, reason, undefined, status === 405 ? "Allow: GET\r\n" : "");
-    core.reportRejected({ status, reason, remoteAddress: request.socket.remoteAddress }, request);
+    core.reportRejected(
+      { status, reason, remoteAddress: request.socket.remoteAddress },
+      rejected(request),
+    );
   });
 
   const shouldHandle = (request: IncomingMessage): boolean => pathOf(request.url) === path;
@@ -142,7 +155,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       refuseUpgrade(socket, 400, reason);
       core.reportRejected(
         { status: 400, reason, remoteAddress: request.socket.remoteAddress },
-        request,
+        rejected(request),
       );
       return;
     }
