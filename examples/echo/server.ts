@@ -60,3 +60,12 @@ function stop(signal: NodeJS.Signals): void {
 }
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
+
+// Started by scripts/demo.mjs with an IPC channel: if that process dies
+// without passing a signal on (SIGKILL), the channel closes and the server
+// stops as on SIGTERM rather than living on as an orphan. The channel must
+// not keep the process alive by itself.
+if (process.channel !== undefined) {
+  process.channel.unref();
+  process.once("disconnect", () => stop("SIGTERM"));
+}
