@@ -39,12 +39,11 @@ export function instrumentPresence(
 ): () => void {
   const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter("@heartline/redis");
   const connected = meter.createObservableGauge(PresenceMetric.Connected, {
+    // No unit: OpenTelemetry's "1" would become a `_ratio` suffix in Prometheus.
     description: "1 while this node's link to Redis is up.",
-    unit: "1",
   });
   const registered = meter.createObservableGauge(PresenceMetric.Registered, {
     description: "1 while this node is registered in Redis as far as it knows.",
-    unit: "1",
   });
   const buffered = meter.createObservableGauge(PresenceMetric.Buffered, {
     description: "Presence changes waiting to be written to Redis.",
