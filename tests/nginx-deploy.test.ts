@@ -10,7 +10,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { skipNginxTests, startNginx } from "./support/nginx.js";
+import { replaceIn, skipNginxTests, startNginx } from "./support/nginx.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const DRAIN_MS = 1500;
@@ -30,7 +30,7 @@ interface Demo {
 }
 
 /** examples/echo/server.ts as `pnpm demo` runs it (the page bundle is built by other tests or `pnpm demo`). */
-async function startDemo(port: number): Promise<Demo> {
+async function startDemo(port: number, drainMs = DRAIN_MS): Promise<Demo> {
   const child = spawn(
     process.execPath,
     ["--import", "tsx", "--conditions", "heartline-source", "examples/echo/server.ts"],
@@ -40,7 +40,7 @@ async function startDemo(port: number): Promise<Demo> {
         ...process.env,
         PORT: String(port),
         TRUST_PROXY: "1",
-        DRAIN_MS: String(DRAIN_MS),
+        DRAIN_MS: String(drainMs),
         RECONNECT_WINDOW_MIN_MS: "0",
         RECONNECT_WINDOW_MAX_MS: "1000",
       },
@@ -193,5 +193,56 @@ describe.skipIf(skipNginxTests)("a SIGTERM deploy behind nginx, with drain", () 
     ) as Array<{ status: number; reason: string }>;
     expect(refusalLines.length).toBeGreaterThanOrEqual(figures.drain503);
     expect(refusalLines.every((l) => l.status === 503 && l.reason === "server_closing")).toBe(true);
+  }, 60_000);
+
+  it("with two upstreams and proxy_next_upstream http_503, a drained deploy of one fails no upgrade", async () => {
+    const [a, b] = [await startDemo(0), await startDemo(0)];
+    // The README's server block, with an upstream of both: nginx retries an
+    // upgrade the draining one refuses (503) on the other, and skips the
+    // stopped one (connection refused) until it is back.
+    const nginx = await startNginx(a.port, (config) =>
+      [
+        `upstream heartline { server 127.0.0.1:${a.port} max_fails=0; server 127.0.0.1:${b.port} max_fails=0; }`,
+        replaceIn(
+          replaceIn(
+            config,
+            `proxy_pass http://127.0.0.1:${a.port};`,
+            "proxy_pass http://heartline;",
+          ),
+          "proxy_read_timeout 60s;",
+          "proxy_read_timeout 60s;\n        proxy_next_upstream error timeout http_502 http_503;",
+        ),
+      ].join("\n"),
+    );
+    cleanups.push(() => nginx.stop());
+    const url = `ws://127.0.0.1:${nginx.port}/ws`;
+    const seen: number[] = [];
+    let probing = true;
+    const prober = (async () => {
+      while (probing) {
+        seen.push(await probe(url));
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    a.child.kill("SIGTERM");
+    expect(await a.exited).toBe(0);
+    const restarted = await startDemo(a.port);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    probing = false;
+    await prober;
+    restarted.child.kill("SIGTERM");
+    b.child.kill("SIGTERM");
+    await Promise.all([restarted.exited, b.exited]);
+    const refusedByA = a.lines.filter(
+      (l) => (l as { event?: string }).event === "upgrade_rejected",
+    );
+    console.log(
+      `two upstreams: ${seen.length} upgrades through nginx, ${seen.filter((s) => s !== 101).length} failed; ` +
+        `${refusedByA.length} refused 503 by the draining one and retried on the other`,
+    );
+    expect(seen.length).toBeGreaterThan(20);
+    expect(seen.filter((s) => s !== 101)).toEqual([]);
+    expect(refusedByA.length).toBeGreaterThan(0);
   }, 60_000);
 });
