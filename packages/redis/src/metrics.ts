@@ -25,6 +25,7 @@ export type PresenceMetric = (typeof PresenceMetric)[keyof typeof PresenceMetric
 
 /** What `instrumentPresence` reads: a presence handle's `stats()`. */
 export interface InstrumentablePresence {
+  /** The counters read at each collection. */
   stats(): PresenceStats;
 }
 

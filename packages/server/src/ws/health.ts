@@ -30,6 +30,7 @@ export interface HealthReport {
   };
 }
 
+/** `createHealthHandler`'s defaults: `Retry-After: 5` on a 503 (a balancer's usual poll interval). */
 export const healthDefaults = Object.freeze({ retryAfterSeconds: 5 });
 
 /** The readiness of `options.server` and its dependencies, now. */
