@@ -77,6 +77,8 @@ export function openPresenceReader(
   let closed = false;
   /** Ends a subscription still waiting for Redis when the reader closes. */
   let abandonWait: (() => void) | undefined;
+  /** The first SUBSCRIBE failed (Redis down): tried again at the next "ready". */
+  let retryFirst: (() => void) | undefined;
 
   /** Reports one of the reader's own errors; an `error` listener that throws is rethrown on a microtask. */
   const report = (err: PresenceError): void => {
@@ -157,6 +159,9 @@ export function openPresenceReader(
       interrupted = true;
     });
     s.on("ready", () => {
+      const retry = retryFirst;
+      retryFirst = undefined;
+      retry?.();
       if (!interrupted || closed) return;
       interrupted = false;
       // Subscribe again ourselves, so the gap is announced only once events flow.
@@ -189,7 +194,7 @@ export function openPresenceReader(
             resolve();
           },
           () => {
-            if (!closed) s.once("ready", attempt);
+            if (!closed) retryFirst = attempt;
           },
         );
       };
