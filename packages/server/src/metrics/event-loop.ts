@@ -17,7 +17,9 @@ export const EVENT_LOOP_RESOLUTION_MS = 10;
 export function instrumentEventLoop(meterProvider: MeterProvider | undefined): () => void {
   const meter = (meterProvider ?? metrics.getMeterProvider()).getMeter("@heartline/server");
   const histogram = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
-  histogram.enable();
+  // Sampling wakes the loop every 10 ms: it starts at the first collection,
+  // so a server without a metrics SDK (the no-op provider never collects) pays nothing.
+  let sampling = false;
   const p99 = meter.createObservableGauge(M.EventLoopDelayP99, {
     description: "Event-loop delay, 99th percentile since the previous collection.",
     unit: U[M.EventLoopDelayP99],
@@ -29,6 +31,10 @@ export function instrumentEventLoop(meterProvider: MeterProvider | undefined): (
   const observe = (
     result: Parameters<Parameters<typeof meter.addBatchObservableCallback>[0]>[0],
   ) => {
+    if (!sampling) {
+      sampling = true;
+      histogram.enable();
+    }
     // The histogram is in nanoseconds; empty (no sample yet) reads as 0.
     const count = histogram.count;
     result.observe(p99, count === 0 ? 0 : histogram.percentile(99) / 1e9);
@@ -39,7 +45,8 @@ export function instrumentEventLoop(meterProvider: MeterProvider | undefined): (
   };
   meter.addBatchObservableCallback(observe, [p99, max]);
   return () => {
-    histogram.disable();
+    if (sampling) histogram.disable();
+    sampling = false;
     meter.removeBatchObservableCallback(observe, [p99, max]);
   };
 }
