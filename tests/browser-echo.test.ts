@@ -16,7 +16,12 @@ import type { DisconnectInfo } from "@heartline/server";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildPage } from "../examples/echo/build-page.js";
-import { type EchoEvent, type EchoServer, startEchoServer } from "../examples/echo/echo-server.js";
+import {
+  type EchoEvent,
+  type EchoServer,
+  type EchoSessionEvent,
+  startEchoServer,
+} from "../examples/echo/echo-server.js";
 import {
   chromiumArgs,
   chromiumPath,
@@ -195,11 +200,11 @@ async function startProcess(port: number) {
   });
   const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
   // stdout must hold nothing but the JSON event lines.
-  const lines = eventLog<EchoEvent>();
+  const lines = eventLog<EchoSessionEvent>();
   const stdoutLines: string[] = [];
   createInterface({ input: child.stdout! }).on("line", (line) => {
     stdoutLines.push(line);
-    lines.push(JSON.parse(line) as EchoEvent);
+    lines.push(JSON.parse(line) as EchoSessionEvent);
   });
   let stderr = "";
   const url = await new Promise<string>((resolve, reject) => {

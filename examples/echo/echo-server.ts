@@ -13,12 +13,22 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Dashboard } from "@heartline/dashboard";
 import type { DisconnectReason, ReconnectWindow } from "@heartline/protocol";
-import { createServer, type HeartlineServer } from "@heartline/server";
+import {
+  createHealthHandler,
+  createServer,
+  forwardedReader,
+  type HeartlineServer,
+  type TrustProxy,
+} from "@heartline/server";
 import { createObservability, type Observability } from "./observability.js";
 import { pageBundlePath } from "./page-bundle.js";
 import { echoDefaults } from "./settings.js";
 
-export type EchoEvent =
+/** Every stdout line of the demo. */
+export type EchoEvent = EchoSessionEvent | EchoRejectedEvent;
+
+/** The lines about connections and sessions (each carries a `sessionId`). */
+export type EchoSessionEvent =
   | { event: "connect"; sessionId: string; at: string }
   | {
       event: "disconnect";
@@ -40,6 +50,21 @@ export type EchoEvent =
       at: string;
     };
 
+/**
+ * An upgrade refused with an HTTP status (403 cross-site origin, 429 per
+ * address, 503 while draining…): what it asked for and who asked, as the
+ * server judged them (`host` and `address` through a trusted proxy).
+ */
+export interface EchoRejectedEvent {
+  event: "upgrade_rejected";
+  status: number;
+  reason: string;
+  origin: string | null;
+  host: string | null;
+  address: string | null;
+  at: string;
+}
+
 type EchoListener<K extends EchoEvent["event"]> = (event: Extract<EchoEvent, { event: K }>) => void;
 
 export interface EchoServerOptions {
@@ -59,7 +84,18 @@ export interface EchoServerOptions {
   reconnectWindow?: ReconnectWindow | undefined;
   /** How long a dropped session stays resumable; 0 turns resumption off. Default `echoDefaults.resumeWindowMs`. */
   resumeWindowMs?: number;
+  /** The reverse proxies in front (the server's `trustProxy`). Default `false`. */
+  trustProxy?: TrustProxy;
+  /** Transport-level pings every N ms (the server's `keepAliveIntervalMs`); 0 off. Default 0. */
+  keepAliveIntervalMs?: number;
+  /** Turns /metrics and /dashboard/ on, for requests carrying it. Default: both off (404). */
+  opsToken?: string | undefined;
+  /** How long `close()` keeps clients while refusing new upgrades. Default 0. */
+  drainMs?: number;
+  /** OpenTelemetry's `service.name`. Default `echoDefaults.serviceName`. */
+  serviceName?: string;
   on?: {
+    rejected?: EchoListener<"upgrade_rejected">;
     connect?: EchoListener<"connect">;
     disconnect?: EchoListener<"disconnect">;
     resume?: EchoListener<"resume">;
@@ -72,9 +108,13 @@ export interface EchoServer {
   readonly url: string;
   readonly port: number;
   readonly heartline: HeartlineServer;
-  /** The operations page at `/dashboard/` (loopback clients only). */
-  readonly dashboard: Dashboard;
-  /** Sends every client `goodbye` and close 1001, then stops listening. Idempotent. */
+  /** The operations page at `/dashboard/` (undefined unless `opsToken` is set). */
+  readonly dashboard: Dashboard | undefined;
+  /**
+   * Refuses new upgrades (503) for `drainMs` while clients stay (`/readyz`
+   * answers 503), then sends every client `goodbye` and close 1001, then
+   * stops listening. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -97,14 +137,23 @@ const securityHeaders = {
     "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
 };
 
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
 async function servePage(
   request: IncomingMessage,
   response: ServerResponse,
   observability: Observability,
+  health: Readonly<Record<string, Handler>>,
 ): Promise<void> {
   const path = new URL(request.url ?? "/", "http://localhost").pathname;
-  // GET /metrics (Prometheus): see observability.ts.
+  // GET /metrics (Prometheus) and /dashboard/: see observability.ts.
   if (observability.handle(path, request, response)) return;
+  // /readyz (503 while draining), /healthz (200 while the process answers).
+  const check = health[path];
+  if (check !== undefined) {
+    check(request, response);
+    return;
+  }
   if (path === "/ws") {
     // Only WebSocket upgrades belong here; @heartline/server takes those.
     response.writeHead(426, { "content-type": "text/plain", upgrade: "websocket" });
@@ -134,16 +183,25 @@ async function servePage(
 }
 
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
-  const observability = createObservability();
-  const http = createHttpServer((request, response) => {
-    servePage(request, response, observability).catch(() => response.destroy());
+  const observability = createObservability({
+    opsToken: options.opsToken,
+    serviceName: options.serviceName,
   });
+  const health: Record<string, Handler> = {};
+  const http = createHttpServer((request, response) => {
+    servePage(request, response, observability, health).catch(() => response.destroy());
+  });
+  const trustProxy = options.trustProxy ?? false;
+  // The same view of a request as the server's own checks (for the refusal line's host).
+  const forwarded = forwardedReader(trustProxy);
   const resumeWindowMs = options.resumeWindowMs ?? echoDefaults.resumeWindowMs;
   const heartline = createServer({
     server: http,
     resume: resumeWindowMs === 0 ? false : { windowMs: resumeWindowMs },
     meterProvider: observability.meterProvider,
     intervalMs: options.intervalMs ?? echoDefaults.intervalMs,
+    keepAliveIntervalMs: options.keepAliveIntervalMs ?? echoDefaults.keepAliveIntervalMs,
+    trustProxy,
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     ...(options.maxConnectionsPerAddress === undefined
@@ -151,6 +209,25 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       : { maxConnectionsPerAddress: options.maxConnectionsPerAddress }),
     ...(options.reconnectWindow === undefined ? {} : { reconnectWindow: options.reconnectWindow }),
     on: {
+      upgradeRejected: (rejection, request) => {
+        const origin = request?.headers.origin;
+        const host =
+          request === undefined
+            ? undefined
+            : forwarded(request.headers, request.remoteAddress).host;
+        options.on?.rejected?.({
+          event: "upgrade_rejected",
+          status: rejection.status,
+          reason: rejection.reason,
+          origin: typeof origin === "string" ? origin : null,
+          host: host ?? null,
+          address: rejection.remoteAddress ?? null,
+          at: new Date().toISOString(),
+        });
+      },
+      // A warning (proxy idle timeout, …) or a failure that did not crash the server: on stderr.
+      error: (error) =>
+        process.stderr.write(`echo demo: heartline ${error.code}: ${error.message}\n`),
       connection: (conn) =>
         options.on?.connect?.({
           event: "connect",
@@ -163,7 +240,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       message: (conn, data) => {
         conn.send(data);
         const rtt = (data as { heartlineRttMs?: unknown } | null)?.heartlineRttMs;
-        if (typeof rtt === "number") dashboard.recordRtt(rtt);
+        if (typeof rtt === "number") dashboard?.recordRtt(rtt);
       },
       disconnect: (info) =>
         options.on?.disconnect?.({
@@ -191,6 +268,11 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   });
 
   const dashboard = observability.attach(heartline);
+  health["/readyz"] = createHealthHandler({ server: heartline });
+  health["/healthz"] = (_request, response) => {
+    response.writeHead(200, { "content-type": "text/plain", "cache-control": "no-store" });
+    response.end("ok\n");
+  };
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
@@ -210,7 +292,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     dashboard,
     close() {
       closing ??= (async () => {
-        await heartline.close();
+        await heartline.close({ drainMs: options.drainMs ?? echoDefaults.drainMs });
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
           // Idle keep-alive connections from the page would hold close() open.

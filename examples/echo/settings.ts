@@ -1,6 +1,7 @@
 // The demo's settings, read from the environment. Kept apart from the server
 // so the tests can check the parsing and start the server with plain options.
 import type { ReconnectWindow } from "@heartline/protocol";
+import type { TrustProxy } from "@heartline/server";
 
 /** Every default of the demo, documented in examples/echo/README.md. */
 export const echoDefaults = Object.freeze({
@@ -14,6 +15,14 @@ export const echoDefaults = Object.freeze({
    * server's `resume.windowMs`); 0 turns resumption off (plain v1).
    */
   resumeWindowMs: 120_000,
+  /** Transport-level pings off (the server's default); behind a proxy see README, "Behind a reverse proxy". */
+  keepAliveIntervalMs: 0,
+  /** How long SIGTERM keeps clients while refusing new upgrades (503) before the goodbye. */
+  drainMs: 0,
+  /** OpenTelemetry's `service.name` (`OTEL_SERVICE_NAME`). */
+  serviceName: "heartline-echo",
+  /** The shortest `OPS_TOKEN` accepted. */
+  minOpsTokenLength: 16,
 });
 
 export interface EchoSettings {
@@ -30,6 +39,14 @@ export interface EchoSettings {
   reconnectWindow: ReconnectWindow | undefined;
   /** The resume window; 0: resumption off. */
   resumeWindowMs: number;
+  /** `false`: no proxy trusted (forwarded headers ignored). */
+  trustProxy: TrustProxy;
+  /** 0: off. */
+  keepAliveIntervalMs: number;
+  /** `undefined`: /metrics and /dashboard/ are off (404). */
+  opsToken: string | undefined;
+  drainMs: number;
+  serviceName: string;
 }
 
 export class EchoSettingsError extends Error {
@@ -51,12 +68,42 @@ function limit(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return raw === undefined || raw.trim() === "" ? undefined : integer(env, name, 0, 1);
 }
 
+/** TRUST_PROXY: unset, `false` or `0` off; a whole number: that many proxy hops; else proxy addresses (`loopback`, IPs, IPv4 CIDR), comma-separated. */
+function trustProxy(env: NodeJS.ProcessEnv): TrustProxy {
+  const raw = env.TRUST_PROXY?.trim();
+  if (raw === undefined || raw === "" || raw === "false" || raw === "0") return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const addresses = raw
+    .split(",")
+    .map((a) => a.trim())
+    .filter((a) => a !== "");
+  if (addresses.some((a) => !/^(loopback|[0-9a-fA-F.:]+(\/\d{1,2})?)$/.test(a))) {
+    throw new EchoSettingsError(
+      `TRUST_PROXY must be a hop count or proxy addresses (loopback, IPs, a.b.c.d/n), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return addresses;
+}
+
+function opsToken(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.OPS_TOKEN?.trim();
+  if (raw === undefined || raw === "") return undefined;
+  if (raw.length < echoDefaults.minOpsTokenLength) {
+    throw new EchoSettingsError(
+      `OPS_TOKEN must be at least ${echoDefaults.minOpsTokenLength} characters (e.g. \`openssl rand -hex 16\`)`,
+    );
+  }
+  return raw;
+}
+
 /**
  * PORT, HOST, HEARTBEAT_INTERVAL_MS, ALLOWED_ORIGINS (comma-separated; `*`
  * lets every origin in; unset means the same origin only),
  * MAX_CONNECTIONS and MAX_CONNECTIONS_PER_ADDRESS (unset: no limit),
  * RECONNECT_WINDOW_MIN_MS / RECONNECT_WINDOW_MAX_MS (the `goodbye` window,
- * both or neither), and RESUME_WINDOW_MS (0 turns resumption off). Throws
+ * both or neither), RESUME_WINDOW_MS (0 turns resumption off), TRUST_PROXY,
+ * KEEPALIVE_INTERVAL_MS, OPS_TOKEN (turns /metrics and /dashboard/ on, behind
+ * it), DRAIN_MS and OTEL_SERVICE_NAME. Throws
  * `EchoSettingsError` on a bad value.
  */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): EchoSettings {
@@ -85,5 +132,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): EchoSettings {
         }
       : undefined,
     resumeWindowMs: integer(env, "RESUME_WINDOW_MS", echoDefaults.resumeWindowMs, 0),
+    trustProxy: trustProxy(env),
+    keepAliveIntervalMs: integer(env, "KEEPALIVE_INTERVAL_MS", echoDefaults.keepAliveIntervalMs, 0),
+    opsToken: opsToken(env),
+    drainMs: integer(env, "DRAIN_MS", echoDefaults.drainMs, 0),
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || echoDefaults.serviceName,
   };
 }

@@ -14,8 +14,11 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await server.close();
 });
 
+const OPS_TOKEN = "metrics-test-token-0123456789";
+const authorized = { headers: { authorization: `Bearer ${OPS_TOKEN}` } };
+
 async function scrape(server: EchoServer): Promise<Map<string, PrometheusFamily>> {
-  const response = await fetch(new URL("/metrics", server.url));
+  const response = await fetch(new URL("/metrics", server.url), authorized);
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
   const text = await response.text();
@@ -37,7 +40,7 @@ function sample(
 }
 
 const text = async (server: EchoServer): Promise<string> =>
-  (await fetch(new URL("/metrics", server.url))).text();
+  (await fetch(new URL("/metrics", server.url), authorized)).text();
 
 const value = (s: PrometheusSample | undefined): number => Number(s?.value ?? 0);
 
@@ -62,6 +65,7 @@ describe("the demo's GET /metrics", () => {
     });
     const server = await startEchoServer({
       port: 0,
+      opsToken: OPS_TOKEN,
       // A short timeout (2 × 50 ms) so the silent client is dropped soon; the
       // test waits for that disconnect event, not for a fixed time.
       intervalMs: 50,
@@ -93,7 +97,9 @@ describe("the demo's GET /metrics", () => {
     expect(
       value(sample(families, disconnectsFamily, { heartline_disconnect_reason: "timeout" })),
     ).toBe(1);
-    const lateness = families.get("heartline_server_timeout_lateness");
+    // OpenTelemetry → Prometheus: unit `s` is the `_seconds` suffix (prometheusViews()).
+    expect(families.has("heartline_server_timeout_lateness")).toBe(false);
+    const lateness = families.get("heartline_server_timeout_lateness_seconds");
     expect(lateness?.type).toBe("HISTOGRAM");
     // The parser folds a labelled histogram (the exporter labels every series
     // with otel_scope_name) into one sample and keeps only its buckets, losing
@@ -103,16 +109,16 @@ describe("the demo's GET /metrics", () => {
     expect(Object.keys(buckets)).toEqual(expect.arrayContaining(["0", "0.0005", "0.001", "0.002"]));
     // Lateness is report time − deadline: never negative, and on an idle loop well under a second.
     expect(Number(buckets["1"])).toBe(1);
-    const latenessSum = /^heartline_server_timeout_lateness_sum\{[^}]*\} (\S+)$/m.exec(
+    const latenessSum = /^heartline_server_timeout_lateness_seconds_sum\{[^}]*\} (\S+)$/m.exec(
       await text(server),
     );
     expect(Number(latenessSum?.[1])).toBeGreaterThanOrEqual(0);
     expect(Number(latenessSum?.[1])).toBeLessThan(1);
-    const duration = families.get("heartline_server_connection_duration");
+    const duration = families.get("heartline_server_connection_duration_seconds");
     expect(duration?.type).toBe("HISTOGRAM");
     expect(Number(duration?.metrics[0]?.buckets?.["+Inf"])).toBe(1);
     await expect(text(server)).resolves.toMatch(
-      /^heartline_server_connection_duration_count\{heartline_disconnect_reason="timeout",[^}]*\} 1$/m,
+      /^heartline_server_connection_duration_seconds_count\{heartline_disconnect_reason="timeout",[^}]*\} 1$/m,
     );
 
     expect(await openSilent(ws, { origin: "http://evil.example" })).toBe(403);
@@ -128,9 +134,36 @@ describe("the demo's GET /metrics", () => {
     expect(disconnects.map((e) => e.event === "disconnect" && e.reason)).toEqual(["timeout"]);
   });
 
-  it("answers only GET and HEAD", async () => {
-    const server = await startEchoServer({ port: 0 });
+  it("has its series from the start, the new figures, and service.name", async () => {
+    const server = await startEchoServer({ port: 0, opsToken: OPS_TOKEN, serviceName: "echo-x" });
     servers.push(server);
-    expect((await fetch(new URL("/metrics", server.url), { method: "POST" })).status).toBe(405);
+    const body = await text(server);
+    const families = await scrape(server);
+    expect(body).toMatch(/^target_info\{[^}]*service_name="echo-x"/m);
+    expect(
+      value(
+        sample(families, "heartline_server_disconnects_total", {
+          heartline_disconnect_reason: "timeout",
+        }),
+      ),
+    ).toBe(0);
+    expect(
+      sample(families, "heartline_server_upgrades_rejected_total", {
+        http_response_status_code: "403",
+        heartline_upgrade_reject_reason: "origin_not_allowed",
+      }),
+    ).toBeDefined();
+    expect(families.get("heartline_server_outbound_buffered_bytes")?.type).toBe("GAUGE");
+    expect(families.get("heartline_server_accept_errors_total")?.type).toBe("COUNTER");
+    expect(families.get("nodejs_eventloop_delay_p99_seconds")?.type).toBe("GAUGE");
+    expect(families.get("nodejs_eventloop_delay_max_seconds")?.type).toBe("GAUGE");
+  });
+
+  it("answers only GET and HEAD", async () => {
+    const server = await startEchoServer({ port: 0, opsToken: OPS_TOKEN });
+    servers.push(server);
+    expect(
+      (await fetch(new URL("/metrics", server.url), { method: "POST", ...authorized })).status,
+    ).toBe(405);
   });
 });

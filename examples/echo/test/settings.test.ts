@@ -12,6 +12,11 @@ describe("settingsFromEnv", () => {
       maxConnectionsPerAddress: undefined,
       reconnectWindow: undefined,
       resumeWindowMs: echoDefaults.resumeWindowMs,
+      trustProxy: false,
+      keepAliveIntervalMs: 0,
+      opsToken: undefined,
+      drainMs: 0,
+      serviceName: "heartline-echo",
     });
     expect(echoDefaults).toMatchObject({ port: 5000, host: "127.0.0.1", resumeWindowMs: 120_000 });
     expect(Object.isFrozen(echoDefaults)).toBe(true);
@@ -29,6 +34,11 @@ describe("settingsFromEnv", () => {
         RESUME_WINDOW_MS: "30000",
         MAX_CONNECTIONS: "20",
         MAX_CONNECTIONS_PER_ADDRESS: "5",
+        TRUST_PROXY: "1",
+        KEEPALIVE_INTERVAL_MS: "30000",
+        OPS_TOKEN: "0123456789abcdef",
+        DRAIN_MS: "5000",
+        OTEL_SERVICE_NAME: "echo-eu-1",
       }),
     ).toEqual({
       port: 0,
@@ -39,7 +49,28 @@ describe("settingsFromEnv", () => {
       maxConnectionsPerAddress: 5,
       reconnectWindow: { minMs: 0, maxMs: 100 },
       resumeWindowMs: 30_000,
+      trustProxy: 1,
+      keepAliveIntervalMs: 30_000,
+      opsToken: "0123456789abcdef",
+      drainMs: 5000,
+      serviceName: "echo-eu-1",
     });
+  });
+
+  it("reads TRUST_PROXY as off, a hop count, or proxy addresses", () => {
+    expect(settingsFromEnv({ TRUST_PROXY: "0" }).trustProxy).toBe(false);
+    expect(settingsFromEnv({ TRUST_PROXY: "false" }).trustProxy).toBe(false);
+    expect(settingsFromEnv({ TRUST_PROXY: "2" }).trustProxy).toBe(2);
+    expect(settingsFromEnv({ TRUST_PROXY: "loopback, 10.0.0.0/8,::1" }).trustProxy).toEqual([
+      "loopback",
+      "10.0.0.0/8",
+      "::1",
+    ]);
+    expect(() => settingsFromEnv({ TRUST_PROXY: "yes please" })).toThrow(EchoSettingsError);
+  });
+
+  it("refuses an OPS_TOKEN shorter than 16 characters", () => {
+    expect(() => settingsFromEnv({ OPS_TOKEN: "short" })).toThrow(/at least 16/);
   });
 
   it("reads RESUME_WINDOW_MS=0 as resumption off, and an empty one as the default", () => {

@@ -14,6 +14,7 @@ import {
   type PresenceDisconnectReport,
   type PresenceListeners,
   type PresenceSource,
+  type PresenceState,
   type PresenceStats,
   presenceDefaults,
 } from "./options.js";
@@ -34,7 +35,9 @@ export interface Presence extends PresenceReader {
   readonly nodeId: string;
   /** This node's counters. */
   stats(): PresenceStats;
-  /** Adds a listener (`error`, `overflow`, `resync`, `reap`); returns the function that removes it. */
+  /** The link to Redis now (`state` event on each change). */
+  readonly state: PresenceState;
+  /** Adds a listener (`error`, `overflow`, `resync`, `reap`, `state`). */
   on<K extends keyof PresenceListeners>(
     event: K,
     listener: NonNullable<PresenceListeners[K]>,
@@ -93,6 +96,7 @@ export async function attachPresence<TConn extends PresenceConnection>(
     overflow: new Set(),
     resync: new Set(),
     reap: new Set(),
+    state: new Set(),
   };
   // The reader reports to this handle's own `error` listeners (and so applies the same policy).
   const reader = openPresenceReader({ redis, keyPrefix }, emitters.error);
@@ -115,6 +119,16 @@ export async function attachPresence<TConn extends PresenceConnection>(
   let heartbeats = 0;
   let writeErrors = 0;
   let drainWaiters: Array<() => void> = [];
+  let state: PresenceState = redis.status === "ready" ? "connected" : "connecting";
+  let outages = 0;
+
+  function setState(next: PresenceState): void {
+    if (next === state || state === "closed") return;
+    const previous = state;
+    state = next;
+    if (previous === "connected" && next === "disconnected") outages++;
+    emit("state", { state: next, previous, buffered: pending.size });
+  }
 
   function emit<K extends keyof PresenceListeners>(
     event: K,
@@ -338,10 +352,14 @@ export async function attachPresence<TConn extends PresenceConnection>(
 
   // Every reconnection may follow a Redis restart that lost the data: resync.
   const onRedisClose = (): void => {
-    if (!detached && registered) requestResync();
+    if (detached) return;
+    setState("disconnected");
+    if (registered) requestResync();
   };
   const onRedisReady = (): void => {
-    if (!detached) kick();
+    if (detached) return;
+    setState("connected");
+    kick();
   };
   const onRedisError = (): void => {
     // ioredis reports connection errors here and reconnects by itself; failed
@@ -381,6 +399,9 @@ export async function attachPresence<TConn extends PresenceConnection>(
   const presence: Presence = {
     ...reader,
     nodeId,
+    get state() {
+      return state;
+    },
     stats: () => ({
       nodeId,
       local: local.size,
@@ -390,6 +411,8 @@ export async function attachPresence<TConn extends PresenceConnection>(
       heartbeats,
       writeErrors,
       registered,
+      state,
+      outages,
     }),
     on(event, listener) {
       (emitters[event] as Set<unknown>).add(listener);
@@ -419,6 +442,7 @@ export async function attachPresence<TConn extends PresenceConnection>(
       redis.off("ready", onRedisReady);
       redis.off("error", onRedisError);
       await reader.close();
+      setState("closed");
     },
   };
 

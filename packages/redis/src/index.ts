@@ -8,12 +8,18 @@ export {
   PresenceReason,
 } from "./events.js";
 export {
+  type InstrumentablePresence,
+  instrumentPresence,
+  PresenceMetric,
+} from "./metrics.js";
+export {
   type AttachPresenceOptions,
   type PresenceConnection,
   type PresenceDisconnectReport,
   type PresenceListeners,
   type PresenceReaderOptions,
   type PresenceSource,
+  type PresenceState,
   type PresenceStats,
   presenceDefaults,
 } from "./options.js";

@@ -36,7 +36,22 @@ export interface PresenceListeners {
   }) => void;
   /** This node reaped a lost node and reported its connections `node_lost`. */
   reap?: (info: { readonly nodeId: string; readonly connections: number }) => void;
+  /**
+   * The link to Redis changed: `connected` (commands flow), `disconnected`
+   * (Redis unreachable: changes are buffered, the node is not refreshing its
+   * heartbeat), `closed` (`presence.close()`). Once per change, so an outage
+   * is one `disconnected` and one `connected`, whatever ioredis retries.
+   */
+  state?: (info: {
+    readonly state: PresenceState;
+    readonly previous: PresenceState;
+    /** Buffered changes at the moment of the change. */
+    readonly buffered: number;
+  }) => void;
 }
+
+/** Where this node's link to Redis stands; see the `state` event. */
+export type PresenceState = "connecting" | "connected" | "disconnected" | "closed";
 
 /** What presence needs from a connection: the server's `connection` event argument. */
 export interface PresenceConnection {
@@ -112,6 +127,10 @@ export interface PresenceStats {
   readonly writeErrors: number;
   /** Whether the node is registered in Redis as far as it knows. */
   readonly registered: boolean;
+  /** The link to Redis now. */
+  readonly state: PresenceState;
+  /** Times the link went from `connected` to `disconnected` since start. */
+  readonly outages: number;
 }
 
 export type { PresenceEntry };

@@ -31,7 +31,14 @@ export interface PresenceReader {
   isOnline(identity: string): Promise<boolean>;
   /** Registered nodes whose heartbeat has not lapsed. */
   nodes(): Promise<string[]>;
-  /** Cluster-wide connect/disconnect events. Resolves, once subscribed, to an unsubscribe function. */
+  /**
+   * Cluster-wide connect/disconnect events. Resolves, once subscribed, to an
+   * unsubscribe function. Never rejects because Redis is unreachable: with
+   * Redis down (at boot too) it waits, retrying each time the subscriber
+   * connection comes back, and resolves once the subscription is active. So
+   * do not await it before the server listens if Redis may be down then.
+   * Rejects only when the reader is closed.
+   */
   subscribe(
     listener: (event: PresenceEvent) => void,
     options?: SubscribeOptions,
@@ -68,6 +75,10 @@ export function openPresenceReader(
   let subscribing: Promise<void> | undefined;
   let interrupted = false;
   let closed = false;
+  /** Ends a subscription still waiting for Redis when the reader closes. */
+  let abandonWait: (() => void) | undefined;
+  /** The first SUBSCRIBE failed (Redis down): tried again at the next "ready". */
+  let retryFirst: (() => void) | undefined;
 
   /** Reports one of the reader's own errors; an `error` listener that throws is rethrown on a microtask. */
   const report = (err: PresenceError): void => {
@@ -148,6 +159,9 @@ export function openPresenceReader(
       interrupted = true;
     });
     s.on("ready", () => {
+      const retry = retryFirst;
+      retryFirst = undefined;
+      retry?.();
       if (!interrupted || closed) return;
       interrupted = false;
       // Subscribe again ourselves, so the gap is announced only once events flow.
@@ -166,7 +180,26 @@ export function openPresenceReader(
         },
       );
     });
-    subscribing = s.subscribe(keys.events).then(() => undefined);
+    subscribing = new Promise<void>((resolve, reject) => {
+      abandonWait = () =>
+        reject(new PresenceError(PresenceErrorCode.Closed, "the presence reader is closed"));
+      // Redis down (at boot, say): ioredis rejects the queued SUBSCRIBE after
+      // its retries (MaxRetriesPerRequestError). Try again when the
+      // subscriber connection is next ready, instead of failing the caller.
+      const attempt = (): void => {
+        if (closed) return;
+        s.subscribe(keys.events).then(
+          () => {
+            abandonWait = undefined;
+            resolve();
+          },
+          () => {
+            if (!closed) retryFirst = attempt;
+          },
+        );
+      };
+      attempt();
+    });
     return subscribing;
   }
 
@@ -188,6 +221,8 @@ export function openPresenceReader(
     async close() {
       closed = true;
       subscribers.clear();
+      abandonWait?.();
+      abandonWait = undefined;
       if (sub) {
         const s = sub;
         sub = undefined;

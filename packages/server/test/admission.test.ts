@@ -170,7 +170,12 @@ describe("core.admit", () => {
     const verdict = c.admit(request());
     void c.close();
     resolve({ user: "ada" });
-    expect(await verdict).toEqual({ kind: "refused", status: 503, reason: "server_closing" });
+    expect(await verdict).toEqual({
+      kind: "refused",
+      status: 503,
+      reason: "server_closing",
+      retryAfterSeconds: 10,
+    });
     expect(rejections).toEqual([
       { status: 503, reason: "server_closing", remoteAddress: "10.0.0.1" },
     ]);

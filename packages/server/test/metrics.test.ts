@@ -213,6 +213,15 @@ describe("metrics: frames, messages and closes", () => {
     };
     const { fc, clock } = fakeClock();
     const core = createServerCore({ clock, meterProvider: spy, rateLimit: false });
+    // At creation only: every counter series made at zero (issue 24), once.
+    expect(new Set(calls.splice(0))).toEqual(
+      new Set([
+        HeartlineMetric.Disconnects,
+        HeartlineMetric.UpgradesRejected,
+        HeartlineMetric.SlowConsumerCloses,
+        HeartlineMetric.RateLimitCloses,
+      ]),
+    );
     const sink = core.accept(new FakeServerTransport(), { auth: undefined });
     for (let seq = 0; seq < 1000; seq++) sink.receive(`{"type":"ping","seq":${seq}}`);
     expect(calls).toEqual([]);
@@ -363,5 +372,72 @@ describe("metrics: resumable sessions", () => {
     data = await read(reader);
     expect(sum(data, HeartlineMetric.SessionEvictions)).toBe(2);
     expect(sum(data, HeartlineMetric.SessionRefusals)).toBe(1);
+  });
+});
+
+describe("metrics: issue 24 (series from the start, outbound bytes, accept errors, event loop)", () => {
+  it("has every disconnect reason and refusal series at 0 before any event", async () => {
+    const { reader } = setup();
+    const data = await read(reader);
+    for (const reason of Object.values(DisconnectReason)) {
+      expect(data.get(HeartlineMetric.Disconnects)?.dataPoints).toContainEqual(
+        expect.objectContaining({
+          attributes: { "heartline.disconnect.reason": reason },
+          value: 0,
+        }),
+      );
+    }
+    expect(
+      data
+        .get(HeartlineMetric.UpgradesRejected)
+        ?.dataPoints.map((p) => [
+          p.attributes["heartline.upgrade.reject_reason"],
+          p.attributes["http.response.status_code"],
+          p.value,
+        ]),
+    ).toContainEqual(["origin_not_allowed", 403, 0]);
+    expect(sum(data, HeartlineMetric.SlowConsumerCloses)).toBe(0);
+    expect(data.get(HeartlineMetric.SlowConsumerCloses)?.dataPoints).toHaveLength(1);
+    expect(data.get(HeartlineMetric.RateLimitCloses)?.dataPoints).toHaveLength(1);
+  });
+
+  it("reads outbound buffered bytes and accept errors from stats() at collection", async () => {
+    const { core, reader, open } = setup();
+    const { transport, sink } = open();
+    let data = await read(reader);
+    expect(data.get(HeartlineMetric.OutboundBuffered)?.dataPoints[0]?.value).toBe(0);
+    expect(sum(data, HeartlineMetric.AcceptErrors)).toBe(0);
+    transport.bufferedAmount = 5000; // a send while 5,000 bytes wait counts them
+    core.broadcast("x");
+    core.reportAcceptError(Object.assign(new Error("EMFILE"), { code: "EMFILE" }));
+    core.reportAcceptError(Object.assign(new Error("EMFILE"), { code: "EMFILE" }));
+    data = await read(reader);
+    expect(data.get(HeartlineMetric.OutboundBuffered)?.dataPoints[0]?.value).toBe(
+      core.stats().outboundBufferedBytes,
+    );
+    expect(core.stats().outboundBufferedBytes).toBeGreaterThan(0);
+    expect(sum(data, HeartlineMetric.AcceptErrors)).toBe(2);
+    sink.closed(1000, true);
+  });
+
+  it("the ws adapter reports event-loop delay (p99, max) in seconds, and sees a blocked loop", async () => {
+    const reader = new TestReader();
+    const s = await startServer({ meterProvider: new MeterProvider({ readers: [reader] }) });
+    try {
+      await read(reader); // resets the sampler
+      // Node's sampler skips its first interval after a reset: let it take one.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const started = Date.now();
+      while (Date.now() - started < 60) {} // block the loop for 60 ms
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const data = await read(reader);
+      const max = data.get(HeartlineMetric.EventLoopDelayMax)?.dataPoints[0]?.value as number;
+      expect(data.get(HeartlineMetric.EventLoopDelayMax)?.descriptor.unit).toBe("s");
+      expect(max).toBeGreaterThanOrEqual(0.05);
+      expect(max).toBeLessThan(10);
+      expect(data.get(HeartlineMetric.EventLoopDelayP99)?.dataPoints[0]?.value).toBeGreaterThan(0);
+    } finally {
+      await s.hl.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 // The admission seam's types (what adapters hand `admit` and get back, and
 // the admission options), apart from the pipeline so the options module can
 // name them without importing the pipeline (no import cycle).
+import type { TrustProxy } from "./forwarded.js";
 import type { ResumeOffer } from "./resume/resume-api.js";
 import type { UpgradeRejectReason } from "./upgrade-rejection.js";
 
@@ -100,9 +101,19 @@ export interface AdmissionOptions<TAuth, TRequest> {
   /** Connections one address may hold; past it 429 with `Retry-After`. Default Infinity (off). */
   maxConnectionsPerAddress?: number;
   /**
+   * The reverse proxies in front of the server (README, "Behind a reverse
+   * proxy"): a hop count (`1` for one nginx), the proxies' addresses, or
+   * `{ hops | addresses, header }`. From a trusted peer, the client's address
+   * is read from `X-Forwarded-For` (or `Forwarded`) counted from the right,
+   * and the origin check compares the forwarded Host and scheme; from any
+   * other peer those headers are ignored. Default `false`: none is read.
+   */
+  trustProxy?: TrustProxy;
+  /**
    * Names the client's address (for `maxConnectionsPerAddress` and every
-   * report) from the adapter's request, e.g. from `X-Forwarded-For` set by
-   * your own proxy. Default: the socket's address.
+   * report) from the adapter's request, for a source `trustProxy` does not
+   * read. Never a raw request header: a client can write any header. Not
+   * together with `trustProxy`. Default: the socket's address.
    */
   addressOf?: (request: TRequest) => string | undefined;
   /** How long `authenticate` may take; past it the upgrade is refused 401 (`authenticate_timeout`). Infinity disables. Default 10,000. */

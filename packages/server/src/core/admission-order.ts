@@ -14,6 +14,8 @@ import type {
 } from "./admission-api.js";
 import type { CapacityLedger } from "./capacity.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
+import { type ForwardedView, forwardedReader } from "./forwarded.js";
+import type { RejectedRequest } from "./listeners.js";
 import type { ResolvedCoreOptions } from "./options.js";
 import type { ResumeOffer } from "./resume/resume-api.js";
 import { type UpgradeRejection, UpgradeRejectReason } from "./upgrade-rejection.js";
@@ -34,15 +36,17 @@ export interface AdmissionHost {
   /** False once the server began closing. */
   readonly accepting: boolean;
   readonly capacity: CapacityLedger;
-  reportRejected(rejection: UpgradeRejection): void;
+  reportRejected(rejection: UpgradeRejection, request?: RejectedRequest): void;
   reportError(error: HeartlineError): void;
 }
 
 /** One upgrade on its way through the checks; a check may fill in `auth` or `protocol`. */
 interface PendingAdmission<TAuth> {
   readonly request: AdmissionRequest<unknown>;
-  /** The client's address as named by `addressOf` (or the socket's). */
+  /** The client's address as named by `addressOf` or `trustProxy` (or the socket's). */
   readonly address: string | undefined;
+  /** Host and scheme as the origin check reads them (forwarded by a trusted proxy, or the request's). */
+  readonly view: ForwardedView;
   auth: TAuth;
   protocol: string;
   /** What `Sec-WebSocket-Protocol` offered (set by the subprotocol check). */
@@ -65,7 +69,6 @@ function refusal(status: number, reason: UpgradeRejectReason, retryAfterSeconds?
   );
 }
 
-const SERVER_CLOSING = refusal(503, UpgradeRejectReason.ServerClosing);
 const NOT_FOUND = refusal(404, UpgradeRejectReason.NotFound);
 const ORIGIN_NOT_ALLOWED = refusal(403, UpgradeRejectReason.OriginNotAllowed);
 const UNSUPPORTED_SUBPROTOCOL = refusal(400, UpgradeRejectReason.UnsupportedSubprotocol);
@@ -104,15 +107,22 @@ const DEFAULT_PORTS: Readonly<Record<string, string>> = { "http:": "80", "https:
  * the `Host` header's, case-insensitively. A missing port is the default of
  * the `Origin`'s scheme (80 for http, 443 for https) on both sides (the
  * `Host` header names no scheme of its own). An opaque or unparsable origin
- * (`null`), or a missing `Host`, is not the same origin.
+ * (`null`), or a missing `Host`, is not the same origin. `proto` (`http` or
+ * `https`, from a trusted proxy) must then be the `Origin`'s scheme as well.
  */
-export function isSameOrigin(origin: string, host: string | undefined): boolean {
+export function isSameOrigin(
+  origin: string,
+  host: string | undefined,
+  proto?: string | undefined,
+): boolean {
   if (host === undefined || host === "") return false;
   let from: URL;
   let to: URL;
   try {
     from = new URL(origin.trim());
     if (from.host === "") return false;
+    // A trusted proxy named the scheme the client used: the page's must be it.
+    if (proto !== undefined && from.protocol !== `${proto}:`) return false;
     // The Host header read under the Origin's scheme: URL lower-cases it and drops that scheme's default port.
     to = new URL(`${from.protocol}//${host.trim()}`);
   } catch {
@@ -130,10 +140,10 @@ export function isSameOrigin(origin: string, host: string | undefined): boolean 
  */
 export function originChecker(
   allowedOrigins: readonly string[] | "*" | undefined,
-): (origin: string | undefined, host: string | undefined) => boolean {
+): (origin: string | undefined, host: string | undefined, proto?: string) => boolean {
   if (allowedOrigins === "*") return () => true;
   if (allowedOrigins === undefined) {
-    return (origin, host) => origin === undefined || isSameOrigin(origin, host);
+    return (origin, host, proto) => origin === undefined || isSameOrigin(origin, host, proto);
   }
   if (allowedOrigins.includes("*")) {
     throw new HeartlineError(
@@ -183,11 +193,13 @@ function admissionChecks<TAuth, TRequest>(
   const { path } = resolved;
   const serverFull = refusal(503, UpgradeRejectReason.ServerFull, resolved.retryAfterSeconds);
   const addressFull = refusal(429, UpgradeRejectReason.AddressLimit, resolved.retryAfterSeconds);
+  // Retry-After: by then a drained server is gone and its clients have come back elsewhere.
+  const serverClosing = refusal(503, UpgradeRejectReason.ServerClosing, resolved.retryAfterSeconds);
   const checks: AdmissionCheck<TAuth>[] = [
-    serverOpen(host),
+    () => (host.accepting ? undefined : serverClosing),
     ({ request }) => (pathOf(request.url) === path ? undefined : NOT_FOUND),
-    ({ request }) =>
-      originAllowed(header(request, "origin"), header(request, "host"))
+    ({ request, view }) =>
+      originAllowed(header(request, "origin"), view.host, view.proto)
         ? undefined
         : ORIGIN_NOT_ALLOWED,
     (pending) => {
@@ -303,10 +315,6 @@ function boundedAuthenticate<TAuth, TRequest>(
     });
 }
 
-function serverOpen<TAuth>(host: AdmissionHost): AdmissionCheck<TAuth> {
-  return () => (host.accepting ? undefined : SERVER_CLOSING);
-}
-
 /**
  * The one admission function every adapter calls. Synchronous unless a check
  * is asynchronous (`authenticate`); reports each refusal on
@@ -320,14 +328,24 @@ export function createAdmission<TAuth, TRequest>(
   const checks = admissionChecks(options, host, resolved);
   const stillOpen = checks[0]!;
   const addressOf = options.addressOf;
+  if (addressOf !== undefined && options.trustProxy !== undefined && options.trustProxy !== false) {
+    throw new HeartlineError(
+      ServerErrorCode.InvalidOption,
+      "give addressOf or trustProxy, not both (trustProxy names the address itself)",
+    );
+  }
+  const readForwarded = forwardedReader(options.trustProxy);
 
   const refuse = (pending: PendingAdmission<TAuth>, verdict: Refusal): Refusal => {
     done(pending);
-    host.reportRejected({
-      status: verdict.status,
-      reason: verdict.reason,
-      remoteAddress: pending.address,
-    });
+    host.reportRejected(
+      {
+        status: verdict.status,
+        reason: verdict.reason,
+        remoteAddress: pending.address,
+      },
+      pending.request,
+    );
     return verdict;
   };
 
@@ -375,8 +393,11 @@ export function createAdmission<TAuth, TRequest>(
     return run(pending, next);
   };
 
-  const nameAddress = (request: AdmissionRequest<TRequest>): string | undefined => {
-    if (addressOf === undefined) return request.remoteAddress;
+  const nameAddress = (
+    request: AdmissionRequest<TRequest>,
+    view: ForwardedView,
+  ): string | undefined => {
+    if (addressOf === undefined) return view.address;
     try {
       return addressOf(request.raw) ?? request.remoteAddress;
     } catch (cause) {
@@ -387,11 +408,13 @@ export function createAdmission<TAuth, TRequest>(
     }
   };
 
-  return (request) =>
-    run(
+  return (request) => {
+    const view = readForwarded(request.headers, request.remoteAddress);
+    return run(
       {
         request,
-        address: nameAddress(request),
+        view,
+        address: nameAddress(request, view),
         auth: undefined as TAuth,
         protocol: "",
         offer: undefined,
@@ -400,4 +423,5 @@ export function createAdmission<TAuth, TRequest>(
       },
       0,
     );
+  };
 }

@@ -31,6 +31,12 @@ export const ServerErrorCode = {
   DescriptorsExhausted: "descriptors_exhausted",
   /** The `addressOf` option threw; the socket's own address was used. */
   AddressOfThrew: "address_of_threw",
+  /**
+   * A warning, not a failure: `intervalMs` above 55 s with keep-alive off,
+   * so connections go quiet longer than a proxy's usual 60 s idle timeout.
+   * Given once, after creation.
+   */
+  ProxyIdleTimeout: "proxy_idle_timeout",
   /** The standalone HTTP server could not listen. */
   ListenFailed: "listen_failed",
 } as const;

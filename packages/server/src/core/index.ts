@@ -11,7 +11,15 @@ export type {
 export type { Connection, DisconnectInfo } from "./connection-api.js";
 export { credentialsOf } from "./credentials.js";
 export { HeartlineError, ServerErrorCode } from "./errors.js";
-export type { ServerEventName, ServerListeners } from "./listeners.js";
+export {
+  type ForwardedHeaders,
+  type ForwardedReader,
+  type ForwardedView,
+  forwardedReader,
+  type TrustProxy,
+  type TrustProxyOptions,
+} from "./forwarded.js";
+export type { RejectedRequest, ServerEventName, ServerListeners } from "./listeners.js";
 export {
   type RateLimit,
   type ResolvedCoreOptions,
@@ -29,7 +37,13 @@ export type {
   SessionStats,
 } from "./resume/resume-api.js";
 export { sameClientDefault } from "./resume/same-client.js";
-export { createServerCore, type ServerCore } from "./server-core.js";
+export {
+  type CloseOptions,
+  createServerCore,
+  PROXY_IDLE_WARNING_MS,
+  type ServerCore,
+  type ServerState,
+} from "./server-core.js";
 export type { ServerStats } from "./stats.js";
 export type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";
 export { type UpgradeRejection, UpgradeRejectReason } from "./upgrade-rejection.js";

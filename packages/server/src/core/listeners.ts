@@ -1,4 +1,10 @@
 import type { UpgradeRequest } from "./admission-api.js";
+
+/** A refused upgrade's request: its headers and URL, and the socket's peer (a proxy's address behind one). */
+export interface RejectedRequest extends UpgradeRequest {
+  readonly remoteAddress: string | undefined;
+}
+
 import type { Connection, DisconnectInfo } from "./connection-api.js";
 import type { HeartlineError } from "./errors.js";
 import type { ResumedInfo, ResumeInfo, SessionEndInfo } from "./resume/resume-api.js";
@@ -31,8 +37,12 @@ export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = u
   sessionEnd: (info: SessionEndInfo<TServer, TAuth>) => void;
   /** Something went wrong that did not crash the server (a listener threw, authenticate threw…). */
   error: (error: HeartlineError, conn: Connection<TServer, TAuth> | undefined) => void;
-  /** An upgrade was refused with an HTTP status; once per refused request. */
-  upgradeRejected: (rejection: UpgradeRejection) => void;
+  /**
+   * An upgrade was refused with an HTTP status; once per refused request.
+   * `request` (its headers and URL, e.g. `Origin`, for a log line) when the
+   * refusal came from the checks; not kept afterwards.
+   */
+  upgradeRejected: (rejection: UpgradeRejection, request: RejectedRequest | undefined) => void;
 }
 
 /** The name of a server event, as `on(event, listener)` takes it. */

@@ -24,7 +24,8 @@ export interface KeepAliveTarget {
 /**
  * The transport-level keep-alive: one clock timer for the whole server
  * (never one per connection) that pings every live connection each
- * `intervalMs`. It runs while there are connections and the server is open.
+ * `intervalMs`. It runs while there are connections and no goodbye was sent
+ * (through a drain too: the clients it keeps may sit behind idle-cutting proxies).
  */
 export class KeepAliveSweep {
   readonly #clock: Clock;
@@ -33,7 +34,7 @@ export class KeepAliveSweep {
   readonly #open: () => boolean;
   #handle: TimerHandle | undefined;
 
-  /** `intervalMs` 0 turns it off. `open` says whether the server still accepts. */
+  /** `intervalMs` 0 turns it off. `open` says whether the server has not said goodbye yet. */
   constructor(
     clock: Clock,
     intervalMs: number,

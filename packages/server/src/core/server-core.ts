@@ -18,13 +18,16 @@ import type { Connection, DisconnectInfo } from "./connection-api.js";
 import { type ConnectionHost, type SessionRoute, TrafficCounters } from "./connection-host.js";
 import { HeartlineError, ServerErrorCode } from "./errors.js";
 import { HeartbeatTimeout } from "./heartbeat-timeout.js";
-import type { ServerEventName, ServerListeners } from "./listeners.js";
+import type { RejectedRequest, ServerEventName, ServerListeners } from "./listeners.js";
 import { type ResolvedCoreOptions, resolveCoreOptions, type ServerCoreOptions } from "./options.js";
 import { OutboundBudget } from "./outbound-budget.js";
 import { KeepAliveSweep } from "./ping-handling.js";
 import { NO_SESSIONS, Resumption } from "./resume/resumption.js";
 import { ServerEvents } from "./server-events.js";
-import { Shutdown } from "./shutdown.js";
+import { type ServerState, Shutdown } from "./shutdown.js";
+
+export type { ServerState } from "./shutdown.js";
+
 import type { ServerStats } from "./stats.js";
 import { StatsLedger } from "./stats-ledger.js";
 import type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";
@@ -60,8 +63,14 @@ export interface ServerCore<
   admit(request: AdmissionRequest<TRequest>): Admission<TAuth> | Promise<Admission<TAuth>>;
   /** Takes a connection whose upgrade succeeded; sends `welcome`; returns where to feed its events. */
   accept(transport: ServerTransport, info: ConnectionInfo<TAuth>): TransportSink;
-  /** False once `close()` was called: adapters refuse new upgrades (503). */
+  /** False once `close()` was called (its drain included): adapters refuse new upgrades (503). */
   readonly accepting: boolean;
+  /**
+   * `open`; `draining` (`close({ drainMs })` called: new upgrades get 503 +
+   * `Retry-After`, open clients are kept); `closing` (goodbye sent, waiting
+   * for sockets to go); `closed` (`close()` resolved). For readiness checks.
+   */
+  readonly state: ServerState;
   /**
    * Sends `data` to every open connection, and with resumption on keeps it
    * for every session waiting for its client (numbered, replayed when it
@@ -90,7 +99,7 @@ export interface ServerCore<
     listener: ServerListeners<TClient, TServer, TAuth>[E],
   ): () => void;
   /** For adapters: reports a refusal `admit` did not make (the `ws` library's own handshake checks). */
-  reportRejected(rejection: UpgradeRejection): void;
+  reportRejected(rejection: UpgradeRejection, request?: RejectedRequest): void;
   /** For adapters: reports an error on the `error` event (never throws). */
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void;
   /**
@@ -101,14 +110,40 @@ export interface ServerCore<
    */
   reportAcceptError(cause: unknown): void;
   /**
-   * Stops accepting; sends each open client `goodbye` then 1001 (reported
-   * `server_closed`); ends every resumable session, live or waiting
-   * (`sessionEnd` reason `server_closed`, with its undelivered messages:
-   * sessions in process memory cannot outlive the process), before the
-   * promise resolves; resolves when every socket is gone, destroying those
-   * still there after `closeTimeoutMs`. Idempotent.
+   * Stops accepting; after `drainMs` (default 0) sends each open client
+   * `goodbye` then 1001 (reported `server_closed`) and ends every resumable
+   * session, live or waiting (`sessionEnd` reason `server_closed`, with its
+   * undelivered messages: sessions in process memory cannot outlive the
+   * process), before the promise resolves; resolves when every socket is
+   * gone, destroying those still there `closeTimeoutMs` after the goodbye.
+   * During the drain new upgrades are refused 503 with `Retry-After` and
+   * open clients carry on, so a load balancer polling readiness stops
+   * routing here before anyone is told to leave. Idempotent: a later call's
+   * `drainMs` is ignored.
    */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** `close()`'s options. */
+export interface CloseOptions {
+  /** How long to keep open clients while refusing new upgrades before the goodbye. Default 0. */
+  readonly drainMs?: number;
+}
+
+/**
+ * Above this interval, with keep-alive off, a connection is silent longer
+ * than common proxies' idle timeouts (nginx and AWS ALB 60 s): the server
+ * warns once at start.
+ */
+export const PROXY_IDLE_WARNING_MS = 55_000;
+
+function proxyIdleRisk(intervalMs: number): HeartlineError {
+  return new HeartlineError(
+    ServerErrorCode.ProxyIdleTimeout,
+    `intervalMs ${intervalMs} is above ${PROXY_IDLE_WARNING_MS} ms with keepAliveIntervalMs 0: ` +
+      "a proxy with a 60 s idle timeout (nginx, AWS ALB) will cut idle connections; " +
+      'set keepAliveIntervalMs below the proxy\'s timeout (README, "Behind a reverse proxy")',
+  );
 }
 
 const NOOP_SINK: TransportSink = Object.freeze({
@@ -192,7 +227,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       resolved.clock,
       resolved.keepAliveIntervalMs,
       this.#live,
-      () => this.accepting,
+      // Through a drain too: the clients it keeps stay behind idle-cutting proxies.
+      () => !this.#shutdown.saidGoodbye,
     );
     this.#shutdown = new Shutdown(resolved.clock, resolved.closeTimeoutMs);
     this.#resumption =
@@ -211,6 +247,14 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       // After creation, so a listener added right after `createServer` hears it too.
       queueMicrotask(() => this.#events.warn(insecureOrigins()));
     }
+    if (this.options.intervalMs > PROXY_IDLE_WARNING_MS && this.options.keepAliveIntervalMs === 0) {
+      const { intervalMs } = this.options;
+      queueMicrotask(() => this.#events.warn(proxyIdleRisk(intervalMs)));
+    }
+  }
+
+  get state(): ServerState {
+    return this.#shutdown.phase;
   }
 
   get accepting(): boolean {
@@ -302,9 +346,9 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     return this.#events.on(event, listener);
   }
 
-  reportRejected(rejection: UpgradeRejection): void {
+  reportRejected(rejection: UpgradeRejection, request?: RejectedRequest): void {
     this.#stats.refused(rejection);
-    this.#events.emit("upgradeRejected", rejection, undefined);
+    this.#events.emit("upgradeRejected", rejection, request);
   }
 
   reportError(error: HeartlineError, conn?: Connection<TServer, TAuth>): void {
@@ -322,18 +366,24 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     );
   }
 
-  close(): Promise<void> {
-    this.#keepAlive.stop();
-    const first = !this.#shutdown.started;
-    const closing = this.#shutdown.begin(this.#live, () =>
-      encodeServerMessage({ type: "goodbye", reconnect: this.options.reconnectWindow }),
+  close(options: CloseOptions = {}): Promise<void> {
+    const drainMs = options.drainMs ?? 0;
+    if (!(drainMs >= 0) || !Number.isFinite(drainMs)) {
+      throw new HeartlineError(ServerErrorCode.InvalidOption, "drainMs must be 0 or more");
+    }
+    return this.#shutdown.begin(
+      this.#live,
+      drainMs,
+      () => {
+        this.#keepAlive.stop();
+        return encodeServerMessage({ type: "goodbye", reconnect: this.options.reconnectWindow });
+      },
+      // Every connection's end is decided by now (goodbye, 1001), and each
+      // live session ended with it. Those waiting for their client end now
+      // too, reported with their undelivered messages: a process that exits
+      // after `await close()` has reported every session it held.
+      () => this.#resumption?.endAll(),
     );
-    // Every connection's end is decided by now (goodbye, 1001), and each
-    // live session ended with it. Those waiting for their client end now
-    // too, reported with their undelivered messages: a process that exits
-    // after `await close()` has reported every session it held.
-    if (first) this.#resumption?.endAll();
-    return closing;
   }
 
   // ---- ConnectionHost: called by ServerConnection ----
@@ -370,7 +420,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       // In shutdown a session ends with its connection: it lives in this
       // process's memory and cannot outlive it (so the report says
       // `resumable: false`, then `sessionEnd`), whatever the window rule says of 1001.
-      const verdict = this.#shutdown.started
+      const verdict = this.#shutdown.saidGoodbye
         ? "ends"
         : this.#resumption!.afterEnd(session, conn, reason, code);
       resumable = verdict === "kept";

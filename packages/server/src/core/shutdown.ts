@@ -9,13 +9,25 @@ export interface ShutdownTarget {
 }
 
 /**
- * The server's shutdown: `goodbye` then 1001 to every connection, done when
- * every socket is gone; those still there after `closeTimeoutMs` are
- * destroyed. One promise, so `close()` is idempotent.
+ * Where the server is in its life: `open`; `draining` (`close({ drainMs })`
+ * called: new upgrades get 503 + `Retry-After`, open clients are kept);
+ * `closing` (goodbye sent, waiting for sockets to go); `closed` (`close()`
+ * resolved). For readiness checks.
+ */
+export type ServerState = "open" | "draining" | "closing" | "closed";
+
+/**
+ * The server's shutdown: an optional drain (refusing new upgrades while the
+ * open clients carry on, so a load balancer polling readiness stops routing
+ * here before anyone is told to leave), then `goodbye` and 1001 to every
+ * connection, done when every socket is gone; those still there
+ * `closeTimeoutMs` after the goodbye are destroyed. One promise, so
+ * `close()` is idempotent.
  */
 export class Shutdown {
   readonly #clock: Clock;
   readonly #closeTimeoutMs: number;
+  #phase: ServerState = "open";
   #closing: Promise<void> | undefined;
   #resolve: (() => void) | undefined;
   #deadline: TimerHandle | undefined;
@@ -25,36 +37,66 @@ export class Shutdown {
     this.#closeTimeoutMs = closeTimeoutMs;
   }
 
-  /** True once `begin` was called. */
+  get phase(): ServerState {
+    return this.#phase;
+  }
+
+  /** True once `begin` was called (its drain included): no new connection is accepted. */
   get started(): boolean {
     return this.#closing !== undefined;
   }
 
-  /** Starts the shutdown of `live` (a no-op returning the same promise after the first call). */
-  begin(live: ReadonlySet<ShutdownTarget>, goodbye: () => string): Promise<void> {
+  /** True once the goodbye went out: connections ending now end with the process. */
+  get saidGoodbye(): boolean {
+    return this.#phase === "closing" || this.#phase === "closed";
+  }
+
+  /**
+   * Starts the shutdown of `live` (a no-op returning the same promise after
+   * the first call): after `drainMs` (0: at once), `goodbye()` gives the
+   * frame each connection is sent, then `afterGoodbye` runs.
+   */
+  begin(
+    live: ReadonlySet<ShutdownTarget>,
+    drainMs: number,
+    goodbye: () => string,
+    afterGoodbye: () => void,
+  ): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closing = new Promise((resolve) => {
-      this.#resolve = resolve;
+      this.#resolve = () => {
+        this.#phase = "closed";
+        resolve();
+      };
     });
-    const frame = goodbye();
-    for (const conn of [...live]) conn.goAway(frame);
-    if (live.size === 0) this.#resolve!();
+    const sayGoodbye = () => {
+      this.#phase = "closing";
+      const frame = goodbye();
+      for (const conn of [...live]) conn.goAway(frame);
+      afterGoodbye();
+      if (live.size === 0) this.#resolve!();
+      else {
+        this.#deadline = this.#clock.setTimeout(() => {
+          this.#deadline = undefined;
+          for (const conn of [...live]) conn.destroy();
+        }, this.#closeTimeoutMs);
+      }
+    };
+    if (drainMs === 0) sayGoodbye();
     else {
-      this.#deadline = this.#clock.setTimeout(() => {
-        this.#deadline = undefined;
-        for (const conn of [...live]) conn.destroy();
-      }, this.#closeTimeoutMs);
+      this.#phase = "draining";
+      this.#clock.setTimeout(sayGoodbye, drainMs);
     }
     return this.#closing;
   }
 
-  /** The last socket is gone: a shutdown under way is done. */
+  /** The last socket is gone: a shutdown past its goodbye is done (a drain runs its full length). */
   allGone(): void {
-    if (this.#resolve === undefined) return;
+    if (this.#phase !== "closing") return;
     if (this.#deadline !== undefined) {
       this.#clock.clearTimeout(this.#deadline);
       this.#deadline = undefined;
     }
-    this.#resolve();
+    this.#resolve!();
   }
 }

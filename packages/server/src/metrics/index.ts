@@ -1,2 +1,9 @@
 export { instrumentServer, type MetricsOptions, onTimeoutLateness } from "./instrument.js";
-export { HeartlineMetric, HeartlineMetricAttribute, metricsDefaults } from "./names.js";
+export {
+  HeartlineMetric,
+  HeartlineMetricAttribute,
+  heartlineMetricUnits,
+  metricsDefaults,
+  prometheusViews,
+  type RenameView,
+} from "./names.js";

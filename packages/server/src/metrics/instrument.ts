@@ -9,7 +9,13 @@ import type { DisconnectInfo } from "../core/connection-api.js";
 import { HeartlineError, ServerErrorCode } from "../core/errors.js";
 import type { ServerEventName, ServerListeners } from "../core/listeners.js";
 import type { ServerStats } from "../core/stats.js";
-import { HeartlineMetricAttribute as A, HeartlineMetric as M, metricsDefaults } from "./names.js";
+import { UpgradeRejectReason } from "../core/upgrade-rejection.js";
+import {
+  HeartlineMetricAttribute as A,
+  HeartlineMetric as M,
+  metricsDefaults,
+  heartlineMetricUnits as U,
+} from "./names.js";
 import { instrumentSessions } from "./session-instruments.js";
 
 export type { MetricsOptions } from "./options.js";
@@ -40,6 +46,22 @@ const latenessListeners = new WeakMap<object, Set<LatenessListener>>();
 const RECEIVE: Attributes = Object.freeze({ [A.Direction]: "receive" });
 const TRANSMIT: Attributes = Object.freeze({ [A.Direction]: "transmit" });
 
+/**
+ * The status each refusal reason is answered with (405 is `invalid_handshake`
+ * too, for a non-GET): the series made at zero from the start.
+ */
+const REJECT_STATUS: Readonly<Record<UpgradeRejectReason, number>> = {
+  [UpgradeRejectReason.NotFound]: 404,
+  [UpgradeRejectReason.OriginNotAllowed]: 403,
+  [UpgradeRejectReason.UnsupportedSubprotocol]: 400,
+  [UpgradeRejectReason.Unauthorized]: 401,
+  [UpgradeRejectReason.InvalidHandshake]: 400,
+  [UpgradeRejectReason.ServerClosing]: 503,
+  [UpgradeRejectReason.ServerFull]: 503,
+  [UpgradeRejectReason.AddressLimit]: 429,
+  [UpgradeRejectReason.AuthenticateTimeout]: 401,
+};
+
 /** One frozen attribute set per reason, made once rather than per disconnect. */
 const reasonAttributes = {} as Record<DisconnectReason, Attributes>;
 for (const reason of Object.values(DisconnectReason)) {
@@ -60,22 +82,31 @@ export function instrumentServer(
   const meter = (meterProvider ?? metrics.getMeterProvider()).getMeter("@heartline/server");
   const connections = meter.createObservableUpDownCounter(M.Connections, {
     description: "Open Heartline connections.",
-    unit: "{connection}",
+    unit: U[M.Connections],
   });
   const messages = meter.createObservableCounter(M.Messages, {
     description: "Application messages received (valid ones) and sent.",
-    unit: "{message}",
+    unit: U[M.Messages],
   });
   const frames = meter.createObservableCounter(M.Frames, {
     description: "Data frames received and sent, heartbeats included.",
-    unit: "{frame}",
+    unit: U[M.Frames],
   });
+  const outbound = meter.createObservableGauge(M.OutboundBuffered, {
+    description: "Outbound bytes queued across connections (what maxBufferedBytesTotal bounds).",
+    unit: U[M.OutboundBuffered],
+  });
+  const acceptErrors = meter.createObservableCounter(M.AcceptErrors, {
+    description: "Accepts that failed for want of file descriptors (EMFILE/ENFILE).",
+    unit: U[M.AcceptErrors],
+  });
+  const observed = [connections, messages, frames, outbound, acceptErrors];
   // A WeakRef: a provider outliving the server must not keep it alive.
   const ref = new WeakRef(core);
   const observe: BatchObservableCallback = (result) => {
     const target = ref.deref();
     if (target === undefined) {
-      meter.removeBatchObservableCallback(observe, [connections, messages, frames]);
+      meter.removeBatchObservableCallback(observe, observed);
       return;
     }
     const stats = target.stats();
@@ -84,36 +115,46 @@ export function instrumentServer(
     result.observe(messages, stats.messagesOut, TRANSMIT);
     result.observe(frames, stats.framesIn, RECEIVE);
     result.observe(frames, stats.framesOut, TRANSMIT);
+    result.observe(outbound, stats.outboundBufferedBytes);
+    result.observe(acceptErrors, stats.acceptErrors);
   };
-  meter.addBatchObservableCallback(observe, [connections, messages, frames]);
+  meter.addBatchObservableCallback(observe, observed);
 
   const disconnects = meter.createCounter(M.Disconnects, {
     description: "Ended connections, each counted once, by reason.",
-    unit: "{connection}",
+    unit: U[M.Disconnects],
   });
   const duration = meter.createHistogram(M.ConnectionDuration, {
     description: "How long each connection lived, from accept to its disconnect report.",
-    unit: "s",
+    unit: U[M.ConnectionDuration],
     advice: { explicitBucketBoundaries: [...metricsDefaults.connectionDurationBuckets] },
   });
   const lateness = meter.createHistogram(M.TimeoutLateness, {
     description:
       "How long after its deadline (last data frame + timeoutMs) each timeout was reported.",
-    unit: "s",
+    unit: U[M.TimeoutLateness],
     advice: { explicitBucketBoundaries: [...metricsDefaults.timeoutLatenessBuckets] },
   });
   const slowConsumers = meter.createCounter(M.SlowConsumerCloses, {
     description: "Connections closed 1013 (outbound buffer past maxBufferedBytes).",
-    unit: "{connection}",
+    unit: U[M.SlowConsumerCloses],
   });
   const rateLimited = meter.createCounter(M.RateLimitCloses, {
     description: "Connections closed 4429 for exceeding the rate limit.",
-    unit: "{connection}",
+    unit: U[M.RateLimitCloses],
   });
   const rejected = meter.createCounter(M.UpgradesRejected, {
     description: "Upgrades refused with an HTTP status, before any WebSocket existed.",
-    unit: "{request}",
+    unit: U[M.UpgradesRejected],
   });
+  // Every series from the start, at zero: an alert on `increase(…)` or a
+  // rate needs the series to exist before its first event.
+  for (const attributes of Object.values(reasonAttributes)) disconnects.add(0, attributes);
+  for (const [reason, status] of Object.entries(REJECT_STATUS)) {
+    rejected.add(0, { [A.HttpStatusCode]: status, [A.UpgradeRejectReason]: reason });
+  }
+  slowConsumers.add(0);
+  rateLimited.add(0);
 
   const { clock, timeoutMs } = timing;
   // The core emits `disconnect` synchronously when it decides the end, so

@@ -38,6 +38,17 @@ export const HeartlineMetric = {
   SessionEvictions: "heartline.server.session.evictions",
   /** Resume offers served plain v1, the table full of live sessions (observable counter, from `stats().sessions.refused`). */
   SessionRefusals: "heartline.server.session.refusals",
+  /** Outbound bytes queued across connections, `stats().outboundBufferedBytes` (observable gauge, bytes). */
+  OutboundBuffered: "heartline.server.outbound.buffered",
+  /** Accepts that failed for want of descriptors, `stats().acceptErrors` (observable counter). */
+  AcceptErrors: "heartline.server.accept.errors",
+  /**
+   * Event-loop delay, 99th percentile and maximum since the previous
+   * collection (observable gauges, seconds; the `ws` adapter on Node only).
+   * OpenTelemetry's Node.js runtime semantic conventions name them.
+   */
+  EventLoopDelayP99: "nodejs.eventloop.delay.p99",
+  EventLoopDelayMax: "nodejs.eventloop.delay.max",
 } as const;
 export type HeartlineMetric = (typeof HeartlineMetric)[keyof typeof HeartlineMetric];
 
@@ -54,6 +65,65 @@ export const HeartlineMetricAttribute = {
   /** `receive` (from clients) or `transmit` (to clients): OpenTelemetry's network key. */
   Direction: "network.io.direction",
 } as const;
+
+/**
+ * OpenTelemetry → Prometheus: the unit suffix the specification has the
+ * exporter append (`s` → `_seconds`, `By` → `_bytes`; `{annotations}` add
+ * none). `@opentelemetry/exporter-prometheus` (0.301) appends only `_total`,
+ * so `prometheusViews()` renames the instruments for it.
+ */
+const PROMETHEUS_UNIT_SUFFIX: Readonly<Record<string, string>> = { s: "_seconds", By: "_bytes" };
+
+/** Each instrument's unit (UCUM), as created. */
+export const heartlineMetricUnits: Readonly<Record<HeartlineMetric, string>> = Object.freeze({
+  [HeartlineMetric.Connections]: "{connection}",
+  [HeartlineMetric.Disconnects]: "{connection}",
+  [HeartlineMetric.ConnectionDuration]: "s",
+  [HeartlineMetric.TimeoutLateness]: "s",
+  [HeartlineMetric.UpgradesRejected]: "{request}",
+  [HeartlineMetric.Messages]: "{message}",
+  [HeartlineMetric.Frames]: "{frame}",
+  [HeartlineMetric.SlowConsumerCloses]: "{connection}",
+  [HeartlineMetric.RateLimitCloses]: "{connection}",
+  [HeartlineMetric.OutboundBuffered]: "By",
+  [HeartlineMetric.AcceptErrors]: "{error}",
+  [HeartlineMetric.EventLoopDelayP99]: "s",
+  [HeartlineMetric.EventLoopDelayMax]: "s",
+  [HeartlineMetric.SessionsWaiting]: "{session}",
+  [HeartlineMetric.Resumes]: "{resume}",
+  [HeartlineMetric.SessionEnds]: "{session}",
+  [HeartlineMetric.UndeliveredMessages]: "{message}",
+  [HeartlineMetric.SessionEvictions]: "{session}",
+  [HeartlineMetric.SessionRefusals]: "{session}",
+});
+
+/** A View renaming one instrument (the SDK's `ViewOptions` shape: pass to `new MeterProvider({ views })`). */
+export interface RenameView {
+  readonly instrumentName: string;
+  readonly name: string;
+}
+
+/**
+ * Views that give the Prometheus exposition the unit suffixes of the
+ * OpenTelemetry → Prometheus specification, which the JavaScript exporter
+ * (0.301) leaves out: `heartline.server.timeout.lateness` (unit `s`) is then
+ * `heartline_server_timeout_lateness_seconds_bucket`, the outbound gauge
+ * `heartline_server_outbound_buffered_bytes`. Only for a provider whose
+ * reader is `PrometheusExporter`: an OTLP pipeline keeps the names (the
+ * Collector appends the suffix itself). `extra` adds other packages' units
+ * (e.g. `@heartline/redis`'s).
+ */
+export function prometheusViews(
+  extra: Readonly<Record<string, string>> = {},
+): readonly RenameView[] {
+  const views: RenameView[] = [];
+  for (const [name, unit] of Object.entries({ ...heartlineMetricUnits, ...extra })) {
+    const suffix = PROMETHEUS_UNIT_SUFFIX[unit];
+    if (suffix !== undefined)
+      views.push(Object.freeze({ instrumentName: name, name: `${name}${suffix}` }));
+  }
+  return Object.freeze(views);
+}
 
 /**
  * Histogram bucket boundaries, in seconds (given to the SDK as `advice`; a

@@ -10,9 +10,11 @@ import { CloseCode, DisconnectReason, parseSubprotocolOffer } from "@heartline/p
 import { WebSocketServer } from "ws";
 import { pathOf, selectSubprotocol } from "../core/admission-order.js";
 import { HeartlineError, ServerErrorCode } from "../core/errors.js";
+import type { RejectedRequest } from "../core/listeners.js";
 import { type ServerCoreOptions, serverDefaults } from "../core/options.js";
-import { type ServerCore, ServerCoreImpl } from "../core/server-core.js";
+import { type CloseOptions, type ServerCore, ServerCoreImpl } from "../core/server-core.js";
 import { UpgradeRejectReason } from "../core/upgrade-rejection.js";
+import { instrumentEventLoop } from "../metrics/event-loop.js";
 import { refuseUpgrade } from "./upgrade-checks.js";
 import { attachSink } from "./ws-listeners.js";
 
@@ -85,6 +87,15 @@ function wellFormedHandshake(request: IncomingMessage): boolean {
   return version >= 1001 && host !== undefined && host.trim() !== "";
 }
 
+/** What `upgradeRejected` is given about a request the adapter refused itself. */
+function rejected(request: IncomingMessage): RejectedRequest {
+  return {
+    headers: request.headers,
+    url: request.url,
+    remoteAddress: request.socket.remoteAddress,
+  };
+}
+
 /** Running out of descriptors, as `accept` reports it. */
 function isDescriptorExhaustion(error: NodeJS.ErrnoException): boolean {
   return error.code === "EMFILE" || error.code === "ENFILE";
@@ -113,6 +124,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
   const impl = new ServerCoreImpl(options);
   const { path, closeTimeoutMs } = impl.options;
   const core: ServerCore<TClient, TServer, TAuth, IncomingMessage> = impl;
+  const stopEventLoop = instrumentEventLoop(options.meterProvider);
   const maxPayload = options.maxPayload ?? serverDefaults.maxPayload;
   if (!(maxPayload > 0)) {
     throw new HeartlineError(ServerErrorCode.InvalidOption, "maxPayload must be positive");
@@ -142,7 +154,10 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     const status = request.method !== "GET" ? 405 : 400;
     const reason = UpgradeRejectReason.InvalidHandshake;
     refuseUpgrade(socket, status, reason, undefined, status === 405 ? "Allow: GET\r\n" : "");
-    core.reportRejected({ status, reason, remoteAddress: request.socket.remoteAddress });
+    core.reportRejected(
+      { status, reason, remoteAddress: request.socket.remoteAddress },
+      rejected(request),
+    );
   });
 
   const shouldHandle = (request: IncomingMessage): boolean => pathOf(request.url) === path;
@@ -175,7 +190,10 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       // Before the upgrade checks: not a WebSocket handshake at all (HTTP/1.0, or no Host).
       const reason = UpgradeRejectReason.InvalidHandshake;
       refuseUpgrade(socket, 400, reason);
-      core.reportRejected({ status: 400, reason, remoteAddress: request.socket.remoteAddress });
+      core.reportRejected(
+        { status: 400, reason, remoteAddress: request.socket.remoteAddress },
+        rejected(request),
+      );
       return;
     }
     // Aborts when the client leaves during an asynchronous check (`authenticate`'s signal follows it).
@@ -293,19 +311,23 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
   }
 
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
+  const close = (closeOptions?: CloseOptions): Promise<void> => {
     closing ??= (async () => {
+      // The core refuses every upgrade from now on (503 + Retry-After), the
+      // drain and the goodbye included: the listener and the standalone
+      // server stay until it is done, so those refusals are answered rather
+      // than cut (node:http destroys an upgrade nobody listens for).
+      await core.close(closeOptions);
+      stopEventLoop();
       httpServer?.removeListener("upgrade", onUpgrade);
-      const serverClosed =
-        ownServer === undefined
-          ? Promise.resolve()
-          : new Promise<void>((resolve) => {
-              ownServer!.close(() => resolve());
-              ownServer!.closeIdleConnections();
-            });
-      await core.close();
       wss.close();
-      await serverClosed;
+      if (ownServer !== undefined) {
+        const server = ownServer;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+      }
     })();
     return closing;
   };
@@ -319,6 +341,9 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     close,
     get accepting() {
       return core.accepting;
+    },
+    get state() {
+      return core.state;
     },
     broadcast: (data, filter) => core.broadcast(data, filter),
     session: (sessionId) => core.session(sessionId),
