@@ -46,7 +46,7 @@ export class Shutdown {
     return this.#closing !== undefined;
   }
 
-  /** True once the goodbye went out: connections ending now end with the process. */
+  /** True once the goodbye went out: a connection ending now ends its session with it. */
   get saidGoodbye(): boolean {
     return this.#phase === "closing" || this.#phase === "closed";
   }
