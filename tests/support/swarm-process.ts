@@ -4,8 +4,9 @@
 // (times are Date.now(), comparable with the server process's):
 //   {"type":"ready"}
 //   {"type":"open","i","sessionId","t"}                       every welcome
-//   {"type":"disconnect","i","reason","code"?,"willReconnect","lastPingAt","answeredPingAt","t"}
-//        lastPingAt: its last ping sent; answeredPingAt: the send time of the last one answered
+//   {"type":"disconnect","i","reason","code"?,"willReconnect","lastPingAt","answeredPingAt","lastHeardAt","t"}
+//        lastPingAt: its last ping sent; answeredPingAt: the send time of the last one answered;
+//        lastHeardAt: the last frame it heard
 //   {"type":"reconnecting","i","attempt","delayMs","t"}        each reconnect the client schedules
 //   {"type":"error","i","code"}                               client errors but socket noise
 // Commands on stdin ({"id","cmd",…}; the answer carries "re": id):
@@ -63,7 +64,7 @@ for (let i = 0; i < config.count; i++) {
           lastHeardAt !== undefined && latest !== undefined ? lastHeardAt - latest : undefined;
         out({
           type: "disconnect",
-          ...{ i, reason, code, willReconnect, lastPingAt, answeredPingAt },
+          ...{ i, reason, code, willReconnect, lastPingAt, answeredPingAt, lastHeardAt },
           t: Date.now(),
         });
         if (silenced.has(i)) client.close();

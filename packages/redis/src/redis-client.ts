@@ -15,20 +15,33 @@ import { createHash } from "node:crypto";
 export interface RedisClient {
   /** "ready" when commands can be sent; presence buffers otherwise. */
   readonly status: string;
+  /** Runs a cached Lua script by its SHA-1 (`EVALSHA`): presence's writes. */
   evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /** Runs a Lua script (`EVAL`), when Redis lacks it in its cache. */
   eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /** `EXISTS` of one key: whether a node's heartbeat is alive. */
   exists(key: string): Promise<number>;
+  /** `SMEMBERS`: the registered nodes. */
   smembers(key: string): Promise<string[]>;
+  /** `HVALS`: a node's or an identity's connection records. */
   hvals(key: string): Promise<string[]>;
+  /** `SUBSCRIBE` to the events channel (on the reader's duplicate). */
   subscribe(channel: string): Promise<unknown>;
   /** A new connection with the same options: the reader's Pub/Sub subscriber. */
   duplicate(): RedisClient;
+  /** Closes a duplicate politely (`QUIT`); presence never closes the client it is given. */
   quit(): Promise<unknown>;
+  /** Closes a duplicate at once, when `quit` fails. */
   disconnect(): void;
+  /** A Pub/Sub message on the duplicate. */
   on(event: "message", listener: (channel: string, message: string) => void): unknown;
+  /** A connection error (ioredis reconnects by itself). */
   on(event: "error", listener: (error: Error) => void): unknown;
+  /** The connection closed, or is ready again: presence buffers, then resyncs. */
   on(event: "close" | "ready", listener: () => void): unknown;
+  /** Removes an `error` listener (when presence closes). */
   off(event: "error", listener: (error: Error) => void): unknown;
+  /** Removes a `close` or `ready` listener (when presence closes). */
   off(event: "close" | "ready", listener: () => void): unknown;
 }
 
