@@ -10,6 +10,7 @@ export {
   type AuthenticateResult,
   type Connection,
   type ConnectionInfo,
+  type ConnectionState,
   createServerCore,
   type DisconnectInfo,
   HeartlineError,
