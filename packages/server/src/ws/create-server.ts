@@ -132,6 +132,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
   });
 
   const shouldHandle = (request: IncomingMessage): boolean => pathOf(request.url) === path;
+  const waitsOnAuthenticate = options.authenticate !== undefined;
 
   const handleUpgrade = async (
     request: IncomingMessage,
@@ -146,18 +147,19 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       core.reportRejected({ status: 400, reason, remoteAddress: request.socket.remoteAddress });
       return;
     }
-    // Aborts when the client leaves during an asynchronous check (`authenticate`'s signal follows it).
-    const left = new AbortController();
-    const onGone = (): void => left.abort();
+    // With `authenticate` (the one asynchronous check), a signal that aborts
+    // when the client leaves meanwhile; without it nothing is made per upgrade.
+    const left = waitsOnAuthenticate ? new AbortController() : undefined;
     let admission = core.admit({
       headers: request.headers,
       url: request.url,
       remoteAddress: request.socket.remoteAddress,
       raw: request,
-      signal: left.signal,
+      signal: left?.signal,
     });
     // Awaited only when a check was asynchronous: without `authenticate` the handshake goes on in this turn.
     if (admission instanceof Promise) {
+      const onGone = (): void => left?.abort();
       // A paused socket never sees the client's FIN: read while the check
       // runs, so a client that leaves is noticed now, keeping what arrives
       // (at most maxPayload bytes) for `ws` to read after the upgrade.
@@ -171,7 +173,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       socket.on("data", onData);
       socket.once("end", onGone);
       socket.once("close", onGone);
-      if (socket.destroyed) left.abort();
+      if (socket.destroyed) onGone();
       admission = await admission;
       socket.removeListener("data", onData);
       socket.removeListener("end", onGone);

@@ -1,7 +1,7 @@
 // Transport-free building blocks of resumable sessions, gathered for the
-// unit tests. The server core imports the files it needs directly
-// (`resumption.ts` is its one entry to the folder); the public names are
-// exported from the core's index.
+// unit tests. The server core imports the files it needs directly (its
+// orchestration is `resumption.ts`; the connection names the session and
+// ack-queue types); the public names are exported from the core's index.
 export { resumeDefaults } from "./defaults.js";
 export { type ResolvedResumeOptions, resolveResumeOptions } from "./options.js";
 export { sameClientDefault } from "./same-client.js";
