@@ -11,6 +11,7 @@ export {
   type CloseOptions,
   type Connection,
   type ConnectionInfo,
+  type ConnectionState,
   createServerCore,
   credentialsOf,
   type DisconnectInfo,

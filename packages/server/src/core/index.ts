@@ -8,7 +8,7 @@ export type {
   UpgradeHeaders,
   UpgradeRequest,
 } from "./admission-order.js";
-export type { Connection, DisconnectInfo } from "./connection-api.js";
+export type { Connection, ConnectionState, DisconnectInfo } from "./connection-api.js";
 export { credentialsOf } from "./credentials.js";
 export { HeartlineError, ServerErrorCode } from "./errors.js";
 export {

@@ -131,6 +131,20 @@ describe("a session waiting for its client", () => {
     expect(s.core.broadcast("only live", (conn) => conn.isOpen)).toBe(1);
   });
 
+  it("a broadcast that overflows waiting sessions reaches every one of them, each ended once with what it held", () => {
+    const s = resumeSetup({ maxUnackedMessages: 1 });
+    for (let i = 0; i < 3; i++) s.open({}).lose();
+    expect(s.core.broadcast("first")).toBe(3);
+    expect(s.core.broadcast("second")).toBe(0);
+    expect(s.sessionEnds.map((e) => [e.sessionId, e.reason, e.undelivered])).toEqual([
+      ["s1", "overflow", ["first"]],
+      ["s2", "overflow", ["first"]],
+      ["s3", "overflow", ["first"]],
+    ]);
+    expect(s.core.broadcast("third")).toBe(0);
+    expect(s.sessionEnds).toHaveLength(3);
+  });
+
   it("closing a waiting session's handle ends it now, server_closed, with what it held", () => {
     const s = resumeSetup();
     s.open({}).lose();

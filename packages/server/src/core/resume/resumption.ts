@@ -161,7 +161,11 @@ export class Resumption<
 
   /** The handles of the sessions waiting for their client (a broadcast reaches them too). */
   *waiting(): IterableIterator<SessionHandle<TServer, TAuth, TConn>> {
-    for (const handle of this.#handles.values()) if (handle.state === "waiting") yield handle;
+    // O(waiting), not O(sessions held): the store keeps the waiting ones apart.
+    for (const session of this.#store.waiting()) {
+      const handle = this.#handles.get(session.sessionId);
+      if (handle !== undefined) yield handle;
+    }
   }
 
   stats(): SessionStats {

@@ -346,6 +346,11 @@ export class SessionStore<TData = unknown, TAuth = unknown, TOwner = unknown> {
     return true;
   }
 
+  /** The sessions waiting for their client (in their window), O(waiting). */
+  waiting(): IterableIterator<ResumableSession<TData, TAuth, TOwner>> {
+    return this.#waiting[Symbol.iterator]();
+  }
+
   /**
    * Ends every session held now, each reported once with its undelivered
    * messages (the server's shutdown: sessions kept in this process's

@@ -100,6 +100,11 @@ export class WaitingSessions<S extends WaitingSession> {
     return undefined;
   }
 
+  /** Every waiting session (a broadcast reaches them); one may end while iterated. */
+  *[Symbol.iterator](): IterableIterator<S> {
+    for (const set of this.#classes) yield* set;
+  }
+
   /** The session that gives way when the table is full: the lowest class's oldest; undefined if none waits. */
   next(): S | undefined {
     for (const set of this.#classes) {
