@@ -428,7 +428,14 @@ describe("reconnect.shouldRetry", () => {
 
   it("is not asked after close()", async () => {
     let asked = 0;
-    const t = setup({ reconnect: { shouldRetry: () => (asked++, true) } });
+    const t = setup({
+      reconnect: {
+        shouldRetry: () => {
+          asked++;
+          return true;
+        },
+      },
+    });
     t.client.connect();
     await microtask();
     t.socket.welcome(terms);

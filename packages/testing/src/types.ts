@@ -59,7 +59,7 @@ export interface PageControls {
   freeze(): void;
   /** `resume`, then everything that came due while frozen, in order. */
   resume(): void;
-  /** The network goes: `offline` fires, the link holds everything, new connections fail at once. */
+  /** The network goes: `navigator.onLine` false and `offline` fires, the link holds everything; the client waits for `online()` to try again (an attempt would fail at once). */
   offline(): void;
   /** The network is back: held bytes flow, `online` fires. */
   online(): void;

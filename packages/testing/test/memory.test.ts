@@ -281,7 +281,7 @@ describe("page life", () => {
     expect(a.frozen).toBe(true);
   });
 
-  it("offline: new attempts fail at once; online reconnects without waiting out the backoff", async () => {
+  it("offline: the client makes no attempt (navigator.onLine is false); online reconnects at once", async () => {
     const c = await open({ seed: 3 });
     c.offline();
     c.abort();
@@ -289,6 +289,8 @@ describe("page life", () => {
     await h.advance(20 * X);
     expect(c.state).toBe("reconnecting");
     expect(h.server.stats().accepted).toBe(1);
+    // The first retry came due offline and waits for the network: no more attempts.
+    expect(c.stats.reconnectAttemptsTotal).toBe(1);
     const back = h.now;
     c.online();
     await h.waitFor.clientState(c, "open", { within: 0 });
