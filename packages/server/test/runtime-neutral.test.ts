@@ -1,6 +1,6 @@
-// The transport-free core runs on any JavaScript runtime (Bun, Deno, workers):
-// bundled for esbuild's "neutral" platform it must import no Node built-in
-// and reach for no Node-only global.
+// The transport-free core runs on any JavaScript runtime (Bun, Deno, workers),
+// and so do the Bun and Deno adapters on it: bundled for esbuild's "neutral"
+// platform they must import no Node built-in and reach for no Node-only global.
 import { builtinModules } from "node:module";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -8,12 +8,16 @@ import { describe, expect, it } from "vitest";
 
 const builtins = new Set(builtinModules);
 
-describe("@heartline/server/core", () => {
+describe.each([
+  "@heartline/server/core",
+  "@heartline/server/bun",
+  "@heartline/server/deno",
+])("%s", (entry) => {
   it("bundles for a neutral platform with no Node built-in and no Buffer or process", async () => {
     const nodeImports: string[] = [];
     const result = await build({
       stdin: {
-        contents: 'export * from "@heartline/server/core";',
+        contents: `export * from "${entry}";`,
         resolveDir: fileURLToPath(new URL(".", import.meta.url)),
         loader: "ts",
       },
