@@ -5,12 +5,16 @@ import { fileURLToPath } from "node:url";
 
 export type Runtime = "node" | "bun" | "deno";
 
-const bin = (name: string): string =>
-  fileURLToPath(new URL(`../../node_modules/.bin/${name}`, import.meta.url));
+const bin = (path: string): string =>
+  fileURLToPath(new URL(`../../node_modules/${path}`, import.meta.url));
 
-/** The pinned `bun` and `deno` executables. */
-export const bunBin = bin("bun");
-export const denoBin = bin("deno");
+/**
+ * The pinned `bun` and `deno` executables themselves, which their install
+ * scripts put in their packages. Not node_modules/.bin/deno: that is a Node
+ * script that runs deno as its own child and passes no signal on.
+ */
+export const bunBin = bin("bun/bin/bun.exe");
+export const denoBin = bin("deno/deno");
 
 /**
  * The command that runs `script` (a .ts file) on `runtime`. Deno: the
