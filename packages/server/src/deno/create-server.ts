@@ -72,11 +72,12 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     if (admission.kind === "refused") return refusalResponse(admission);
     let upgraded: { socket: WebSocket; response: Response };
     try {
-      upgraded = deno.upgradeWebSocket(request, {
-        // The subprotocol admission chose (Deno answers none unless told).
-        ...(admission.protocol === "" ? {} : { protocol: admission.protocol }),
-        idleTimeout,
-      });
+      upgraded = deno.upgradeWebSocket(request, { idleTimeout });
+      // The subprotocol admission chose, set on the answer: Deno's own `protocol` option
+      // splits the offer on ", " only, and refuses "heartline.v1,heartline.resume" (no space).
+      if (admission.protocol !== "") {
+        upgraded.response.headers.set("sec-websocket-protocol", admission.protocol);
+      }
     } catch {
       // Deno refused the handshake (a bad key or version): answered and reported like the `ws` adapter's.
       core.reportRejected({ ...INVALID_HANDSHAKE, remoteAddress: admission.remoteAddress });
