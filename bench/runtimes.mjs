@@ -81,7 +81,9 @@ function render({ machine, timing, runs, n, rounds, names }) {
   const row = (label, key, format) =>
     `| ${label} | ${names.map((name) => format(medians[name][key])).join(" | ")} | ${ratio("bun", key)} | ${ratio("deno", key)} |`;
   const label =
-    n === 15_000 && rounds === 3 ? "" : " (smaller than the issue's 15,000 × 3: see below)";
+    n === 15_000 && rounds === 3 && timing.windowMs === 20_000
+      ? ""
+      : " (smaller than the default 15,000 × 3 rounds × 20 s: the notes below say why)";
   const lines = [
     `# Heartline on Node + ws, Bun and Deno, N = ${n.toLocaleString("en-US")}, ${rounds} rounds${label} (${machine.commit}${machine.dirty ? ", uncommitted changes" : ""})`,
     "",
