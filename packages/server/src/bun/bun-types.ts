@@ -8,19 +8,25 @@ export interface BunServerWebSocket<T> {
   readonly remoteAddress: string;
   /** -1: queued behind back-pressure; 0: dropped (socket closed); >0: bytes handed to the OS. */
   send(data: string, compress?: boolean): number;
+  /** Sends a close frame (Bun then ends the TCP connection without waiting for the answer). */
   close(code?: number, reason?: string): void;
   /** Drops the socket without a close handshake. */
   terminate(): void;
   /** Bytes queued in user space and not yet written to the socket. */
   getBufferedAmount(): number;
+  /** Sends a WebSocket ping frame. */
   ping(data?: string): number;
 }
 
 /** The `websocket` handlers and settings of `Bun.serve`. */
 export interface BunWebSocketHandler<T> {
+  /** A socket finished its upgrade. */
   open(ws: BunServerWebSocket<T>): void;
+  /** A message arrived: a string for a text frame, bytes for a binary one. */
   message(ws: BunServerWebSocket<T>, message: string | Uint8Array): void;
+  /** The socket closed (1006 when it ended without a close frame). */
   close(ws: BunServerWebSocket<T>, code: number, reason: string): void;
+  /** The socket flushed its back-pressure queue. */
   drain(ws: BunServerWebSocket<T>): void;
   maxPayloadLength: number;
   idleTimeout: number;
@@ -32,11 +38,14 @@ export interface BunWebSocketHandler<T> {
 
 /** The `server` argument of `Bun.serve`'s `fetch`, and what `Bun.serve` returns. */
 export interface BunServer {
+  /** Upgrades `request` to a WebSocket; false when the handshake is invalid. */
   upgrade(
     request: Request,
     options?: { headers?: Record<string, string>; data?: unknown },
   ): boolean;
+  /** The peer's address for `request`. */
   requestIP(request: Request): { address: string } | null;
+  /** Stops listening; with `true`, also closes every open connection. */
   stop(closeActiveConnections?: boolean): Promise<void> | void;
   readonly port?: number | undefined;
   readonly hostname?: string | undefined;
