@@ -108,6 +108,30 @@ describe.each(["bun", "deno"] as const)("on %s", (runtime) => {
     expect(server.lines.slice(from).filter((l) => l.type === "rejected")).toHaveLength(4);
   });
 
+  it.each([
+    ["a Sec-WebSocket-Version other than 13", "dGhlIHNhbXBsZSBub25jZQ==", "7"],
+    ["no Sec-WebSocket-Key", undefined, "13"],
+    ["a key that is not 16 bytes of base64", "c2hvcnQ=", "13"],
+  ])(
+    "answers a handshake with %s 400, reported invalid_handshake, as ws does",
+    async (_name, key, version) => {
+      const from = server.lines.length;
+      const socket = net.connect(server.port, "127.0.0.1");
+      socket.on("error", () => {});
+      await once(socket, "connect");
+      socket.write(
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+          (key === undefined ? "" : `Sec-WebSocket-Key: ${key}\r\n`) +
+          `Sec-WebSocket-Version: ${version}\r\nSec-WebSocket-Protocol: ${SUBPROTOCOL}\r\n\r\n`,
+      );
+      const [head] = (await within(once(socket, "data"), 5000, "the answer")) as [Buffer];
+      socket.destroy();
+      expect(head.toString().split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
+      const report = await server.waitFor("the report", (l) => l.type === "rejected", { from });
+      expect([report.status, report.reason]).toEqual([400, "invalid_handshake"]);
+    },
+  );
+
   it("refuses past maxConnectionsPerAddress with 429 and Retry-After, and takes one again once a place is free", async () => {
     const open = await Promise.all(Array.from({ length: 6 }, () => connectRaw(server.url)));
     const refused = await refusedUpgrade(server.url);

@@ -18,6 +18,7 @@ import {
   invalidHandshake,
   refusalResponse,
   upgradeRequired,
+  validHandshake,
 } from "../fetch/fetch-upgrade.js";
 import { type BunConnectionData, bunWebSocketHandler } from "./bun-transport.js";
 import type { BunGlobal, BunServer, BunWebSocketHandler } from "./bun-types.js";
@@ -71,6 +72,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
   ): Response | undefined => {
     if (admission.kind === "abandoned") return undefined;
     if (admission.kind === "refused") return refusalResponse(admission);
+    if (!validHandshake(request)) return invalidHandshake(core, admission.remoteAddress);
     const data: BunConnectionData = {
       info: connectionInfoOf(request, admission),
       transport: undefined,

@@ -19,6 +19,7 @@ import {
   invalidHandshake,
   refusalResponse,
   upgradeRequired,
+  validHandshake,
 } from "../fetch/fetch-upgrade.js";
 import { attachDenoSocket, DenoTransport } from "./deno-transport.js";
 import type { DenoGlobal, DenoHttpServer, DenoServeHandlerInfo } from "./deno-types.js";
@@ -72,6 +73,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     // Never without an `abandoned` check (below); nobody would be left to read an answer.
     if (admission.kind === "abandoned") return new Response(null, { status: 400 });
     if (admission.kind === "refused") return refusalResponse(admission);
+    if (!validHandshake(request)) return invalidHandshake(core, admission.remoteAddress);
     let upgraded: { socket: WebSocket; response: Response };
     try {
       upgraded = deno.upgradeWebSocket(request, { idleTimeout });

@@ -113,7 +113,24 @@ export function connectionInfoOf<TAuth>(
   };
 }
 
-/** The runtime refused the handshake itself (a bad key or version): reported and answered like the `ws` adapter's. */
+/** A `Sec-WebSocket-Key` (16 bytes in base64, RFC 6455 §4.1), with the test `ws` applies on Node. */
+const HANDSHAKE_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/**
+ * Whether the upgrade's key and version are what RFC 6455 asks (version 13),
+ * checked here as `ws` checks them on Node: Bun answers a bad version 426 on
+ * its own and Deno accepts any version, so neither can be left to decide.
+ */
+export function validHandshake(request: Request): boolean {
+  const key = request.headers.get("sec-websocket-key");
+  return (
+    key !== null &&
+    HANDSHAKE_KEY.test(key.trim()) &&
+    request.headers.get("sec-websocket-version")?.trim() === "13"
+  );
+}
+
+/** A handshake refused for its key or version (by `validHandshake` or the runtime): reported and answered like the `ws` adapter's. */
 export function invalidHandshake<TAuth>(
   core: FetchCore<TAuth>,
   remoteAddress: string | undefined,
