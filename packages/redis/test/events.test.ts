@@ -45,6 +45,7 @@ describe("parseEventsMessage", () => {
         "resync",
         "server_closed",
         "timeout",
+        "unauthorized",
       ].sort(),
     );
   });

@@ -324,6 +324,7 @@ describe("stats", () => {
         protocol_error: 1,
         rate_limited: 0,
         replaced: 0,
+        unauthorized: 0,
       },
       messagesIn: 1,
       messagesOut: 0,
