@@ -250,6 +250,16 @@ describe.each(["bun", "deno"] as const)("on %s", (runtime) => {
     expect(await within(server.exit, 5000, "the exit")).toEqual({ code: 0, signal: null });
   });
 
+  it("close() holds nothing open: the process ends by itself well before closeTimeoutMs", async () => {
+    const s = await startRuntimeServer(runtime, { intervalMs: 1000, closeTimeoutMs: 10_000 });
+    const c = await connectRaw(s.url);
+    const asked = Date.now();
+    await s.request("close", { exit: "natural" });
+    expect(await within(c.closed, 5000, "the 1001")).toBe(CloseCode.GoingAway);
+    expect(await within(s.exit, 8000, "the exit")).toEqual({ code: 0, signal: null });
+    expect(Date.now() - asked).toBeLessThan(5000);
+  });
+
   it(
     runtime === "bun"
       ? "drops a timed-out client right after the 4000 close frame (Bun never waits for the peer's close)"

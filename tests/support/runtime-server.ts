@@ -11,7 +11,8 @@
 // and takes commands on stdin ({"id","cmd"}; the answer carries "re": id):
 //   open  → {"type":"open","sessions":[…],"stats":{…}}
 //   flood → sends `count` messages of `bytes` to every connection → {"type":"flooded","sent"}
-//   close → graceful shutdown (goodbye + 1001) → {"type":"closed"}, then exit 0
+//   close → graceful shutdown (goodbye + 1001) → {"type":"closed"}, then exit 0 (with
+//           "exit":"natural", no exit call: the process ends once nothing holds it)
 // Every application message is echoed back as { echo: data }. It exits when stdin closes.
 import process from "node:process";
 import { createInterface } from "node:readline";
@@ -99,12 +100,16 @@ const hl = runtime === "bun" ? createBunServer(options) : createDenoServer(optio
 await hl.listening;
 out({ type: "ready", port: hl.address()?.port, runtime });
 
-for await (const text of createInterface({ input: process.stdin })) {
-  const { id, cmd, count, bytes } = JSON.parse(text) as {
+let natural = false;
+const lines = createInterface({ input: process.stdin });
+for await (const text of lines) {
+  const { id, cmd, count, bytes, exit } = JSON.parse(text) as {
     id: number;
     cmd: string;
     count?: number;
     bytes?: number;
+    /** With close: "natural" leaves the exit to the runtime (nothing may be left to keep it alive). */
+    exit?: "natural";
   };
   if (cmd === "open") {
     out({
@@ -121,7 +126,13 @@ for await (const text of createInterface({ input: process.stdin })) {
   } else if (cmd === "close") {
     await hl.close();
     out({ type: "closed", re: id });
+    if (exit === "natural") {
+      natural = true;
+      lines.close();
+      process.stdin.destroy();
+      break;
+    }
     process.stdout.write("", () => process.exit(0));
   }
 }
-process.exit(0);
+if (!natural) process.exit(0);

@@ -4,11 +4,11 @@ import { serverDefaults } from "../core/options.js";
 import { createServerCore } from "../core/server-core.js";
 import {
   checkFetchOptions,
-  delay,
   type FetchServerApi,
   type FetchServerOptions,
   fetchServerApi,
   runtimeGlobal,
+  settleWithin,
 } from "../fetch/fetch-server.js";
 import {
   admissionRequestOf,
@@ -125,7 +125,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     async stopListening() {
       if (bunServer === undefined) return;
       // Let the close frames already queued go out, then cut what is left after `closeTimeoutMs`.
-      await Promise.race([bunServer.stop(false), delay(closeTimeoutMs)]);
+      await settleWithin(Promise.resolve(bunServer.stop(false)), closeTimeoutMs);
       await bunServer.stop(true);
     },
   });

@@ -5,11 +5,11 @@ import { createServerCore } from "../core/server-core.js";
 import type { ConnectionInfo } from "../core/transport.js";
 import {
   checkFetchOptions,
-  delay,
   type FetchServerApi,
   type FetchServerOptions,
   fetchServerApi,
   runtimeGlobal,
+  settleWithin,
 } from "../fetch/fetch-server.js";
 import {
   admissionRequestOf,
@@ -132,8 +132,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
         : { port: denoServer.addr.port, hostname: denoServer.addr.hostname },
     async stopListening() {
       // Deno's shutdown waits for open sockets; one whose peer never answers the close would hold it forever.
-      if (denoServer !== undefined)
-        await Promise.race([denoServer.shutdown(), delay(closeTimeoutMs)]);
+      if (denoServer !== undefined) await settleWithin(denoServer.shutdown(), closeTimeoutMs);
     },
   });
   return Object.assign(api, { upgrade });

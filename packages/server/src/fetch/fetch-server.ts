@@ -70,12 +70,20 @@ export function checkFetchOptions(
   return maxPayload;
 }
 
-/** Resolves after `ms`, or at once for a non-finite or zero bound (one timer per shutdown, not per connection). */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (!(ms > 0) || !Number.isFinite(ms)) resolve();
-    else setTimeout(resolve, ms);
-  });
+/**
+ * Waits for `promise`, at most `ms` (no bound for a non-finite one; none at
+ * all for 0). The timer is cleared as soon as either ends, so it never holds
+ * the process open. One timer per shutdown, not per connection.
+ */
+export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  if (!Number.isFinite(ms)) {
+    await promise;
+    return;
+  }
+  if (!(ms > 0)) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /**
