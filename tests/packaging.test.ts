@@ -39,6 +39,7 @@ import {
 /** false under `pnpm check:latest`: no pins, the newest the ranges allow. */
 const pinned = process.env.HEARTLINE_CONSUMER_VERSIONS !== "latest";
 const pins = computePins();
+import { bunBin, denoBin } from "./support/runtimes.js";
 
 const fixture = path.join(repoRoot, "tests/fixtures/consumer");
 const tsc = path.join(repoRoot, "node_modules/typescript/lib/tsc.js");
@@ -353,6 +354,30 @@ describe.each(consumers)("installed with %s", (consumer) => {
     });
     expect(JSON.parse(harness.stdout)).toEqual({ reason: "timeout", code: 4000, afterMs: 1000 });
   }, 60_000);
+});
+
+describe("the tarballs on Bun and Deno", () => {
+  // The npm consumer's compiled program (out/echo-runtime.js), run with bare
+  // imports resolved from its node_modules: @heartline/server/bun and /deno
+  // as a Bun or Deno user installs them.
+  it.each([
+    ["bun", bunBin, []],
+    ["deno", denoBin, ["run", "--allow-all", "--node-modules-dir=manual", "--no-lock", "--quiet"]],
+  ] as const)(
+    "%s runs the server + client echo from the tarballs",
+    async (runtime, exe, args) => {
+      const { stdout } = await timed(`npm: ${runtime} out/echo-runtime.js`, () =>
+        run([exe, ...args, "out/echo-runtime.js"], consumerDir("npm"), { timeout: 30_000 }),
+      );
+      expect(JSON.parse(stdout)).toEqual({
+        runtime,
+        reply: "hello",
+        reason: "client_closed",
+        code: 1000,
+      });
+    },
+    60_000,
+  );
 });
 
 describe("package linters on each tarball", () => {
