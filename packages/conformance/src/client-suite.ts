@@ -1,0 +1,4 @@
+export const clientSuiteDefaults = Object.freeze({});
+export interface ClientSuiteOptions {
+  readonly command: readonly string[];
+}

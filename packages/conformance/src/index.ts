@@ -1,0 +1,18 @@
+export { clientCases, runClientSuite } from "./client-cases.js";
+export { type ClientSuiteOptions, clientSuiteDefaults } from "./client-suite.js";
+export {
+  type Case,
+  type CaseResult,
+  type CaseStatus,
+  type RunOptions,
+  Skip,
+  type SuiteResult,
+  Violation,
+} from "./report.js";
+export { runServerSuite, serverCases } from "./server-cases.js";
+export {
+  type RateTerms,
+  type ServerContext,
+  type ServerSuiteOptions,
+  serverSuiteDefaults,
+} from "./server-suite.js";
