@@ -1,6 +1,10 @@
 export { clientCases, runClientSuite } from "./client-cases.js";
 export { type ClientSuiteOptions, clientSuiteDefaults } from "./client-suite.js";
 export {
+  type HeartlineClientDriverOptions,
+  runHeartlineClientDriver,
+} from "./heartline-client-driver.js";
+export {
   type Case,
   type CaseResult,
   type CaseStatus,
