@@ -303,10 +303,7 @@ class HeartlineClient:
     async def _open(self, ws: Any, welcome: dict[str, Any]) -> _Outcome:
         interval = float(welcome["heartbeat"]["intervalMs"])
         timeout = float(welcome["heartbeat"]["timeoutMs"])
-        rate = welcome.get("rate")
-        bucket = None
-        if isinstance(rate, dict) and rate.get("perSecond", 0) > 0 and rate.get("burst", 0) > 0:
-            bucket = TokenBucket(float(rate["perSecond"]), float(rate["burst"]), self._now())
+        bucket = self._pacing(welcome.get("rate"))
         frames: deque[dict[str, Any]] = deque(self._accept_welcome(welcome))
         self._set_state("open")
         opened = last_heard = self._now()
@@ -376,6 +373,12 @@ class HeartlineClient:
             return ended.outcome
         finally:
             reader.cancel()
+
+    def _pacing(self, rate: Any) -> TokenBucket | None:
+        """The bucket for the welcome's ``rate`` terms; None when it announced none."""
+        if isinstance(rate, dict) and rate.get("perSecond", 0) > 0 and rate.get("burst", 0) > 0:
+            return TokenBucket(float(rate["perSecond"]), float(rate["burst"]), self._now())
+        return None
 
     def _on_frame(self, raw: Any, now: float) -> tuple[float, float] | None:
         frame = _parse(raw)
