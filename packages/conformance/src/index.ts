@@ -1,3 +1,6 @@
+// The declarations use `node:child_process` types and `Buffer`; this keeps them
+// resolvable for a consumer whose tsconfig has `types: []`. `@types/node` is an optional peer.
+/// <reference types="node" preserve="true" />
 export { clientCases, runClientSuite } from "./client-cases.js";
 export { type ClientSuiteOptions, clientSuiteDefaults } from "./client-suite.js";
 export {
