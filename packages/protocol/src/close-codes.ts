@@ -84,6 +84,15 @@ export const closeCodeInfo = {
     reconnect: false,
     why: "the client broke the protocol; retrying would repeat it (a version mismatch or a bug)",
   },
+  [CloseCode.Unauthorized]: {
+    name: "unauthorized",
+    reason: DisconnectReason.Unauthorized,
+    reconnect: false,
+    // The contract: never retry with the same credentials. A client that can
+    // get fresh ones (a credentials function) tries once more, on purpose,
+    // outside this classifier.
+    why: "authentication was refused; the same credentials would be refused again",
+  },
   [CloseCode.Replaced]: {
     name: "replaced",
     reason: DisconnectReason.Replaced,

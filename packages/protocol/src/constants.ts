@@ -50,6 +50,12 @@ export const CloseCode = {
   HeartbeatTimeout: 4000,
   /** Invalid JSON or an invalid envelope. */
   BadMessage: 4400,
+  /**
+   * Authentication refused, as a close a browser can read: a server set to do
+   * so accepts the upgrade and closes at once with 4401 (no `welcome`)
+   * instead of answering HTTP 401, whose status a browser never sees.
+   */
+  Unauthorized: 4401,
   /** This connection's session was resumed on a newer connection (resumable sessions). */
   Replaced: 4409,
   /** The client exceeded the server's rate limit. */
@@ -73,6 +79,8 @@ export const DisconnectReason = {
   RateLimited: "rate_limited",
   /** The session was resumed on a newer connection (close 4409). */
   Replaced: "replaced",
+  /** Authentication was refused (HTTP 401, or close 4401 where the server is set to send it). */
+  Unauthorized: "unauthorized",
 } as const;
 export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
 

@@ -26,6 +26,9 @@ export const welcomeSchema = z
     protocol: z.literal(PROTOCOL_VERSION),
     sessionId: z.string(),
     heartbeat: z.object({ intervalMs: positiveMs, timeoutMs: positiveMs }),
+    // The server's rate terms, so a client paces itself within them; absent
+    // when the server has no limit.
+    rate: z.optional(z.object({ perSecond: positiveMs, burst: positiveMs })),
     resume: z.optional(
       z.object({ token: z.string().check(z.regex(RESUME_TOKEN_PATTERN)), windowMs: positiveMs }),
     ),
@@ -119,6 +122,8 @@ export interface AppMessage<TData = unknown> {
 export type HeartbeatTerms = WelcomeMessage["heartbeat"];
 /** The window after `goodbye` in which a client reconnects: [`minMs`, `maxMs`]. */
 export type ReconnectWindow = GoodbyeMessage["reconnect"];
+/** `welcome.rate`: the server's per-connection rate limit (frames per second, and the burst it allows). */
+export type RateTerms = NonNullable<WelcomeMessage["rate"]>;
 /** `welcome.resume`: the token for the next resume and how long the server keeps the session. */
 export type ResumeTerms = NonNullable<WelcomeMessage["resume"]>;
 

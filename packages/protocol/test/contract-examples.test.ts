@@ -177,11 +177,15 @@ describe("named constants", () => {
       MessageTooBig: 1009,
       HeartbeatTimeout: 4000,
       BadMessage: 4400,
+      Unauthorized: 4401,
       Replaced: 4409,
       RateLimited: 4429,
     });
+    // The contract's seven reasons, plus `unauthorized`: what a client
+    // reports for a 401 or 4401 (the contract's Authentication rule).
     expect(Object.values(DisconnectReason).sort()).toEqual(
       [
+        "unauthorized",
         "client_closed",
         "connection_lost",
         "protocol_error",
