@@ -24,6 +24,7 @@ export async function buildHeartline(entry = "heartline") {
     entryPoints: [here(`../servers/${entry}.mjs`)],
     outfile,
     bundle: true,
+    // `node:` built-ins stay imports; Bun and Deno provide them as well.
     platform: "node",
     format: "esm",
     target: "node20",

@@ -12,7 +12,7 @@ const PAGE_SIZE = Number(execFileSync("getconf", ["PAGESIZE"], { encoding: "utf8
 const live = new Set();
 
 /**
- * Spawns `node <script>` pinned to `core` with `taskset -c`, so every thread
+ * Spawns `node <script>` (or `runtime`'s command) pinned to `core` with `taskset -c`, so every thread
  * (main, libuv pool, GC helpers) inherits the affinity. The IPC channel
  * survives the exec because Node finds it through NODE_CHANNEL_FD. `prefix`
  * runs before taskset (prlimit, to raise the open-file limit); every wrapper
@@ -26,8 +26,11 @@ export function spawnPinned({
   nodeArgs = [],
   prefix = [],
   name,
+  runtime,
 }) {
-  const command = [...prefix, "taskset", "-c", String(core), process.execPath, ...nodeArgs, script];
+  // `runtime`: another executable and its arguments in place of `node <nodeArgs>` (Bun, Deno).
+  const interpreter = runtime ?? [process.execPath, ...nodeArgs];
+  const command = [...prefix, "taskset", "-c", String(core), ...interpreter, script];
   const child = spawn(command[0], [...command.slice(1), ...args], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     env: { ...process.env, ...env },

@@ -110,6 +110,8 @@ export async function runScenario({
       script: server.script,
       env: { BENCH_INTERVAL_MS: String(intervalMs), ...server.env },
       nodeArgs: ["--expose-gc", ...(server.nodeArgs ?? [])],
+      // A server entry may run on another runtime (bench/runtimes.mjs: Bun, Deno).
+      runtime: server.runtime,
       prefix,
       name: server.name,
     });

@@ -10,37 +10,15 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import type { Dashboard } from "@heartline/dashboard";
-import type { DisconnectReason, ReconnectWindow } from "@heartline/protocol";
+import type { ReconnectWindow } from "@heartline/protocol";
 import { createServer, type HeartlineServer } from "@heartline/server";
+import { type EchoEventListeners, echoListeners } from "./echo-events.js";
 import { createObservability, type Observability } from "./observability.js";
-import { pageBundlePath } from "./page-bundle.js";
+import { missingBundleText, routeOf, securityHeaders, WS_ENDPOINT_TEXT } from "./page-routes.js";
 import { echoDefaults } from "./settings.js";
 
-export type EchoEvent =
-  | { event: "connect"; sessionId: string; at: string }
-  | {
-      event: "disconnect";
-      sessionId: string;
-      reason: DisconnectReason;
-      /** The close code, or null when the socket ended without one (`connection_lost`). */
-      code: number | null;
-      at: string;
-    }
-  /** A connection that continued an earlier session (same `sessionId`). */
-  | { event: "resume"; sessionId: string; at: string }
-  /** A resumable session ended: its window passed, or it ended deliberately, or a buffer overflowed. */
-  | {
-      event: "session_end";
-      sessionId: string;
-      reason: string;
-      /** How many messages the server still held unacknowledged (their data is in the server's event). */
-      undelivered: number;
-      at: string;
-    };
-
-type EchoListener<K extends EchoEvent["event"]> = (event: Extract<EchoEvent, { event: K }>) => void;
+export type { EchoEvent } from "./echo-events.js";
 
 export interface EchoServerOptions {
   /** Default 5000; 0 picks a free port (read it from the result). */
@@ -59,12 +37,7 @@ export interface EchoServerOptions {
   reconnectWindow?: ReconnectWindow | undefined;
   /** How long a dropped session stays resumable; 0 turns resumption off. Default `echoDefaults.resumeWindowMs`. */
   resumeWindowMs?: number;
-  on?: {
-    connect?: EchoListener<"connect">;
-    disconnect?: EchoListener<"disconnect">;
-    resume?: EchoListener<"resume">;
-    sessionEnd?: EchoListener<"session_end">;
-  };
+  on?: EchoEventListeners;
 }
 
 export interface EchoServer {
@@ -78,25 +51,6 @@ export interface EchoServer {
   close(): Promise<void>;
 }
 
-/** The only files served: a fixed table, so no request path ever reaches the file system. */
-const routes: Readonly<Record<string, { file: string; type: string }>> = {
-  "/": { file: fileURLToPath(new URL("./page/index.html", import.meta.url)), type: "text/html" },
-  "/style.css": {
-    file: fileURLToPath(new URL("./page/style.css", import.meta.url)),
-    type: "text/css",
-  },
-  "/page.js": { file: pageBundlePath, type: "text/javascript" },
-  "/page.js.map": { file: `${pageBundlePath}.map`, type: "application/json" },
-};
-
-const securityHeaders = {
-  "cache-control": "no-store",
-  "x-content-type-options": "nosniff",
-  // The URL field is editable, so the page may connect to any ws:/wss: server.
-  "content-security-policy":
-    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
-};
-
 async function servePage(
   request: IncomingMessage,
   response: ServerResponse,
@@ -108,10 +62,10 @@ async function servePage(
   if (path === "/ws") {
     // Only WebSocket upgrades belong here; @heartline/server takes those.
     response.writeHead(426, { "content-type": "text/plain", upgrade: "websocket" });
-    response.end("This is the WebSocket endpoint: connect with a WebSocket client.\n");
+    response.end(WS_ENDPOINT_TEXT);
     return;
   }
-  const route = routes[path === "/index.html" ? "/" : path];
+  const route = routeOf(path);
   if (route === undefined || (request.method !== "GET" && request.method !== "HEAD")) {
     response.writeHead(route === undefined ? 404 : 405, { "content-type": "text/plain" });
     response.end(route === undefined ? "Not found\n" : "Method not allowed\n");
@@ -122,7 +76,7 @@ async function servePage(
     body = await readFile(route.file);
   } catch {
     response.writeHead(503, { "content-type": "text/plain" });
-    response.end(`${path} is missing: \`pnpm demo\` builds the page bundle before it starts.\n`);
+    response.end(missingBundleText(path));
     return;
   }
   response.writeHead(200, {
@@ -139,7 +93,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     servePage(request, response, observability).catch(() => response.destroy());
   });
   const resumeWindowMs = options.resumeWindowMs ?? echoDefaults.resumeWindowMs;
-  const heartline = createServer({
+  const heartline = createServer<unknown, unknown, undefined>({
     server: http,
     resume: resumeWindowMs === 0 ? false : { windowMs: resumeWindowMs },
     meterProvider: observability.meterProvider,
@@ -150,44 +104,12 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       ? {}
       : { maxConnectionsPerAddress: options.maxConnectionsPerAddress }),
     ...(options.reconnectWindow === undefined ? {} : { reconnectWindow: options.reconnectWindow }),
-    on: {
-      connection: (conn) =>
-        options.on?.connect?.({
-          event: "connect",
-          sessionId: conn.sessionId,
-          at: new Date().toISOString(),
-        }),
-      // The echo itself: every message goes back to the one who sent it.
-      // A client may also report its heartbeat RTT as `{ heartlineRttMs: n }`
-      // (echoed like any message): the dashboard charts it.
-      message: (conn, data) => {
-        conn.send(data);
-        const rtt = (data as { heartlineRttMs?: unknown } | null)?.heartlineRttMs;
-        if (typeof rtt === "number") dashboard.recordRtt(rtt);
-      },
-      disconnect: (info) =>
-        options.on?.disconnect?.({
-          event: "disconnect",
-          sessionId: info.sessionId,
-          reason: info.reason,
-          code: info.code ?? null,
-          at: new Date().toISOString(),
-        }),
-      resume: (info) =>
-        options.on?.resume?.({
-          event: "resume",
-          sessionId: info.sessionId,
-          at: new Date().toISOString(),
-        }),
-      sessionEnd: (info) =>
-        options.on?.sessionEnd?.({
-          event: "session_end",
-          sessionId: info.sessionId,
-          reason: info.reason,
-          undelivered: info.undelivered.length,
-          at: new Date().toISOString(),
-        }),
-    },
+    // A client may also report its heartbeat RTT as `{ heartlineRttMs: n }`
+    // (echoed like any message): the dashboard charts it.
+    on: echoListeners(options.on, (data) => {
+      const rtt = (data as { heartlineRttMs?: unknown } | null)?.heartlineRttMs;
+      if (typeof rtt === "number") dashboard.recordRtt(rtt);
+    }),
   });
 
   const dashboard = observability.attach(heartline);

@@ -1,56 +1,7 @@
-// `pnpm demo` runs this (after building the page bundle): the echo server,
-// configured from the environment. stdout carries exactly one JSON line per
-// connect, per disconnect, per resumed connection and per ended resumable
-// session, so it can be piped into a log tool; everything
-// else goes to stderr.
+// `pnpm demo` runs this (after building the page bundle): the echo server on
+// Node, configured from the environment (see demo-main.ts for what it prints).
+import process from "node:process";
+import { runEchoDemo } from "./demo-main.js";
 import { startEchoServer } from "./echo-server.js";
-import { EchoSettingsError, settingsFromEnv } from "./settings.js";
 
-function line(event: object): void {
-  process.stdout.write(`${JSON.stringify(event)}\n`);
-}
-
-let settings: ReturnType<typeof settingsFromEnv>;
-try {
-  settings = settingsFromEnv(process.env);
-} catch (error) {
-  if (!(error instanceof EchoSettingsError)) throw error;
-  process.stderr.write(`echo demo: ${error.message}\n`);
-  process.exit(2);
-}
-
-const echo = await startEchoServer({
-  ...settings,
-  on: { connect: line, disconnect: line, resume: line, sessionEnd: line },
-}).catch((error: NodeJS.ErrnoException) => {
-  process.stderr.write(
-    `echo demo: cannot listen on ${settings.host}:${settings.port} (${error.code ?? error.message})\n`,
-  );
-  process.exit(1);
-});
-
-const shown = ["127.0.0.1", "::1", "0.0.0.0", "::"].includes(settings.host)
-  ? echo.url.replace(/\/\/[^/]+:/, "//localhost:")
-  : echo.url;
-process.stderr.write(
-  `Heartline echo demo on ${shown} (listening on ${echo.url}; WebSocket at /ws, ` +
-    `ping every ${settings.intervalMs} ms, timeout ${2 * settings.intervalMs} ms). Ctrl+C stops it.\n`,
-);
-
-// Shutdown: every client gets `goodbye` and close 1001 (and is printed as a
-// disconnect line), then exit 0. A second signal while closing changes nothing.
-let stopping = false;
-function stop(signal: NodeJS.Signals): void {
-  if (stopping) return;
-  stopping = true;
-  process.stderr.write(`echo demo: ${signal}, closing every client with 1001\n`);
-  echo.close().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`echo demo: shutdown failed: ${String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+await runEchoDemo(startEchoServer, `Node ${process.version}`);

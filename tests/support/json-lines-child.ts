@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { type Runtime, runtimeCommand } from "./runtimes.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -73,20 +74,34 @@ interface Waiter {
 
 export async function spawnJsonLinesChild(
   script: string,
-  options: { env?: Record<string, string>; nodeArgs?: readonly string[]; name: string },
+  options: {
+    env?: Record<string, string>;
+    nodeArgs?: readonly string[];
+    name: string;
+    /** Which runtime runs `script` (default Node, through tsx); see runtimes.ts. */
+    runtime?: Runtime;
+  },
 ): Promise<JsonLinesChild> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--conditions",
-      "heartline-source",
-      "--import",
-      "tsx",
-      ...(options.nodeArgs ?? []),
-      fileURLToPath(new URL(script, import.meta.url)),
-    ],
-    { cwd: repoRoot, env: { ...process.env, ...options.env }, stdio: ["pipe", "pipe", "inherit"] },
-  );
+  const path = fileURLToPath(new URL(script, import.meta.url));
+  const [command, args] =
+    options.runtime === undefined || options.runtime === "node"
+      ? [
+          process.execPath,
+          [
+            "--conditions",
+            "heartline-source",
+            "--import",
+            "tsx",
+            ...(options.nodeArgs ?? []),
+            path,
+          ],
+        ]
+      : runtimeCommand(options.runtime, path);
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...options.env },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   children.add(child);
   const lines: Line[] = [];
   const waiters = new Set<Waiter>();

@@ -28,6 +28,8 @@ export const ServerErrorCode = {
   AddressOfThrew: "address_of_threw",
   /** The standalone HTTP server could not listen. */
   ListenFailed: "listen_failed",
+  /** A runtime adapter was created on another runtime (`@heartline/server/bun` needs `Bun`, `/deno` needs `Deno`). */
+  UnsupportedRuntime: "unsupported_runtime",
 } as const;
 export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
 

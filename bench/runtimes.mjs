@@ -1,0 +1,168 @@
+// Issue 27's comparison: the same Heartline server (every default, X = 1 s)
+// on Node with `ws`, on Bun (@heartline/server/bun) and on Deno
+// (@heartline/server/deno), at the same load, in rotating order per round
+// (node, bun, deno; then bun, deno, node; then deno, node, bun…) so that drift
+// in a shared machine's load hits each alike. Each run is bench/lib/scenario.mjs
+// unchanged: server pinned to core 0, load and probe on core 1.
+//
+//   node bench/runtimes.mjs [--n=15000] [--rounds=3] [--window=20] [--cps=1500]
+//
+// Figures: server CPU per 1,000 heartbeats, RSS per connection (and after a
+// full GC), detection error p99 (close frame − last frame − 2X, on the probe's
+// clock), ping RTT p99. Not compared: GC counts and event-loop delay (Bun and
+// Deno have no `gc` performance entries; see servers/runtime-common.mjs).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { buildHeartline } from "./lib/build-heartline.mjs";
+import { describeMachine } from "./lib/machine.mjs";
+import { killAll, sleep } from "./lib/procs.mjs";
+import { runScenario } from "./lib/scenario.mjs";
+
+const INTERVAL_MS = 1000;
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+// The pinned executables themselves (root devDependencies), not node_modules/.bin's wrappers:
+// the measured pid must be the runtime's own.
+const bunBin = here("../node_modules/bun/bin/bun.exe");
+const denoBin = here("../node_modules/deno/deno");
+
+const { values: args } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== "--"),
+  options: {
+    n: { type: "string", default: "15000" },
+    rounds: { type: "string", default: "3" },
+    window: { type: "string", default: "20" },
+    cps: { type: "string", default: "1500" },
+  },
+});
+const n = Number(args.n);
+const rounds = Number(args.rounds);
+const timing = {
+  settleMs: 1500,
+  connectPerSecond: Number(args.cps),
+  warmupMs: 3 * INTERVAL_MS,
+  windowMs: Number(args.window) * 1000,
+  silenceGraceMs: 5000,
+  cooldownMs: 3000,
+};
+const log = (line) => process.stderr.write(`${line}\n`);
+
+const median = (xs) => {
+  const s = xs.filter((x) => typeof x === "number" && Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fixed = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
+const kib = (bytes) => fixed(bytes / 1024, 2);
+
+async function main() {
+  const machine = describeMachine();
+  const runtimeBundle = await buildHeartline("heartline-runtime");
+  const servers = [
+    { name: "node+ws", kind: "heartline", script: await buildHeartline() },
+    { name: "bun", kind: "heartline", script: runtimeBundle, runtime: [bunBin] },
+    {
+      name: "deno",
+      kind: "heartline",
+      script: runtimeBundle,
+      runtime: [denoBin, "run", "--allow-all", "--no-lock", "--v8-flags=--expose-gc"],
+    },
+  ];
+  const runs = [];
+  for (let round = 0; round < rounds; round++) {
+    const order = servers.map((_, i) => servers[(i + round) % servers.length]);
+    for (const server of order) {
+      if (runs.length > 0) await sleep(timing.cooldownMs);
+      log(`runtimes: round ${round + 1}, ${server.name} at N = ${n}`);
+      const r = await runScenario({ server, n, intervalMs: INTERVAL_MS, timing, log });
+      const run = {
+        server: server.name,
+        round,
+        connected: r.connected,
+        failed: r.failed,
+        openAtWindowEnd: r.openAtWindowEnd,
+        msPer1kHeartbeats: r.cpu.msPer1kHeartbeats,
+        cpuShare: r.cpu.share,
+        heartbeats: r.window.heartbeats,
+        rssPerConnection: r.memory.bytesPerConnection,
+        rssPerConnectionAfterGc: r.memory.bytesPerConnectionAfterGc,
+        jsPerConnectionAfterGc: r.memory.jsBytesPerConnectionAfterGc,
+        rttP99: r.rttMs.p99,
+        detectionP50: r.detectionErrorMs.p50,
+        detectionP99: r.detectionErrorMs.p99,
+        undetected: r.detectionErrorMs.undetected,
+        loadCpuShare: r.load.cpuShare,
+        loadavg: r.loadavg,
+        unexpectedCloses: r.unexpectedCloses,
+      };
+      log(
+        `  ${fixed(run.msPer1kHeartbeats, 2)} ms CPU / 1k heartbeats, ${kib(run.rssPerConnection)} KiB RSS/conn, detection p99 ${fixed(run.detectionP99)} ms`,
+      );
+      runs.push(run);
+    }
+  }
+  const of = (name, key) => runs.filter((r) => r.server === name).map((r) => r[key]);
+  const medians = Object.fromEntries(
+    servers.map(({ name }) => [
+      name,
+      {
+        msPer1kHeartbeats: median(of(name, "msPer1kHeartbeats")),
+        rssPerConnection: median(of(name, "rssPerConnection")),
+        rssPerConnectionAfterGc: median(of(name, "rssPerConnectionAfterGc")),
+        detectionP99: median(of(name, "detectionP99")),
+        rttP99: median(of(name, "rttP99")),
+      },
+    ]),
+  );
+  const ratio = (name, key) => fixed(medians[name][key] / medians["node+ws"][key], 2);
+  const names = servers.map((s) => s.name);
+  const row = (label, key, format) =>
+    `| ${label} | ${names.map((name) => format(medians[name][key])).join(" | ")} | ${ratio("bun", key)}× | ${ratio("deno", key)}× |`;
+  const label =
+    n === 15_000 && rounds === 3 ? "" : " (smaller than the issue's 15,000 × 3: see below)";
+  const lines = [
+    `# Heartline on Node + ws, Bun and Deno, N = ${n.toLocaleString("en-US")}, ${rounds} rounds${label} (${machine.commit}${machine.dirty ? ", uncommitted changes" : ""})`,
+    "",
+    `${machine.cores} cores, ${machine.cpuModel}; Node ${machine.node}, Bun ${process.env.BENCH_BUN_VERSION ?? "1.4.5"}, Deno ${process.env.BENCH_DENO_VERSION ?? "2.9.6"}. ` +
+      `X = ${INTERVAL_MS} ms, timeout 2X; steady window ${timing.windowMs / 1000} s; ${timing.connectPerSecond} connections/s; ` +
+      "the same server script and options on each (every default), bundled with esbuild from source; order rotated per round.",
+    "",
+    "Medians over the rounds (ratios to Node + ws; below 1× is better):",
+    "",
+    `| figure | ${names.join(" | ")} | bun / node | deno / node |`,
+    `| --- | ${names.map(() => "---:").join(" | ")} | ---: | ---: |`,
+    row("CPU ms per 1,000 heartbeats", "msPer1kHeartbeats", (x) => fixed(x, 2)),
+    row("RSS per connection, KiB", "rssPerConnection", kib),
+    row("RSS per connection after full GC, KiB", "rssPerConnectionAfterGc", kib),
+    row("detection error p99, ms", "detectionP99", (x) => fixed(x)),
+    row("ping RTT p99, ms", "rttP99", (x) => fixed(x)),
+    "",
+    "Every run:",
+    "",
+    "| round | server | held / N | CPU ms / 1k hb | server CPU | RSS/conn KiB | after GC KiB | detection p50 / p99 ms | undetected | RTT p99 ms | load CPU | loadavg before |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...runs.map(
+      (r) =>
+        `| ${r.round + 1} | ${r.server} | ${r.openAtWindowEnd} / ${n} | ${fixed(r.msPer1kHeartbeats, 2)} | ${fixed(r.cpuShare * 100)}% | ${kib(r.rssPerConnection)} | ${kib(r.rssPerConnectionAfterGc)} | ${fixed(r.detectionP50)} / ${fixed(r.detectionP99)} | ${r.undetected} | ${fixed(r.rttP99)} | ${fixed(r.loadCpuShare * 100, 0)}% | ${r.loadavg.before.join(", ")} |`,
+    ),
+  ];
+  const text = lines.join("\n");
+  process.stdout.write(`${text}\n`);
+  mkdirSync(here("./results"), { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  const partial = n !== 15_000 || rounds !== 3 || timing.windowMs !== 20_000;
+  const name = `${date}-${machine.commit}-runtimes${partial ? `-n${n}` : ""}`;
+  writeFileSync(here(`./results/${name}.md`), `${text}\n`);
+  writeFileSync(
+    here(`./results/${name}.json`),
+    JSON.stringify({ machine, n, rounds, timing, runs, medians }, null, 2),
+  );
+  log(`runtimes: bench/results/${name}.md`);
+}
+
+main()
+  .catch((error) => {
+    log(`runtimes: ${error.stack ?? error}`);
+    process.exitCode = 1;
+  })
+  .finally(() => killAll());
