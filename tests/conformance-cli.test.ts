@@ -4,7 +4,7 @@
 // the @heartline/client driver.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "./support/packages.js";
 
 const tsx = [process.execPath, "--import", "tsx", "--conditions", "heartline-source"];
@@ -19,27 +19,47 @@ function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-let demo: ChildProcess | undefined;
-afterEach(() => {
-  if (demo?.exitCode === null) demo.kill("SIGKILL");
-  demo = undefined;
+const started: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of started) {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
 });
 
-/** The echo demo on a free port, X = 300 ms, a 1 s resume window; resolves with its port. */
-function startDemo(): Promise<{ port: number; exited: Promise<number | null> }> {
-  const child = spawn(tsx[0]!, [...tsx.slice(1), "examples/echo/server.ts"], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      PORT: "0",
-      HEARTBEAT_INTERVAL_MS: "300",
-      RESUME_WINDOW_MS: "1000",
-      RECONNECT_WINDOW_MIN_MS: "100",
-      RECONNECT_WINDOW_MAX_MS: "500",
+const ALLOWED = "https://app.example";
+
+/**
+ * `pnpm demo[:runtime]` (scripts/demo.mjs) on a free port in its own process
+ * group: X = 300 ms, a 1 s resume window, one allowed origin. Resolves with
+ * its port; the demo passes a SIGTERM to its pid on to the server.
+ */
+function startDemo(
+  runtime: "node" | "bun" | "deno",
+): Promise<{ port: number; pid: number; exited: Promise<number | null> }> {
+  const child = spawn(
+    process.execPath,
+    ["scripts/demo.mjs", ...(runtime === "node" ? [] : [runtime])],
+    {
+      cwd: repoRoot,
+      detached: true,
+      env: {
+        ...process.env,
+        PORT: "0",
+        HOST: "127.0.0.1",
+        HEARTBEAT_INTERVAL_MS: "300",
+        RESUME_WINDOW_MS: "1000",
+        ALLOWED_ORIGINS: ALLOWED,
+        RECONNECT_WINDOW_MIN_MS: "100",
+        RECONNECT_WINDOW_MAX_MS: "500",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
     },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  demo = child;
+  );
+  started.push(child);
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => resolve(code)),
   );
@@ -48,34 +68,43 @@ function startDemo(): Promise<{ port: number; exited: Promise<number | null> }> 
     child.stderr!.on("data", (chunk: Buffer) => {
       err += chunk.toString();
       const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(err)?.[1];
-      if (port) resolve({ port: Number(port), exited });
+      if (port) resolve({ port: Number(port), pid: child.pid!, exited });
     });
     child.once("exit", (code) => reject(new Error(`the demo exited ${code}: ${err}`)));
   });
 }
 
 describe("heartline-conformance server", () => {
-  it("passes against the echo demo, and stops it with --pid for the goodbye case", async () => {
-    const { port, exited } = await startDemo();
-    const url = `ws://127.0.0.1:${port}/ws`;
-    const args = ["server", url, "--interval-ms", "300", "--echo", "--resume"];
-    const run = await runCli([...args, "--max-payload", "65536", "--pid", String(demo!.pid)]);
-    const lines = run.stdout.trim().split("\n");
-    expect(lines[0]).toBe("TAP version 13");
-    expect(
-      lines.filter((l) => l.startsWith("not ok")),
-      run.stdout,
-    ).toEqual([]);
-    const goodbye = lines.find((l) => /^ok \d+ - shutdown\.goodbye-1001/.test(l));
-    expect(goodbye).toBeDefined();
-    expect(goodbye).not.toMatch(/# SKIP/);
-    expect(lines.at(-1)).toMatch(/^\d+ passed, 0 failed, \d+ skipped$/);
-    expect(run.code).toBe(0);
-    expect(await exited).toBe(0);
-  }, 120_000);
+  // What each runtime cannot do as on Node (packages/server/README.md): Deno
+  // drops a socket that sent invalid UTF-8 itself, with no close frame, so
+  // the peer sees 1006 where the contract says 1007. The kit reports it.
+  const deviations = { node: [], bun: [], deno: ["bad.invalid-utf8-1007"] };
+
+  it.each(["node", "bun", "deno"] as const)(
+    "passes against the %s echo demo (but its documented deviations), stopping it with --pid",
+    async (runtime) => {
+      const { port, pid, exited } = await startDemo(runtime);
+      const url = `ws://127.0.0.1:${port}/ws`;
+      const args = ["server", url, "--interval-ms", "300", "--echo", "--resume"];
+      const settings = ["--max-payload", "65536", "--allowed-origin", ALLOWED];
+      const run = await runCli([...args, ...settings, "--pid", String(pid)]);
+      const lines = run.stdout.trim().split("\n");
+      expect(lines[0]).toBe("TAP version 13");
+      const failed = lines.flatMap((l) => /^not ok \d+ - ([^:]+):/.exec(l)?.[1] ?? []);
+      expect(failed, run.stdout).toEqual(deviations[runtime]);
+      const goodbye = lines.find((l) => /^ok \d+ - shutdown\.goodbye-1001/.test(l));
+      expect(goodbye).toBeDefined();
+      expect(goodbye).not.toMatch(/# SKIP/);
+      const failures = deviations[runtime].length;
+      expect(lines.at(-1)).toMatch(new RegExp(`^\\d+ passed, ${failures} failed, \\d+ skipped$`));
+      expect(run.code).toBe(failures === 0 ? 0 : 1);
+      expect(await exited).toBe(0);
+    },
+    120_000,
+  );
 
   it("exits 1 when a case fails, and 2 on a usage error", async () => {
-    const { port } = await startDemo();
+    const { port } = await startDemo("node");
     const url = `ws://127.0.0.1:${port}/ws`;
     const wrong = await runCli([
       "server",
