@@ -46,6 +46,7 @@ function checkCadence(
   }
 }
 
+/** Every client case, in the order they run. */
 export const clientCases: readonly Case<ClientContext>[] = [
   {
     id: "client.pings-on-the-welcome-terms",

@@ -23,6 +23,7 @@ export const clientSuiteDefaults = Object.freeze({
   reconnectWithinMs: 5000,
 });
 
+/** What the client side is told: the command to start the client under test, and timing. */
 export interface ClientSuiteOptions {
   /** The command that starts the client under test (it speaks the JSON-lines command protocol). */
   readonly command: readonly string[];
@@ -32,6 +33,7 @@ export interface ClientSuiteOptions {
   readonly reconnectWithinMs?: number;
 }
 
+/** The client side's settings with defaults applied, as the cases read them. */
 export interface ClientContext {
   readonly command: readonly string[];
   readonly intervalMs: number;
@@ -41,6 +43,7 @@ export interface ClientContext {
   readonly reconnectWithinMs: number;
 }
 
+/** Applies `clientSuiteDefaults` to the options. */
 export function clientContext(options: ClientSuiteOptions): ClientContext {
   const intervalMs = options.intervalMs ?? clientSuiteDefaults.intervalMs;
   return {

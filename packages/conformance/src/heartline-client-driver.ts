@@ -10,6 +10,7 @@ import {
 } from "@heartline/client";
 import type { Command } from "./driven-client.js";
 
+/** How the @heartline/client driver builds its client. */
 export interface HeartlineClientDriverOptions {
   /** Passed to `createClient` (tests substitute a WebSocket, or turn a feature off). */
   readonly WebSocket?: WebSocketConstructor;
@@ -25,6 +26,10 @@ function print(event: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(event)}\n`);
 }
 
+/**
+ * Speaks the command protocol on this process's stdin and stdout for a
+ * real @heartline/client; exits when stdin ends.
+ */
 export function runHeartlineClientDriver(options: HeartlineClientDriverOptions = {}): void {
   let client: HeartlineClient | undefined;
   const lines = createInterface({ input: process.stdin });

@@ -2,7 +2,11 @@
 // resolvable for a consumer whose tsconfig has `types: []`. `@types/node` is an optional peer.
 /// <reference types="node" preserve="true" />
 export { clientCases, runClientSuite } from "./client-cases.js";
-export { type ClientSuiteOptions, clientSuiteDefaults } from "./client-suite.js";
+export {
+  type ClientContext,
+  type ClientSuiteOptions,
+  clientSuiteDefaults,
+} from "./client-suite.js";
 export {
   type HeartlineClientDriverOptions,
   runHeartlineClientDriver,

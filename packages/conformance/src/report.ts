@@ -24,8 +24,10 @@ export interface Case<TContext> {
   run(context: TContext): Promise<void>;
 }
 
+/** How a case ended. */
 export type CaseStatus = "passed" | "failed" | "skipped";
 
+/** One case's verdict. */
 export interface CaseResult {
   readonly id: string;
   readonly title: string;
@@ -35,6 +37,7 @@ export interface CaseResult {
   readonly durationMs: number;
 }
 
+/** Every case's verdict and the counts of the final line. */
 export interface SuiteResult {
   readonly cases: readonly CaseResult[];
   readonly passed: number;
@@ -42,6 +45,7 @@ export interface SuiteResult {
   readonly skipped: number;
 }
 
+/** Which cases run and where their TAP goes. */
 export interface RunOptions {
   /** Only the cases whose id is listed, or starts with a listed prefix ending in `.`. */
   readonly only?: readonly string[];
