@@ -18,7 +18,8 @@ const withPath = ["env", `PYTHONPATH=${path.join(clientDir, "src")}`, python];
 describe("the Python client", () => {
   it("validates with the JSON Schema generated from @heartline/protocol (no drift)", () => {
     // On failure: node --import tsx --conditions heartline-source tests/support/python-schema.ts --write
-    expect(fs.readFileSync(pythonSchemaPath, "utf8")).toBe(pythonSchemaText());
+    const committed: unknown = JSON.parse(fs.readFileSync(pythonSchemaPath, "utf8"));
+    expect(committed).toEqual(JSON.parse(pythonSchemaText()));
   });
 
   it("passes its unittest suite", () => {

@@ -1,8 +1,9 @@
 // The JSON Schema the Python client validates frames with, generated from
 // @heartline/protocol's zod schemas (zod v4's z.toJSONSchema). Committed at
 // clients/python/src/heartline/protocol.schema.json; tests/python-client.test.ts
-// fails when the two drift. Regenerate:
+// fails when the two drift. Regenerate (then the file is formatted by Biome):
 //   node --import tsx --conditions heartline-source tests/support/python-schema.ts --write
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,6 +36,9 @@ export function pythonSchemaText(): string {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  if (process.argv.includes("--write")) fs.writeFileSync(pythonSchemaPath, pythonSchemaText());
-  else process.stdout.write(pythonSchemaText());
+  if (process.argv.includes("--write")) {
+    fs.writeFileSync(pythonSchemaPath, pythonSchemaText());
+    const biome = fileURLToPath(new URL("../../node_modules/.bin/biome", import.meta.url));
+    execFileSync(biome, ["format", "--write", pythonSchemaPath], { stdio: "inherit" });
+  } else process.stdout.write(pythonSchemaText());
 }
