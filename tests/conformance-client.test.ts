@@ -3,7 +3,7 @@
 // client fails the case for its rule. Each case starts a fresh client
 // process and a scripted server on port 0; X = 300 ms, tolerance 100 ms.
 import path from "node:path";
-import { runClientSuite } from "@heartline/conformance";
+import { clientCases, runClientSuite } from "@heartline/conformance";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "./support/packages.js";
 
@@ -50,6 +50,16 @@ const brokenClients: [variant: string, catches: string[]][] = [
 ];
 
 describe("each broken client fails the case for its rule", () => {
+  it("covers every client case with a broken client (pacing and 4401: the Python variants)", () => {
+    const caught = new Set([
+      ...brokenClients.flatMap(([, catches]) => catches),
+      // tests/python-client.test.ts: no-pacing, retries-on-4401.
+      "client.paces-to-the-rate",
+      "client.stops-on-4401",
+    ]);
+    expect(clientCases.map((c) => c.id).filter((id) => !caught.has(id))).toEqual([]);
+  });
+
   it.each(brokenClients)(
     "%s fails %j",
     async (variant, catches) => {
