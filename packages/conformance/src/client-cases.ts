@@ -1,6 +1,6 @@
 // The client side: a scripted server checks a client through its frames
 // and the events its driver prints. Each case starts a fresh client process.
-import { messageSchema, pingSchema, SUBPROTOCOL } from "@heartline/protocol";
+import { clientMessageSchema, messageSchema, pingSchema, SUBPROTOCOL } from "@heartline/protocol";
 import {
   type ClientContext,
   type ClientSuiteOptions,
@@ -68,6 +68,10 @@ export const clientCases: readonly Case<ClientContext>[] = [
           `${pings.length} pings in ${span} ms at intervalMs ${ctx.intervalMs}`,
         );
         checkCadence(pings, welcomedAt, ctx, ctx.intervalMs);
+        for (const f of first.probe.frames) {
+          expect(clientMessageSchema.safeParse(f.json).success, `not a client message: ${f.text}`);
+          expect(f.json?.type !== "ack", `an ack on a plain v1 session: ${f.text}`);
+        }
         expect(server.accepted.length === 1, "the client reconnected without cause");
       }),
   },

@@ -7,6 +7,7 @@ import { expect, Skip } from "./report.js";
 import {
   connectWelcomed,
   expectClose,
+  expectSilenceClose,
   framesOfType,
   resumable,
   type ServerContext,
@@ -112,6 +113,20 @@ export const resumeCases: Case<ServerContext>[] = [
         `ack after ${Math.round(ack.at - sent)} ms`,
       );
       w.probe.close();
+    },
+  },
+  {
+    id: "resume.ack-is-life",
+    title: "an ack is a data frame: it resets the silence timer",
+    section,
+    async run(ctx) {
+      needsEcho(ctx);
+      const w = await resumable(ctx);
+      await w.probe.send({ type: "message", seq: 1, data: "echo me" });
+      await w.probe.nextOfType("message", 1000);
+      await sleep(ctx.intervalMs);
+      const sent = await w.probe.send({ type: "ack", seq: 1 });
+      await expectSilenceClose(w.probe, ctx, sent);
     },
   },
   {
