@@ -11,7 +11,7 @@
 // full GC), detection error p99 (close frame − last frame − 2X, on the probe's
 // clock), ping RTT p99. Not compared: GC counts and event-loop delay (Bun and
 // Deno have no `gc` performance entries; see servers/runtime-common.mjs).
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildHeartline } from "./lib/build-heartline.mjs";
@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "3" },
     window: { type: "string", default: "20" },
     cps: { type: "string", default: "1500" },
+    from: { type: "string" },
   },
 });
 const n = Number(args.n);
@@ -55,7 +56,74 @@ const median = (xs) => {
 const fixed = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
 const kib = (bytes) => fixed(bytes / 1024, 2);
 
+/** The Markdown table of a run (also from its saved JSON: `--from`). */
+function render({ machine, timing, runs, n, rounds, names }) {
+  // As in bench/run.mjs: a run whose server did not hold N through the window is marked * and left
+  // out of the medians (its per-connection figures divide by fewer connections, under other load).
+  const held = (r) => r.openAtWindowEnd === n;
+  const of = (name, key) => runs.filter((r) => r.server === name && held(r)).map((r) => r[key]);
+  const medians = Object.fromEntries(
+    names.map((name) => [
+      name,
+      {
+        msPer1kHeartbeats: median(of(name, "msPer1kHeartbeats")),
+        rssPerConnection: median(of(name, "rssPerConnection")),
+        rssPerConnectionAfterGc: median(of(name, "rssPerConnectionAfterGc")),
+        detectionP99: median(of(name, "detectionP99")),
+        rttP99: median(of(name, "rttP99")),
+      },
+    ]),
+  );
+  const ratio = (name, key) => {
+    const value = medians[name][key] / medians["node+ws"][key];
+    return Number.isFinite(value) ? `${value.toFixed(2)}×` : "n/a";
+  };
+  const row = (label, key, format) =>
+    `| ${label} | ${names.map((name) => format(medians[name][key])).join(" | ")} | ${ratio("bun", key)} | ${ratio("deno", key)} |`;
+  const label =
+    n === 15_000 && rounds === 3 ? "" : " (smaller than the issue's 15,000 × 3: see below)";
+  const lines = [
+    `# Heartline on Node + ws, Bun and Deno, N = ${n.toLocaleString("en-US")}, ${rounds} rounds${label} (${machine.commit}${machine.dirty ? ", uncommitted changes" : ""})`,
+    "",
+    `${machine.cores} cores, ${machine.cpuModel}; Node ${machine.node}, Bun ${process.env.BENCH_BUN_VERSION ?? "1.4.5"}, Deno ${process.env.BENCH_DENO_VERSION ?? "2.9.6"}. ` +
+      `X = ${INTERVAL_MS} ms, timeout 2X; steady window ${timing.windowMs / 1000} s; ${timing.connectPerSecond} connections/s; ` +
+      "the same server script and options on each (every default), bundled with esbuild from source; order rotated per round.",
+    "",
+    `Medians over the rounds whose server held all ${n.toLocaleString("en-US")} connections through the window (ratios to Node + ws; below 1× is better; n/a: no such run):`,
+    "",
+    `| figure | ${names.join(" | ")} | bun / node | deno / node |`,
+    `| --- | ${names.map(() => "---:").join(" | ")} | ---: | ---: |`,
+    row("CPU ms per 1,000 heartbeats", "msPer1kHeartbeats", (x) => fixed(x, 2)),
+    row("RSS per connection, KiB", "rssPerConnection", kib),
+    row("RSS per connection after full GC, KiB", "rssPerConnectionAfterGc", kib),
+    row("detection error p99, ms", "detectionP99", (x) => fixed(x)),
+    row("ping RTT p99, ms", "rttP99", (x) => fixed(x)),
+    "",
+    "Every run (* the server closed live clients during the window, by close code: " +
+      runs
+        .filter((r) => !held(r))
+        .map((r) => `round ${r.round + 1} ${r.server} ${JSON.stringify(r.unexpectedCloses)}`)
+        .join("; ") +
+      "):",
+    "",
+    "| round | server | held / N | CPU ms / 1k hb | server CPU | RSS/conn KiB | after GC KiB | detection p50 / p99 ms | undetected | RTT p99 ms | load CPU | loadavg before |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...runs.map(
+      (r) =>
+        `| ${r.round + 1} | ${r.server} | ${r.openAtWindowEnd} / ${n}${held(r) ? "" : " *"} | ${fixed(r.msPer1kHeartbeats, 2)} | ${fixed(r.cpuShare * 100)}% | ${kib(r.rssPerConnection)} | ${kib(r.rssPerConnectionAfterGc)} | ${fixed(r.detectionP50)} / ${fixed(r.detectionP99)} | ${r.undetected} | ${fixed(r.rttP99)} | ${fixed(r.loadCpuShare * 100, 0)}% | ${r.loadavg.before.join(", ")} |`,
+    ),
+  ];
+  return { text: lines.join("\n"), medians };
+}
+
 async function main() {
+  if (args.from !== undefined) {
+    // Re-render a run's table from its JSON (no measurement).
+    const saved = JSON.parse(readFileSync(args.from, "utf8"));
+    const names = [...new Set(saved.runs.map((r) => r.server))];
+    process.stdout.write(`${render({ ...saved, names }).text}\n`);
+    return;
+  }
   const machine = describeMachine();
   const runtimeBundle = await buildHeartline("heartline-runtime");
   const servers = [
@@ -101,52 +169,14 @@ async function main() {
       runs.push(run);
     }
   }
-  const of = (name, key) => runs.filter((r) => r.server === name).map((r) => r[key]);
-  const medians = Object.fromEntries(
-    servers.map(({ name }) => [
-      name,
-      {
-        msPer1kHeartbeats: median(of(name, "msPer1kHeartbeats")),
-        rssPerConnection: median(of(name, "rssPerConnection")),
-        rssPerConnectionAfterGc: median(of(name, "rssPerConnectionAfterGc")),
-        detectionP99: median(of(name, "detectionP99")),
-        rttP99: median(of(name, "rttP99")),
-      },
-    ]),
-  );
-  const ratio = (name, key) => fixed(medians[name][key] / medians["node+ws"][key], 2);
-  const names = servers.map((s) => s.name);
-  const row = (label, key, format) =>
-    `| ${label} | ${names.map((name) => format(medians[name][key])).join(" | ")} | ${ratio("bun", key)}× | ${ratio("deno", key)}× |`;
-  const label =
-    n === 15_000 && rounds === 3 ? "" : " (smaller than the issue's 15,000 × 3: see below)";
-  const lines = [
-    `# Heartline on Node + ws, Bun and Deno, N = ${n.toLocaleString("en-US")}, ${rounds} rounds${label} (${machine.commit}${machine.dirty ? ", uncommitted changes" : ""})`,
-    "",
-    `${machine.cores} cores, ${machine.cpuModel}; Node ${machine.node}, Bun ${process.env.BENCH_BUN_VERSION ?? "1.4.5"}, Deno ${process.env.BENCH_DENO_VERSION ?? "2.9.6"}. ` +
-      `X = ${INTERVAL_MS} ms, timeout 2X; steady window ${timing.windowMs / 1000} s; ${timing.connectPerSecond} connections/s; ` +
-      "the same server script and options on each (every default), bundled with esbuild from source; order rotated per round.",
-    "",
-    "Medians over the rounds (ratios to Node + ws; below 1× is better):",
-    "",
-    `| figure | ${names.join(" | ")} | bun / node | deno / node |`,
-    `| --- | ${names.map(() => "---:").join(" | ")} | ---: | ---: |`,
-    row("CPU ms per 1,000 heartbeats", "msPer1kHeartbeats", (x) => fixed(x, 2)),
-    row("RSS per connection, KiB", "rssPerConnection", kib),
-    row("RSS per connection after full GC, KiB", "rssPerConnectionAfterGc", kib),
-    row("detection error p99, ms", "detectionP99", (x) => fixed(x)),
-    row("ping RTT p99, ms", "rttP99", (x) => fixed(x)),
-    "",
-    "Every run:",
-    "",
-    "| round | server | held / N | CPU ms / 1k hb | server CPU | RSS/conn KiB | after GC KiB | detection p50 / p99 ms | undetected | RTT p99 ms | load CPU | loadavg before |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-    ...runs.map(
-      (r) =>
-        `| ${r.round + 1} | ${r.server} | ${r.openAtWindowEnd} / ${n} | ${fixed(r.msPer1kHeartbeats, 2)} | ${fixed(r.cpuShare * 100)}% | ${kib(r.rssPerConnection)} | ${kib(r.rssPerConnectionAfterGc)} | ${fixed(r.detectionP50)} / ${fixed(r.detectionP99)} | ${r.undetected} | ${fixed(r.rttP99)} | ${fixed(r.loadCpuShare * 100, 0)}% | ${r.loadavg.before.join(", ")} |`,
-    ),
-  ];
-  const text = lines.join("\n");
+  const { text, medians } = render({
+    machine,
+    timing,
+    runs,
+    n,
+    rounds,
+    names: servers.map((s) => s.name),
+  });
   process.stdout.write(`${text}\n`);
   mkdirSync(here("./results"), { recursive: true });
   const date = new Date().toISOString().slice(0, 10);

@@ -184,6 +184,33 @@ describe.each(["bun", "deno"] as const)("on %s", (runtime) => {
     await slow.kill();
   });
 
+  it("answers a ping flood itself: no 1008 as the ws adapter gives on Node (documented)", async () => {
+    const c = await connectRaw(server.url);
+    const socket = (c.ws as unknown as { _socket: net.Socket })._socket;
+    // Not reading: on Node, 60 unflushed pongs close the connection with 1008.
+    socket.pause();
+    for (let i = 0; i < 500; i++) c.ws.ping();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.resume();
+    c.ws.send(JSON.stringify({ type: "ping", seq: 9 }));
+    await within(
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (c.frames.some((f) => (f as { seq?: number }).seq === 9)) resolve();
+        };
+        c.ws.on("message", check);
+        check();
+      }),
+      5000,
+      "the pong after the flood",
+    );
+    expect(server.lines.some((l) => l.type === "disconnect" && l.sessionId === c.sessionId)).toBe(
+      false,
+    );
+    c.ws.close();
+    await disconnectOf(server, c.sessionId);
+  });
+
   it("shuts down with goodbye and 1001 to every client, each reported server_closed", async () => {
     const clients = await Promise.all([connectRaw(server.url), connectRaw(server.url)]);
     await server.request("close");

@@ -12,10 +12,11 @@ import {
 } from "../fetch/fetch-server.js";
 import {
   admissionRequestOf,
+  admitThen,
   asksForWebSocket,
-  INVALID_HANDSHAKE,
+  connectionInfoOf,
+  invalidHandshake,
   refusalResponse,
-  upgradeRequestOf,
   upgradeRequired,
 } from "../fetch/fetch-upgrade.js";
 import { type BunConnectionData, bunWebSocketHandler } from "./bun-transport.js";
@@ -71,38 +72,26 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     if (admission.kind === "abandoned") return undefined;
     if (admission.kind === "refused") return refusalResponse(admission);
     const data: BunConnectionData = {
-      info: {
-        remoteAddress: admission.remoteAddress,
-        auth: admission.auth,
-        // The `connection` listener's request: its headers and URL, as `ws` gives `IncomingMessage`.
-        request: upgradeRequestOf(request),
-        resume: admission.resume,
-      },
+      info: connectionInfoOf(request, admission),
       transport: undefined,
     };
     // Bun picks no subprotocol itself: the answer is the one admission chose.
     const headers: Record<string, string> =
       admission.protocol === "" ? {} : { "sec-websocket-protocol": admission.protocol };
     if (server.upgrade(request, { headers, data })) return undefined;
-    // Bun refused the handshake (a bad key or version): answered and reported like the `ws` adapter's.
-    core.reportRejected({ ...INVALID_HANDSHAKE, remoteAddress: admission.remoteAddress });
-    return refusalResponse(INVALID_HANDSHAKE);
+    return invalidHandshake(core, admission.remoteAddress);
   };
 
   const upgrade = (
     request: Request,
     server: BunServer,
-  ): Response | undefined | Promise<Response | undefined> => {
-    const admission = core.admit(
+  ): Response | undefined | Promise<Response | undefined> =>
+    admitThen(
+      core,
       // The client gave up while `authenticate` ran: nobody is left to answer.
       admissionRequestOf(request, server.requestIP(request)?.address, () => request.signal.aborted),
+      (admission) => upgradeAdmitted(request, server, admission),
     );
-    // Awaited only when a check was asynchronous: without `authenticate` the upgrade happens in this turn.
-    if (admission instanceof Promise) {
-      return admission.then((settled) => upgradeAdmitted(request, server, settled));
-    }
-    return upgradeAdmitted(request, server, admission);
-  };
 
   let bunServer: BunServer | undefined;
   let listening: Promise<void> = Promise.resolve();

@@ -13,10 +13,11 @@ import {
 } from "../fetch/fetch-server.js";
 import {
   admissionRequestOf,
+  admitThen,
   asksForWebSocket,
-  INVALID_HANDSHAKE,
+  connectionInfoOf,
+  invalidHandshake,
   refusalResponse,
-  upgradeRequestOf,
   upgradeRequired,
 } from "../fetch/fetch-upgrade.js";
 import { attachDenoSocket, DenoTransport } from "./deno-transport.js";
@@ -68,42 +69,33 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     core.accept(transport, info as ConnectionInfo<TAuth>);
 
   const upgradeAdmitted = (request: Request, admission: Admission<TAuth>): Response => {
-    if (admission.kind === "abandoned") return refusalResponse(INVALID_HANDSHAKE);
+    // Never without an `abandoned` check (below); nobody would be left to read an answer.
+    if (admission.kind === "abandoned") return new Response(null, { status: 400 });
     if (admission.kind === "refused") return refusalResponse(admission);
     let upgraded: { socket: WebSocket; response: Response };
     try {
       upgraded = deno.upgradeWebSocket(request, { idleTimeout });
-      // The subprotocol admission chose, set on the answer: Deno's own `protocol` option
-      // splits the offer on ", " only, and refuses "heartline.v1,heartline.resume" (no space).
-      if (admission.protocol !== "") {
-        upgraded.response.headers.set("sec-websocket-protocol", admission.protocol);
-      }
     } catch {
-      // Deno refused the handshake (a bad key or version): answered and reported like the `ws` adapter's.
-      core.reportRejected({ ...INVALID_HANDSHAKE, remoteAddress: admission.remoteAddress });
-      return refusalResponse(INVALID_HANDSHAKE);
+      return invalidHandshake(core, admission.remoteAddress);
     }
-    const info: ConnectionInfo<unknown> = {
-      remoteAddress: admission.remoteAddress,
-      auth: admission.auth,
-      // The `connection` listener's request: its headers and URL, as `ws` gives `IncomingMessage`.
-      request: upgradeRequestOf(request),
-      resume: admission.resume,
-    };
+    // The subprotocol admission chose, set on the answer: Deno's own `protocol` option
+    // splits the offer on ", " only, and refuses "heartline.v1,heartline.resume" (no space).
+    if (admission.protocol !== "") {
+      upgraded.response.headers.set("sec-websocket-protocol", admission.protocol);
+    }
+    const info = connectionInfoOf(request, admission) as ConnectionInfo<unknown>;
     attachDenoSocket(new DenoTransport(upgraded.socket, info, maxPayload, accept));
     return upgraded.response;
   };
 
-  const upgrade = (request: Request, info: DenoServeHandlerInfo): Response | Promise<Response> => {
-    // No `abandoned` check: Deno's `request.signal` aborts once any response is sent (and warns
-    // when read); an upgrade whose client left never opens, so it is neither accepted nor reported.
-    const admission = core.admit(admissionRequestOf(request, info.remoteAddr.hostname));
-    // Awaited only when a check was asynchronous: without `authenticate` the upgrade happens in this turn.
-    if (admission instanceof Promise) {
-      return admission.then((settled) => upgradeAdmitted(request, settled));
-    }
-    return upgradeAdmitted(request, admission);
-  };
+  const upgrade = (request: Request, info: DenoServeHandlerInfo): Response | Promise<Response> =>
+    admitThen(
+      core,
+      // No `abandoned` check: Deno's `request.signal` aborts once any response is sent (and warns
+      // when read); an upgrade whose client left never opens, so it is neither accepted nor reported.
+      admissionRequestOf(request, info.remoteAddr.hostname),
+      (admission) => upgradeAdmitted(request, admission),
+    );
 
   let denoServer: DenoHttpServer | undefined;
   let listening: Promise<void> = Promise.resolve();

@@ -2,11 +2,14 @@
 // upgrade and answer a refusal with a `Response`. Runtime-neutral (no Node
 // built-in): only the globals every fetch-style runtime has.
 import type {
+  Admission,
   AdmissionRequest,
   Refusal,
   UpgradeHeaders,
   UpgradeRequest,
 } from "../core/admission-api.js";
+import type { ServerCore } from "../core/server-core.js";
+import type { ConnectionInfo } from "../core/transport.js";
 import { UpgradeRejectReason } from "../core/upgrade-rejection.js";
 
 /** The reason phrases of the statuses an upgrade is refused with (the body repeats them, as the `ws` adapter's does). */
@@ -76,10 +79,48 @@ export function refusalResponse(refusal: Pick<Refusal, "status" | "reason" | "re
 }
 
 /** The runtime refused a handshake `admit` passed (a bad `Sec-WebSocket-Key` or version): 400. */
-export const INVALID_HANDSHAKE = Object.freeze({
+const INVALID_HANDSHAKE = Object.freeze({
   status: 400,
   reason: UpgradeRejectReason.InvalidHandshake,
 });
+
+type FetchCore<TAuth> = Pick<
+  ServerCore<unknown, unknown, TAuth, Request>,
+  "admit" | "reportRejected"
+>;
+
+/** Runs `admit`, then `then` with its verdict: in this same turn unless a check was asynchronous (`authenticate`). */
+export function admitThen<TAuth, R>(
+  core: FetchCore<TAuth>,
+  request: AdmissionRequest<Request>,
+  then: (admission: Admission<TAuth>) => R,
+): R | Promise<R> {
+  const admission = core.admit(request);
+  return admission instanceof Promise ? admission.then(then) : then(admission);
+}
+
+/** What `accept` is given for an accepted fetch upgrade. */
+export function connectionInfoOf<TAuth>(
+  request: Request,
+  admission: Extract<Admission<TAuth>, { kind: "accepted" }>,
+): ConnectionInfo<TAuth> {
+  return {
+    remoteAddress: admission.remoteAddress,
+    auth: admission.auth,
+    // The `connection` listener's request: its headers and URL, as `ws` gives `IncomingMessage`.
+    request: upgradeRequestOf(request),
+    resume: admission.resume,
+  };
+}
+
+/** The runtime refused the handshake itself (a bad key or version): reported and answered like the `ws` adapter's. */
+export function invalidHandshake<TAuth>(
+  core: FetchCore<TAuth>,
+  remoteAddress: string | undefined,
+): Response {
+  core.reportRejected({ ...INVALID_HANDSHAKE, remoteAddress });
+  return refusalResponse(INVALID_HANDSHAKE);
+}
 
 /** What a standalone server answers a plain HTTP request with (not reported: not an upgrade). */
 export function upgradeRequired(): Response {
