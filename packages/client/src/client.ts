@@ -90,6 +90,8 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
   let endedAt = 0;
   /** The last end, for the snapshot (cleared by a `welcome`). */
   let lastEnd: DisconnectEvent | undefined;
+  /** True while a `disconnect` is being reported: a `close()` from its listener only stops retrying. */
+  let reporting = false;
   let retryAt: number | undefined;
   let resumedNow = false;
   let resumeFailed: ResumeFailure | undefined;
@@ -224,12 +226,17 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       if (detectedAfterMs !== undefined) event.detectedAfterMs = detectedAfterMs;
       lastEnd = event;
       const disconnected = (): void => {
-        emit("disconnect", event);
+        reporting = true;
+        try {
+          emit("disconnect", event);
+        } finally {
+          reporting = false;
+        }
         reportUndelivered({ reason: DisconnectReason.RateLimited, messages: lost });
       };
       if (delayMs === undefined) {
         disconnected();
-        stopForGood();
+        if (state !== "closed") stopForGood();
         return;
       }
       event.delayMs = delayMs;
@@ -475,6 +482,9 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     },
     close(code = CloseCode.Normal, reason) {
       if (state === "closed") return;
+      // From a `disconnect` listener: that end is reported already (one
+      // report per connection); the close only stops any retry.
+      if (reporting) return stopForGood();
       if (link) link.close(code, reason);
       // Waiting (the backoff, the network, credentials): reported as a close all the same.
       else host.ended({ reason: DisconnectReason.ClientClosed, code, goodbye: undefined });

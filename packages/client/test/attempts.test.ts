@@ -65,6 +65,24 @@ describe("close() while no socket is open", () => {
   });
 });
 
+describe("close() from a disconnect listener", () => {
+  it("stops the retry without a second report: one disconnect for the connection, then closed", async () => {
+    const t = setup();
+    t.client.on("disconnect", () => t.client.close());
+    t.client.connect();
+    await microtask();
+    t.socket.welcome(terms);
+    // Silence past timeoutMs: the client's own verdict, worth a retry, stopped by the listener.
+    await t.fc.tickAsync(terms.timeoutMs);
+    expect(t.events.disconnect).toHaveLength(1);
+    expect(t.events.disconnect[0]).toMatchObject({ reason: "timeout", willReconnect: true });
+    expect(t.client.state).toBe("closed");
+    await t.fc.tickAsync(60_000);
+    expect(t.sockets).toHaveLength(1);
+    expect(t.events.disconnect).toHaveLength(1);
+  });
+});
+
 describe("credentials", () => {
   it("offers a string as heartline.auth.<credentials> after heartline.v1 and the resume offer", async () => {
     const t = setup({ credentials: "eyJhbGciOi.J9-_x" });
