@@ -40,6 +40,12 @@ describe("options are checked at creation, naming the option", () => {
     ],
     ["rateLimit that is not an object", { rateLimit: 100 }, "rateLimit"],
     ["reconnectWindow that is not an object", { reconnectWindow: 5 }, "reconnectWindow"],
+    [
+      "a protocol schema that is not a schema",
+      { protocol: { client: { text: "string" } } },
+      "protocol.client",
+    ],
+    ["a meterProvider without getMeter", { meterProvider: {} }, "meterProvider"],
   ] as const)("%s", (_name, options, named) => {
     let thrown: unknown;
     try {
@@ -50,6 +56,16 @@ describe("options are checked at creation, naming the option", () => {
     expect(thrown).toBeInstanceOf(HeartlineError);
     expect(thrown).toMatchObject({ code: "invalid_option" });
     expect((thrown as Error).message).toContain(named);
+  });
+
+  it.each([
+    ["a port out of range", { port: 70_000 }, "port"],
+    ["a port that is not a number", { port: "8080" }, "port"],
+    ["a server that is not an HTTP server", { server: {} }, "server"],
+  ] as const)("createServer refuses %s", (_name, options, named) => {
+    expect(() => createServer(options as Untyped as { noServer: true })).toThrow(
+      expect.objectContaining({ code: "invalid_option", message: expect.stringContaining(named) }),
+    );
   });
 
   it("createServer checks them before it listens or attaches anything", () => {

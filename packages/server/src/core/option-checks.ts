@@ -70,3 +70,31 @@ export function checkClock(clock: unknown): void {
     invalid("clock must have now(), setTimeout() and clearTimeout()");
   }
 }
+
+/** A Standard Schema (zod, valibot…), or absent: what `defineProtocol` holds. */
+function isStandardSchema(value: unknown): boolean {
+  const standard = (value as { "~standard"?: { validate?: unknown } } | null)?.["~standard"];
+  return typeof standard?.validate === "function";
+}
+
+/** `protocol`: `defineProtocol({ client?, server? })`, each a Standard Schema. */
+export function checkProtocol(protocol: unknown): void {
+  optionalObject("protocol", protocol);
+  if (protocol === undefined) return;
+  for (const side of ["client", "server"] as const) {
+    const schema = (protocol as Record<string, unknown>)[side];
+    if (schema !== undefined && !isStandardSchema(schema)) {
+      invalid(
+        `protocol.${side} must be a Standard Schema (a zod or valibot schema, via defineProtocol)`,
+      );
+    }
+  }
+}
+
+/** `meterProvider`: an OpenTelemetry `MeterProvider` (has `getMeter`), or absent. */
+export function checkMeterProvider(provider: unknown): void {
+  if (provider === undefined) return;
+  if (typeof (provider as { getMeter?: unknown } | null)?.getMeter !== "function") {
+    invalid("meterProvider must be an OpenTelemetry MeterProvider (with getMeter)");
+  }
+}

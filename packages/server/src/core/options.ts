@@ -11,7 +11,9 @@ import {
   checkAllowedOrigins,
   checkClock,
   checkListeners,
+  checkMeterProvider,
   checkPath,
+  checkProtocol,
   invalid,
   optionalFunction,
   optionalObject,
@@ -221,7 +223,8 @@ function checkShapes<TClient, TServer, TAuth, TRequest>(
   optionalFunction("authenticate", options.authenticate);
   optionalFunction("addressOf", options.addressOf);
   optionalFunction("generateSessionId", options.generateSessionId);
-  optionalObject("protocol", options.protocol);
+  checkProtocol(options.protocol);
+  checkMeterProvider(options.meterProvider);
   checkClock(options.clock);
   checkListeners(options.on, SERVER_EVENTS);
 }

@@ -119,6 +119,17 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       "give exactly one of `server`, `port` or `noServer: true`",
     );
   }
+  // Checked here, not at listen time: a bad port would otherwise surface as an asynchronous `listen_failed`.
+  const port = options.port;
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
+    throw new HeartlineError(
+      ServerErrorCode.InvalidOption,
+      `port must be a whole number from 0 to 65535 (got ${JSON.stringify(port)})`,
+    );
+  }
+  if (options.server !== undefined && typeof options.server.on !== "function") {
+    throw new HeartlineError(ServerErrorCode.InvalidOption, "server must be a node:http(s) server");
+  }
   // The implementation, for its resolved options: the adapter reads `path`
   // and `closeTimeoutMs` as the core resolved (and checked) them.
   const impl = new ServerCoreImpl(options);
