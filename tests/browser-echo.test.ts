@@ -423,6 +423,14 @@ describe.skipIf(skipBrowserTests)("the echo demo in Chromium", () => {
         code: CloseCode.GoingAway,
         at: expect.any(String),
       },
+      // The process ends every session it holds before close() resolves (they live in its memory).
+      {
+        event: "session_end",
+        sessionId: first,
+        reason: "server_closed",
+        undelivered: 0,
+        at: expect.any(String),
+      },
     ]);
     expect(typesOf(sockets[0]!.received)).toContain("goodbye");
 
@@ -443,6 +451,13 @@ describe.skipIf(skipBrowserTests)("the echo demo in Chromium", () => {
         sessionId: back.sessionId,
         reason: DisconnectReason.ServerClosed,
         code: CloseCode.GoingAway,
+        at: expect.any(String),
+      },
+      {
+        event: "session_end",
+        sessionId: back.sessionId,
+        reason: "server_closed",
+        undelivered: 0,
         at: expect.any(String),
       },
     ]);

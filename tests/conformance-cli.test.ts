@@ -78,7 +78,14 @@ describe("heartline-conformance server", () => {
   // What each runtime cannot do as on Node (packages/server/README.md): Deno
   // drops a socket that sent invalid UTF-8 itself, with no close frame, so
   // the peer sees 1006 where the contract says 1007. The kit reports it.
-  const deviations = { node: [], bun: [], deno: ["bad.invalid-utf8-1007"] };
+  // Deno, measured since the server announces its rate: 270 pings at once
+  // are closed 4429 by the server (reported rate_limited) but the kit's
+  // socket sees 1006 (README, "Bun and Deno").
+  const deviations = {
+    node: [],
+    bun: [],
+    deno: ["bad.invalid-utf8-1007", "rate.over-the-limit-4429"],
+  };
 
   it.each(["node", "bun", "deno"] as const)(
     "passes against the %s echo demo (but its documented deviations), stopping it with --pid",

@@ -226,10 +226,18 @@ describe.each(["node", "bun", "deno"] as const)("the demo on %s", (runtime) => {
         "connect:at,event,sessionId",
         "disconnect:at,code,event,reason,sessionId",
         "session_end:at,event,reason,sessionId,undelivered",
+        "upgrade_rejected:address,at,event,host,origin,reason,status",
       ]),
     );
     // One connect and one disconnect line per connection: 2 + 1 + 1 + 2 (+ 0 for the refused).
     expect(demo.events.filter((e) => e.event === "connect")).toHaveLength(5);
     expect(demo.events.filter((e) => e.event === "disconnect")).toHaveLength(5);
+    // Each refused upgrade (the cross-site origin, the per-address limit): one line with its status.
+    expect(
+      demo.events
+        .filter((e) => e.event === "upgrade_rejected")
+        .map((e) => (e as { status?: number }).status)
+        .sort(),
+    ).toEqual([403, 429]);
   }, 90_000);
 });

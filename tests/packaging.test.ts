@@ -39,6 +39,7 @@ import {
 /** false under `pnpm check:latest`: no pins, the newest the ranges allow. */
 const pinned = process.env.HEARTLINE_CONSUMER_VERSIONS !== "latest";
 const pins = computePins();
+
 import { bunBin, denoBin } from "./support/runtimes.js";
 
 const fixture = path.join(repoRoot, "tests/fixtures/consumer");

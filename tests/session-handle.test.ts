@@ -5,6 +5,7 @@
 // talking; the app broadcasts; alice comes back. She must get every tick
 // bob sent while she was away, once and in order (before this, ticks sent
 // while her session waited were lost without a report).
+import { clientDefaults } from "@heartline/client";
 import { DisconnectReason } from "@heartline/protocol";
 import { createHarness, type Harness } from "@heartline/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -62,7 +63,11 @@ describe.each(["memory", "loopback"] as const)(
       expect(relayed).toEqual([2, 2, 2, 2, 2, 2]);
       expect(h.server.session(sessionId)).toMatchObject({ state: "waiting" });
       alice.heal();
-      const back = await h.waitFor.clientEvent(alice, "open", undefined, { within: 10 * X });
+      // Her attempt made while blackholed is lost: she retries once it times
+      // out (connectTimeoutMs), then after a backoff below X.
+      const back = await h.waitFor.clientEvent(alice, "open", undefined, {
+        within: clientDefaults.connectTimeoutMs + 2 * X,
+      });
       expect(back.payload).toMatchObject({ sessionId, resumed: true });
       bob.send("tick 7");
       await h.advance(X);
