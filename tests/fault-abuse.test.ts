@@ -17,7 +17,7 @@ import {
 } from "@heartline/server";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { connectRaw, within } from "./support/raw-client.js";
+import { within } from "./support/raw-client.js";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

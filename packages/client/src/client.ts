@@ -146,7 +146,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
     reportError,
     changed: () => snapshot.changed(),
     welcomed(welcome) {
-      const { sessionId, heartbeat, resume: offered, resumed } = welcome;
+      const { sessionId, heartbeat, rate, resume: offered, resumed } = welcome;
       // Resume terms count only when we asked for them.
       const terms = resume ? offered : undefined;
       // A resume is ours only if we offered this session's token; anything
@@ -182,6 +182,7 @@ export function createClient<TClientData = unknown, TServerData = unknown>(
       // Any listener so far may have closed the client.
       if (state !== "open") return;
       const opened: ClientEvents["open"] = { sessionId, heartbeat, resumed: isResume };
+      if (rate) opened.rate = rate;
       if (resumeFailed) opened.resumeFailed = resumeFailed;
       emit("open", opened);
       if (isResume && state === "open") {

@@ -1,4 +1,9 @@
-import type { DisconnectReason, HeartbeatTerms, ResumeFailure } from "@heartline/protocol";
+import type {
+  DisconnectReason,
+  HeartbeatTerms,
+  RateTerms,
+  ResumeFailure,
+} from "@heartline/protocol";
 import type { HeartlineClientError } from "./errors.js";
 
 /**
@@ -96,6 +101,8 @@ export interface ClientEvents<TServerData = unknown, TClientData = unknown> {
   open: {
     sessionId: string;
     heartbeat: HeartbeatTerms;
+    /** The server's rate terms (`welcome.rate`), which the client paces its frames to; absent when it has no limit. */
+    rate?: RateTerms;
     resumed: boolean;
     /**
      * The server refused to resume (why, as `welcome.resumeFailed`): this is

@@ -93,6 +93,19 @@ describe("pacing to welcome.rate", () => {
     expect(t.events.error).toEqual([]);
   });
 
+  it("tells the application the terms: the open event carries rate (and none without a limit)", async () => {
+    const t = setup({ reconnect: false, resume: false });
+    t.client.connect();
+    await microtask();
+    welcome(t.socket, { perSecond: 10, burst: 10 });
+    expect(t.events.open.at(-1)).toMatchObject({ rate: { perSecond: 10, burst: 10 } });
+    const u = setup({ reconnect: false, resume: false });
+    u.client.connect();
+    await microtask();
+    welcome(u.socket, undefined);
+    expect(u.events.open.at(-1)).not.toHaveProperty("rate");
+  });
+
   it("tells snapshot subscribers when a held message leaves on the flush timer", async () => {
     const t = setup({ reconnect: false, resume: false });
     t.client.connect();
