@@ -69,9 +69,11 @@ describe("client ↔ server", () => {
     const { client, events } = await startClient();
     await opened(client);
     // The client offers resume by default; this server has it off, so plain v1: not resumed.
+    // The server's default rate limit travels to the application too.
     expect(events.open[0]).toEqual({
       sessionId: sessions()[0],
       heartbeat: { intervalMs: 1000, timeoutMs: 2000 },
+      rate: { perSecond: 50, burst: 200 },
       resumed: false,
     });
     expect(client.state).toBe("open");
