@@ -60,8 +60,12 @@ function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
     socket.once("connect", () => {
+      // A connect to a port nobody listens on can succeed by meeting itself
+      // (TCP simultaneous open, when the kernel picks the same port as the
+      // source): that is not nginx.
+      const self = socket.localPort === port;
       socket.destroy();
-      resolve(true);
+      resolve(!self);
     });
     socket.once("error", () => resolve(false));
   });
@@ -87,7 +91,9 @@ export async function startNginx(
   mkdirSync(join(prefix, "tmp"));
   const errorLog = join(prefix, "logs", "error.log");
   for (let attempt = 0; attempt < 20; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    // Below Linux's ephemeral range (32768–60999), so no outgoing socket of
+    // this machine holds it, and a probe cannot connect to itself.
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
     let server = replaceIn(
       readmeNginxConfig(),
       "listen 127.0.0.1:8081;",
