@@ -1,6 +1,7 @@
 // The part of the Bun and Deno adapters' `createServer` that does not depend
 // on the runtime: option checks, the public API over the core, shutdown.
 import { pathOf } from "../core/admission-order.js";
+import { withCoreDelegates } from "../core/core-delegates.js";
 import { HeartlineError, ServerErrorCode } from "../core/errors.js";
 import { type ServerCoreOptions, serverDefaults } from "../core/options.js";
 import type { CloseOptions, ServerCore } from "../core/server-core.js";
@@ -100,11 +101,11 @@ export function fetchServerApi<TClient, TServer, TAuth>(
   },
 ): FetchServerApi<TClient, TServer, TAuth> {
   let closing: Promise<void> | undefined;
-  return {
+  return withCoreDelegates(core, {
     core,
     listening: parts.listening,
     address: parts.address,
-    shouldHandle: (request) => pathOf(targetOf(request.url)) === parts.path,
+    shouldHandle: (request: Request) => pathOf(targetOf(request.url)) === parts.path,
     close(options?: CloseOptions) {
       closing ??= (async () => {
         await core.close(options);
@@ -112,16 +113,5 @@ export function fetchServerApi<TClient, TServer, TAuth>(
       })();
       return closing;
     },
-    get accepting() {
-      return core.accepting;
-    },
-    get state() {
-      return core.state;
-    },
-    broadcast: (data, filter) => core.broadcast(data, filter),
-    session: (sessionId) => core.session(sessionId),
-    connections: () => core.connections(),
-    stats: () => core.stats(),
-    on: (event, listener) => core.on(event, listener),
-  };
+  });
 }

@@ -9,6 +9,7 @@ import type { Duplex } from "node:stream";
 import { CloseCode, DisconnectReason, parseSubprotocolOffer } from "@heartline/protocol";
 import { WebSocketServer } from "ws";
 import { pathOf, selectSubprotocol } from "../core/admission-order.js";
+import { withCoreDelegates } from "../core/core-delegates.js";
 import { HeartlineError, ServerErrorCode } from "../core/errors.js";
 import type { RejectedRequest } from "../core/listeners.js";
 import { type ServerCoreOptions, serverDefaults } from "../core/options.js";
@@ -345,23 +346,12 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     return closing;
   };
 
-  return {
+  return withCoreDelegates(core, {
     core,
     handleUpgrade,
     shouldHandle,
     listening,
     address: () => httpServer?.address() ?? null,
     close,
-    get accepting() {
-      return core.accepting;
-    },
-    get state() {
-      return core.state;
-    },
-    broadcast: (data, filter) => core.broadcast(data, filter),
-    session: (sessionId) => core.session(sessionId),
-    connections: () => core.connections(),
-    stats: () => core.stats(),
-    on: (event, listener) => core.on(event, listener),
-  };
+  });
 }
