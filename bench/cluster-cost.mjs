@@ -271,7 +271,7 @@ const show = (s, d = 2, unit = "") =>
 
 async function main() {
   const machine = describeMachine();
-  const script = await buildHeartline("heartline-cluster");
+  const script = await buildHeartline("heartline-cluster", { external: ["ioredis"] });
   redis = await startRedis({ core: LOAD_CORE });
   const version = (await redis.info("server")).redis_version;
   log(

@@ -56,8 +56,10 @@ function open(conn, url) {
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     });
     conn.ws = ws;
+    conn.open = false; // until this socket's welcome
     let welcomed = false;
     ws.on("message", (data) => {
+      if (conn.ws !== ws) return; // a replaced socket's last frames
       const m = JSON.parse(data.toString());
       if (!welcomed) {
         welcomed = true;

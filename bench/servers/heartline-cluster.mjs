@@ -9,9 +9,7 @@
 //
 // IPC, beyond servers/common.mjs: {type:"send-all", k} sends k messages to
 // every session (attached or waiting) and answers {type:"sent-all", sent}.
-import { createRedisSessionStore } from "@heartline/redis";
 import { createServer } from "@heartline/server";
-import { Redis } from "ioredis";
 import { announceReady, host, intervalMs } from "./common.mjs";
 
 const storeKind = process.env.BENCH_STORE ?? "memory";
@@ -27,6 +25,9 @@ let storeErrors = 0;
 let store;
 let redis;
 if (storeKind === "redis") {
+  // Loaded only for this side, so the memory side carries nothing of Redis.
+  const { Redis } = await import("ioredis");
+  const { createRedisSessionStore } = await import("@heartline/redis");
   redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
   redis.on("error", () => {});
   await new Promise((resolve) => redis.once("ready", resolve));
