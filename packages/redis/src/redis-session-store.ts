@@ -50,6 +50,8 @@ export interface RedisSessionStoreStats {
   readonly moved: number;
   /** Sessions this node hosts whose journal waits for Redis. */
   readonly dirty: number;
+  /** Adoption attempts another survivor won (or that found the session gone): the script's CAS at work. */
+  readonly adoptionsLost: number;
 }
 
 type Hooks<TData, TAuth> = SessionStoreHooks<TData, TAuth>;
@@ -126,6 +128,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
   let refused = 0;
   let adopted = 0;
   let moved = 0;
+  let adoptionsLost = 0;
   const budget = { used: 0, max: Number.POSITIVE_INFINITY };
 
   function h(): Hooks<TData, TAuth> {
@@ -915,7 +918,24 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
       SessionStoreErrorCode.LeaseLost,
       `node ${nodeId}: lease lapsed; its ${byId.size} sessions are handed to the survivors`,
     );
-    for (const s of [...byId.values()]) lose(s, "moved");
+    // Each session: still in Redis, it is (being) adopted and what was
+    // recorded travels with it; gone (Redis restarted empty), everything it
+    // held is reported here.
+    const hostedNow = [...byId.values()];
+    let present: BatchReply[] = [];
+    try {
+      present = await runBatch(
+        redis,
+        hostedNow.map((s) => ({ command: "EXISTS", args: [keys.session(s.id)] })),
+        counters,
+      );
+    } catch {
+      // Unknown: the recorded part is assumed to travel (the survivors' view).
+    }
+    hostedNow.forEach((s, i) => {
+      const r = present[i];
+      lose(s, r?.ok && Number(r.value) === 0 ? "gone" : "moved");
+    });
     incarnation = randomBytes(6).toString("hex");
     ownerKey = `${nodeId}#${incarnation}`;
     await register();
@@ -961,7 +981,10 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
             return;
           }
           const v = r.value as unknown[];
-          if (Number(v[0]) !== 1) return;
+          if (Number(v[0]) !== 1) {
+            adoptionsLost++;
+            return;
+          }
           let auth: TAuth;
           try {
             auth = parseAuth(String(v[3]));
@@ -1150,6 +1173,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
         commands: counters.commands,
         moved,
         dirty: dirty.size,
+        adoptionsLost,
       };
     },
   };

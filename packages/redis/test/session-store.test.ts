@@ -1,6 +1,7 @@
 // Issue 25: the Redis session store, driven directly (no server): several
 // "nodes" in one process, each with its own ioredis client, on fake clocks.
 import { ResumeFailure } from "@heartline/protocol";
+import type { StoredSession } from "@heartline/server";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -12,9 +13,11 @@ import {
   waitFor,
 } from "./support/redis-env.js";
 import {
+  type Auth,
   ack,
   advance,
   countingClient,
+  type Data,
   deafClient,
   fakeTime,
   receive,
@@ -104,7 +107,7 @@ describe.skipIf(skipRedisTests)("Redis session store (real redis-server)", () =>
     const kp = prefix("burst");
     const counted = countingClient(await client());
     const a = new TestNode(counted.client, time, kp, "A");
-    const sessions = [];
+    const sessions: StoredSession<Data, Auth>[] = [];
     for (let i = 0; i < 10; i++) {
       const o = await a.open();
       if (o.kind === "created") sessions.push(o.session);
