@@ -97,6 +97,8 @@ announceReady({
     redisWrites,
     redisWriteBytes,
     storeErrors,
+    // The store's own count of batches (one round trip each on a single Redis) and commands.
+    storeStats: store?.stats?.(),
     sessions: server.stats().sessions,
   }),
 });

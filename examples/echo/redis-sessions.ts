@@ -14,7 +14,7 @@ import { Redis } from "ioredis";
 
 export interface RedisSessions {
   /** Give this as the server's `resume.store`. */
-  readonly store: RedisSessionStore;
+  readonly store: RedisSessionStore<unknown, undefined>;
   /** This process's id in the cluster (sessions and presence share it). */
   readonly nodeId: string;
   /** Attaches presence to the server (after `createServer`). */
@@ -29,7 +29,8 @@ export function redisSessions(url: string, nodeId: string | undefined): RedisSes
   // and retries its own batches, and serving goes on (new sessions plain v1).
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   redis.on("error", (error: Error) => console.error(`echo demo: redis ${url}: ${error.message}`));
-  const store = createRedisSessionStore({
+  // The demo authenticates nobody: `auth` is undefined, as the server's third type parameter says.
+  const store = createRedisSessionStore<unknown, undefined>({
     redis,
     ...(nodeId === undefined ? {} : { nodeId }),
     onError: (error) => console.error(`echo demo: session store ${error.code}: ${error.message}`),
