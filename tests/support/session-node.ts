@@ -11,6 +11,8 @@ export interface SessionNode {
   readonly port: number;
   readonly config: SessionNodeConfig;
   readonly child: JsonLinesChild;
+  /** The store's latest availability line. */
+  available(): boolean;
   /** Lines of `type` (optionally for one session). */
   lines(type: string, sessionId?: string): Line[];
   /** The WebSocket URL for `user`. */
@@ -36,12 +38,21 @@ export async function startSessionNode(config: SessionNodeConfig): Promise<Sessi
   });
   const ready = await child.waitFor("ready", (l) => l.type === "ready", { timeoutMs: 20_000 });
   const port = ready.port as number;
+  // Ready means the store reaches Redis: before that, new sessions would be plain v1.
+  await child.waitFor(
+    "the store available",
+    (l) => l.type === "available" && l.available === true,
+    {
+      timeoutMs: 10_000,
+    },
+  );
   let frozen = false;
   const self: SessionNode = {
     nodeId: config.nodeId,
     port,
     config,
     child,
+    available: () => child.lines.findLast((l) => l.type === "available")?.available === true,
     lines: (type, sessionId) =>
       child.lines.filter(
         (l) => l.type === type && (sessionId === undefined || l.sessionId === sessionId),
