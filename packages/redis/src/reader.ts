@@ -23,7 +23,11 @@ export interface SubscribeOptions {
 
 /** Who is online, cluster-wide, and the events channel. */
 export interface PresenceReader {
-  /** Every live connection in the cluster, of nodes whose heartbeat has not lapsed. */
+  /**
+   * Every live connection in the cluster: plain connections of nodes whose
+   * heartbeat has not lapsed, and every resumable session that has not
+   * ended (wherever it waits: on a node, or orphaned by a lost one).
+   */
   list(): Promise<PresenceEntry[]>;
   /** The live connections of one identity (several tabs, devices or nodes). */
   connectionsOf(identity: string): Promise<PresenceEntry[]>;
@@ -108,15 +112,26 @@ export function openPresenceReader(
     return [...(await liveNodes(members))].sort();
   }
 
+  // A plain connection is online while its node lives; a resumable session
+  // while its record exists (offline means it ended: see the README), so a
+  // session of a lapsed or lost node is still listed.
   async function list(): Promise<PresenceEntry[]> {
     const live = await nodes();
-    const hashes = await Promise.all(live.map((n) => redis.hvals(keys.conns(n))));
+    const [sessions, ...hashes] = await Promise.all([
+      redis.hvals(keys.sessions),
+      ...live.map((n) => redis.hvals(keys.conns(n))),
+    ]);
     const out: PresenceEntry[] = [];
     for (const values of hashes) {
       for (const text of values) {
         const entry = parseEntry(text);
-        if (entry) out.push(entry);
+        // Sessions come from their own hash, below, wherever they are.
+        if (entry && entry.resumable !== true) out.push(entry);
       }
+    }
+    for (const text of sessions ?? []) {
+      const entry = parseEntry(text);
+      if (entry) out.push(entry);
     }
     return out;
   }
@@ -124,8 +139,9 @@ export function openPresenceReader(
   async function connectionsOf(identity: string): Promise<PresenceEntry[]> {
     const values = await redis.hvals(keys.identity(identity));
     const entries = values.map(parseEntry).filter((e): e is PresenceEntry => e !== undefined);
-    const live = await liveNodes([...new Set(entries.map((e) => e.nodeId))]);
-    return entries.filter((e) => live.has(e.nodeId));
+    const plainNodes = entries.filter((e) => e.resumable !== true).map((e) => e.nodeId);
+    const live = await liveNodes([...new Set(plainNodes)]);
+    return entries.filter((e) => e.resumable === true || live.has(e.nodeId));
   }
 
   function deliver(channel: string, message: string): void {
