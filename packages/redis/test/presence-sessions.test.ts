@@ -268,6 +268,46 @@ describe.skipIf(skipRedisTests)("presence over resumable sessions (a real redis-
     ]);
   });
 
+  it("an adoption only moves a record still the lost node's: before the reap it moves (the reap then skips it); after a resume elsewhere it does nothing", async () => {
+    const kp = prefix("fence");
+    const events = await collect(kp);
+    const victim = await node(kp, "victim", { nodeTtlMs: 300, orphanWindowMs: 60_000 });
+    const fc = FakeTimers.createClock(1_000_000);
+    const survivor = await node(kp, "survivor", { clock: clockOf(fc), orphanWindowMs: 60_000 });
+    const other = await node(kp, "other");
+    const early = victim.server.open("eve", 1000);
+    const resumed = victim.server.open("rex", 1000);
+    await settled(kp, events, [victim.p]);
+    // The session store noticed the death before presence did: adopted while the victim still holds the record.
+    survivor.server.sessionAdopted(early.sessionId, "victim", "eve");
+    // rex's client resumed on `other` before any adoption...
+    other.server.open("rex", 2000, resumed.sessionId);
+    await settled(kp, events, [survivor.p, other.p]);
+    // ...so a late adoption of rex from the victim must not pull it back.
+    survivor.server.sessionAdopted(resumed.sessionId, "victim", "rex");
+    await settled(kp, events, [survivor.p]);
+    expect(events.map(trace)).toEqual([
+      "connect eve@victim",
+      "connect rex@victim",
+      "moved eve@survivor<victim",
+      "moved rex@other<victim",
+    ]);
+    await waitFor(
+      "the victim's key to lapse",
+      async () => (await admin.pttl(`${kp}hb:victim`)) === -2,
+    );
+    const beats = survivor.p.stats().heartbeats;
+    await fc.tickAsync(100);
+    await waitFor("the reaping heartbeat", () => survivor.p.stats().heartbeats > beats);
+    await settled(kp, events, [survivor.p]);
+    expect(events).toHaveLength(4);
+    expect((await other.p.list()).map((e) => `${e.identity}@${e.nodeId}`).sort()).toEqual([
+      "eve@survivor",
+      "rex@other",
+    ]);
+    expect([survivor.p.stats().local, other.p.stats().local]).toEqual([1, 1]);
+  });
+
   it("a lost node's session no one adopts is reported node_lost at the first heartbeat at its reap + the node's orphanWindowMs: alive 1 ms before", async () => {
     const kp = prefix("orphan");
     const events = await collect(kp);
