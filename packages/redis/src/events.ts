@@ -76,8 +76,13 @@ export interface PresenceMovedEvent extends PresenceEntry {
   readonly at: number;
 }
 
-/** A cluster-wide presence event: a `connect`, a `moved` (resumable sessions only) or a `disconnect`. */
-export type PresenceEvent = PresenceConnectEvent | PresenceMovedEvent | PresenceDisconnectEvent;
+/**
+ * A cluster-wide presence event: a `connect` or a `disconnect`. (A resumable
+ * session's `moved` is delivered only to subscribers that ask for it,
+ * `subscribe(fn, { moves: true })`: code written as "not a connect, so a
+ * disconnect" keeps working.)
+ */
+export type PresenceEvent = PresenceConnectEvent | PresenceDisconnectEvent;
 
 const reasons = new Set<string>(Object.values(PresenceReason));
 
@@ -92,7 +97,9 @@ function isEntry(v: Record<string, unknown>): boolean {
 }
 
 /** Parses one message of the events channel; undefined when it is not one. */
-export function parseEventsMessage(text: string): PresenceEvent[] | undefined {
+export function parseEventsMessage(
+  text: string,
+): Array<PresenceEvent | PresenceMovedEvent> | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -102,7 +109,7 @@ export function parseEventsMessage(text: string): PresenceEvent[] | undefined {
   if (typeof parsed !== "object" || parsed === null) return undefined;
   const { v, events } = parsed as { v?: unknown; events?: unknown };
   if (v !== 1 || !Array.isArray(events)) return undefined;
-  const out: PresenceEvent[] = [];
+  const out: Array<PresenceEvent | PresenceMovedEvent> = [];
   for (const e of events as unknown[]) {
     if (typeof e !== "object" || e === null) return undefined;
     const r = e as Record<string, unknown>;

@@ -3,6 +3,7 @@ import { PresenceError, PresenceErrorCode } from "./errors.js";
 import {
   type PresenceEntry,
   type PresenceEvent,
+  type PresenceMovedEvent,
   parseEntry,
   parseEventsMessage,
 } from "./events.js";
@@ -19,6 +20,13 @@ export interface SubscribeOptions {
    * Called after the subscription is active again.
    */
   onGap?: () => void;
+  /**
+   * Also deliver `moved` events (a resumable session's record moved to
+   * another node without going offline: a resume there, or an adoption).
+   * Off by default, so a listener written for `connect`/`disconnect` only
+   * never mistakes a move for a disconnect.
+   */
+  moves?: boolean;
 }
 
 /** Who is online, cluster-wide, and the events channel. */
@@ -45,15 +53,21 @@ export interface PresenceReader {
    */
   subscribe(
     listener: (event: PresenceEvent) => void,
-    options?: SubscribeOptions,
+    options?: SubscribeOptions & { moves?: false },
+  ): Promise<() => Promise<void>>;
+  /** The same, with `moved` events too. */
+  subscribe(
+    listener: (event: PresenceEvent | PresenceMovedEvent) => void,
+    options: SubscribeOptions & { moves: true },
   ): Promise<() => Promise<void>>;
   /** Ends the reader's own subscriber connection (never the client it was given). */
   close(): Promise<void>;
 }
 
 interface Subscriber {
-  readonly listener: (event: PresenceEvent) => void;
+  readonly listener: (event: PresenceEvent | PresenceMovedEvent) => void;
   readonly onGap: (() => void) | undefined;
+  readonly moves: boolean;
 }
 
 type ErrorListener = (err: PresenceError) => void;
@@ -153,6 +167,7 @@ export function openPresenceReader(
     }
     for (const event of events) {
       for (const s of subscribers) {
+        if (event.type === "moved" && !s.moves) continue;
         try {
           s.listener(event);
         } catch (cause) {
@@ -224,16 +239,20 @@ export function openPresenceReader(
     connectionsOf,
     isOnline: async (identity) => (await connectionsOf(identity)).length > 0,
     nodes,
-    async subscribe(listener, opts) {
+    // One body for both overloads: `moves` decides what the listener is given.
+    subscribe: (async (
+      listener: (event: PresenceEvent | PresenceMovedEvent) => void,
+      opts?: SubscribeOptions,
+    ) => {
       if (closed)
         throw new PresenceError(PresenceErrorCode.Closed, "the presence reader is closed");
-      const s: Subscriber = { listener, onGap: opts?.onGap };
+      const s: Subscriber = { listener, onGap: opts?.onGap, moves: opts?.moves === true };
       subscribers.add(s);
       await ensureSubscribed();
       return async () => {
         subscribers.delete(s);
       };
-    },
+    }) as PresenceReader["subscribe"],
     async close() {
       closed = true;
       subscribers.clear();

@@ -14,6 +14,7 @@ import {
   createPresenceReader,
   type Presence,
   type PresenceEvent,
+  type PresenceMovedEvent,
 } from "../src/index.js";
 import { type FakeSessionConn, FakeSessionServer } from "./support/fake-session-server.js";
 import {
@@ -26,7 +27,7 @@ import {
 } from "./support/redis-env.js";
 
 /** A compact trace of an event: "connect a@n1", "moved a@n2<n1", "disconnect a@n1 expired". */
-function trace(e: PresenceEvent): string {
+function trace(e: PresenceEvent | PresenceMovedEvent): string {
   if (e.type === "connect") return `connect ${e.identity}@${e.nodeId}${e.resync ? " resync" : ""}`;
   if (e.type === "moved") return `moved ${e.identity}@${e.nodeId}<${e.from}`;
   return `disconnect ${e.identity}@${e.nodeId} ${e.reason}`;
@@ -86,7 +87,11 @@ describe.skipIf(skipRedisTests)("presence over resumable sessions (a real redis-
    * writes are flushed, a marker published on the same channel comes back
    * (Redis delivers one channel's messages in publish order).
    */
-  async function settled(kp: string, events: PresenceEvent[], nodes: Presence[]): Promise<void> {
+  async function settled(
+    kp: string,
+    events: Array<PresenceEvent | PresenceMovedEvent>,
+    nodes: Presence[],
+  ): Promise<void> {
     for (const n of nodes) expect(await n.flush(2000)).toBe(true);
     const id = `__marker${++markers}`;
     const marker = {
@@ -104,11 +109,11 @@ describe.skipIf(skipRedisTests)("presence over resumable sessions (a real redis-
     }
   }
 
-  async function collect(kp: string): Promise<PresenceEvent[]> {
+  async function collect(kp: string): Promise<Array<PresenceEvent | PresenceMovedEvent>> {
     const reader = createPresenceReader({ redis: admin, keyPrefix: kp });
     cleanups.push(() => reader.close());
-    const events: PresenceEvent[] = [];
-    await reader.subscribe((e) => events.push(e));
+    const events: Array<PresenceEvent | PresenceMovedEvent> = [];
+    await reader.subscribe((e) => events.push(e), { moves: true });
     return events;
   }
 
@@ -156,6 +161,11 @@ describe.skipIf(skipRedisTests)("presence over resumable sessions (a real redis-
   it("a resume on another node moves the record (one `moved`), never offline; the end there is reported once cluster-wide", async () => {
     const kp = prefix("other");
     const events = await collect(kp);
+    // A subscriber that did not ask for moves (written for connect/disconnect only).
+    const plainReader = createPresenceReader({ redis: admin, keyPrefix: kp });
+    cleanups.push(() => plainReader.close());
+    const seenByDefault: PresenceEvent[] = [];
+    await plainReader.subscribe((e) => seenByDefault.push(e));
     const a = await node(kp, "n1");
     const b = await node(kp, "n2");
     const conn = a.server.open("bob", 1000);
@@ -195,6 +205,9 @@ describe.skipIf(skipRedisTests)("presence over resumable sessions (a real redis-
       "moved bob@n1<n2",
       "disconnect bob@n1 expired",
     ]);
+    // Same channel, same order: the other subscriber has had everything too, and saw no move.
+    const unmarked = seenByDefault.filter((e) => !e.sessionId.startsWith("__marker"));
+    expect(unmarked.map(trace)).toEqual(["connect bob@n1", "disconnect bob@n1 expired"]);
     expect(await a.p.list()).toEqual([]);
   });
 
