@@ -324,4 +324,89 @@ describe.skipIf(skipRedisTests)("resumable sessions across three server processe
           .join(",")}`,
     );
   }, 60_000);
+
+  it("presence does not flap across a resume on another node, nor across a SIGKILL; offline comes once, when the session ends", async () => {
+    const c = await threeNodes();
+    let prefer = "a";
+    const client = startStreamClient({ user: "p1", url: () => c.node(prefer).url("p1") });
+    clients.push(client);
+    await until("the client open on a", () => opened(client));
+    const sessionId = client.sessionId!;
+    const seen = (type: string) =>
+      c
+        .node("c")
+        .lines("presence")
+        .filter(
+          (l) =>
+            (l.event as { type: string; sessionId: string }).type === type &&
+            (l.event as { sessionId: string }).sessionId === sessionId,
+        );
+    await until("c sees the connect", () => seen("connect").length === 1);
+
+    // A lost link, resumed on b.
+    prefer = "b";
+    client.cut();
+    await until("resumed on b", () => client.opens.length === 2 && opened(client));
+    expect(client.opens[1]).toMatchObject({ sessionId, resumed: true });
+    await until("c sees the move to b", () => seen("moved").length === 1);
+
+    // b SIGKILLed: the client resumes on c; no node_lost for a session that lives on.
+    prefer = "c";
+    c.markLost("b");
+    c.down.add("b");
+    await c.node("b").kill();
+    await until("resumed on c", () => client.opens.length === 3 && opened(client));
+    expect(client.opens[2]).toMatchObject({ sessionId, resumed: true });
+    // Past the liveness period (b's sessions would be reaped by now), still online.
+    await new Promise((r) => setTimeout(r, nodeTtlMs + 2 * nodeHeartbeatMs));
+    expect(seen("disconnect")).toEqual([]);
+    expect(seen("connect")).toHaveLength(1);
+    const listed = (await c.node("a").child.request("list")).entries as Array<{
+      sessionId: string;
+      nodeId: string;
+    }>;
+    expect(listed.filter((e) => e.sessionId === sessionId)).toMatchObject([{ nodeId: "c" }]);
+
+    // The session ends: offline, once, with its reason.
+    client.close();
+    await until("c sees the disconnect", () => seen("disconnect").length === 1);
+    await new Promise((r) => setTimeout(r, 2 * nodeHeartbeatMs));
+    expect(seen("disconnect")).toHaveLength(1);
+    expect(seen("disconnect")[0]!.event).toMatchObject({ reason: "client_closed" });
+  }, 30_000);
+
+  it("repeated resumes of one session under traffic, each link cut right after a send (faster than the state write), alternating nodes: exactly once in order", async () => {
+    const c = await threeNodes();
+    const order = ["a", "b", "c"];
+    let k = 0;
+    const client = startStreamClient({
+      user: "r1",
+      url: () => c.node(order[k % 3]!).url("r1"),
+      // Straight back: the resume races the previous node's journal batch.
+      reconnect: { baseMs: 1, capMs: 2 },
+    });
+    clients.push(client);
+    await until("the client open", () => opened(client));
+    const sessionId = client.sessionId!;
+    client.stream(5);
+    for (let i = 0; i < 12; i++) {
+      await new Promise((r) => setTimeout(r, 120));
+      k++;
+      client.sendNext(); // in flight as the link goes
+      client.cut();
+      await until(`resume ${i + 1}`, () => client.opens.length === i + 2 && opened(client), 5000);
+    }
+    await drain(c, [client]);
+    expect(client.opens.map((o) => o.sessionId)).toEqual(client.opens.map(() => sessionId));
+    expect(client.opens.slice(1).every((o) => o.resumed)).toBe(true);
+    const v = streamVerdict(client, c.records());
+    expect(failures(v)).toEqual({});
+    // No process was lost: a repeat here would be outside the documented window.
+    expect(v.repeatedInWindow).toEqual([]);
+    expect(client.reported).toEqual([]);
+    expect(c.all("sessionEnd")).toEqual([]);
+    // Every connection but the live one was reported ended, once (a barrier of one timeout first).
+    await new Promise((r) => setTimeout(r, 3 * intervalMs));
+    expect(c.all("disconnect", sessionId)).toHaveLength(c.all("connect", sessionId).length - 1);
+  }, 60_000);
 });
