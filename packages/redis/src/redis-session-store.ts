@@ -118,6 +118,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
   let available = linkUp;
   let closed = false;
   let started = false;
+  let registered = false;
   let tickTimer: TimerHandle | undefined;
   let ticking = false;
   let lastRefreshAt = 0;
@@ -180,7 +181,8 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     writesFailing = false;
     setAvailable();
     scheduleFlush();
-    void tick();
+    if (registered) void tick();
+    else void ensureRegistered();
   };
   const onClose = (): void => {
     linkUp = false;
@@ -870,7 +872,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
   // ---- node liveness and adoption ----
 
   async function tick(): Promise<void> {
-    if (ticking || closed || !started || !linkUp) return;
+    if (ticking || closed || !started || !linkUp || !registered) return;
     ticking = true;
     try {
       const now = clock.now();
@@ -941,6 +943,16 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     await register();
   }
 
+  /** The first registration (at start, or at the first "ready" when Redis was not there yet). */
+  async function ensureRegistered(): Promise<void> {
+    if (registered || closed) return;
+    try {
+      await register();
+    } catch (error) {
+      report(SessionStoreErrorCode.RedisWrite, "node registration failed", error);
+    }
+  }
+
   async function register(): Promise<void> {
     const [r] = await runBatch(
       redis,
@@ -954,6 +966,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
       counters,
     );
     if (!r!.ok) throw r!.error;
+    registered = true;
   }
 
   /** Adopts every session of a dead owner that is still its own (the script decides, once each). */
@@ -1052,20 +1065,28 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     }
   }
 
-  async function subscribe(): Promise<void> {
+  function subscribe(): void {
     const sub = redis.duplicate();
     subscriber = sub;
+    const channels = [keys.nodeChannel(nodeId), keys.nodesChannel];
+    const join = (): void => {
+      // Idempotent: ioredis also resubscribes by itself after a reconnect.
+      void (async () => {
+        try {
+          for (const channel of channels) await sub.subscribe(channel);
+        } catch (error) {
+          // Tried again at the duplicate's next "ready"; meanwhile a missed
+          // notice is made good by fencing (the old holder's next write is refused).
+          report(SessionStoreErrorCode.RedisWrite, "subscribing to takeover notices failed", error);
+        }
+      })();
+    };
     sub.on("error", () => {
-      // ioredis reconnects and resubscribes by itself; a missed notice is
-      // made good by fencing (the old holder's next write is refused).
+      // ioredis reconnects by itself; failures that matter are reported above.
     });
     sub.on("message", onNotice);
-    try {
-      await sub.subscribe(keys.nodeChannel(nodeId));
-      await sub.subscribe(keys.nodesChannel);
-    } catch (error) {
-      report(SessionStoreErrorCode.RedisWrite, "subscribing to takeover notices failed", error);
-    }
+    sub.on("ready", join);
+    if (sub.status === "ready") join();
   }
 
   // ---- the seam ----
@@ -1086,12 +1107,11 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
       lastRefreshAt = clock.now();
       redis.on("ready", onReady);
       redis.on("close", onClose);
-      void subscribe();
-      if (linkUp) {
-        register().catch((e) =>
-          report(SessionStoreErrorCode.RedisWrite, "node registration failed", e),
-        );
-      }
+      subscribe();
+      // The client may have connected (or dropped) between the factory and now.
+      linkUp = redis.status === "ready";
+      available = linkUp;
+      if (linkUp) void ensureRegistered();
       scheduleTick();
     },
     open: (token, auth, owner) => open(token, auth, owner),
