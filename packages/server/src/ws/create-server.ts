@@ -57,7 +57,7 @@ export interface ServerOptions<TClient = unknown, TServer = unknown, TAuth = und
 export interface HeartlineServer<TClient = unknown, TServer = unknown, TAuth = undefined>
   extends Omit<
     ServerCore<TClient, TServer, TAuth, IncomingMessage>,
-    "admit" | "accept" | "reportRejected" | "reportError" | "reportAcceptError"
+    "admit" | "accept" | "abandon" | "reportRejected" | "reportError" | "reportAcceptError"
   > {
   /**
    * Runs the upgrade checks and, if they pass, completes the WebSocket

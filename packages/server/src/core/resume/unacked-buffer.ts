@@ -146,6 +146,12 @@ export class UnackedBuffer<T = unknown> {
     return true;
   }
 
+  /** The encoded frame of message `seq` while held (undefined once acknowledged or not yet pushed). O(1). */
+  frameOf(seq: number): string | undefined {
+    const i = seq - this.#ackedSeq - 1;
+    return i >= 0 && i < this.size ? this.#text.at(i) : undefined;
+  }
+
   /**
    * Calls `send(text, seq)` for every message held, in order: the replay
    * after a resume. One callback for the whole replay, none per message.
