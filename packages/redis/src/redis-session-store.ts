@@ -552,6 +552,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     auth: TAuth,
     owner: SessionOwner,
     failure: ResumeFailure | undefined,
+    newSessionId: () => string,
   ): Promise<OpenResult<TData, TAuth>> {
     const o = h().options;
     if (!available) {
@@ -568,7 +569,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
       evicted++;
       await endHere(victim.value, "evicted", "");
     }
-    const sessionId = crypto.randomUUID();
+    const sessionId = newSessionId();
     for (let attempt = 0; attempt < 3; attempt++) {
       const id = randomBase64url(ID_BYTES);
       const secret = newSecret();
@@ -620,15 +621,16 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     token: string | undefined,
     auth: TAuth,
     owner: SessionOwner,
+    newSessionId: () => string,
   ): Promise<OpenResult<TData, TAuth>> {
     if (closed) return { kind: "plain" };
-    if (token === undefined) return create(auth, owner, undefined);
+    if (token === undefined) return create(auth, owner, undefined, newSessionId);
     const parsed = parseToken(token);
-    if (parsed === undefined) return create(auth, owner, ResumeFailure.Unknown);
+    if (parsed === undefined) return create(auth, owner, ResumeFailure.Unknown, newSessionId);
     if (!available) return { kind: "unavailable" };
     try {
       const r = await resume(parsed.id, parsed.secret, auth, owner);
-      if (r.kind === "failed") return create(auth, owner, r.failure);
+      if (r.kind === "failed") return create(auth, owner, r.failure, newSessionId);
       return r.result;
     } catch (error) {
       failed("resume", error);
@@ -1019,7 +1021,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
           wait(s, now);
           adopted++;
           mine.push(indexAdd(id));
-          call(hk.onAdopted, s);
+          call(hk.onAdopted, s, s.adoptedFrom);
         });
         mine.push({ command: "SREM", args: [keys.index(dead), ...chunk] });
         await runBatch(redis, mine, counters);
@@ -1093,6 +1095,8 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
 
   const store: RedisSessionStore<TData, TAuth> = {
     nodeId,
+    // Sessions outlive this process: at shutdown a connection's end detaches its session, handed on by `shutdown`.
+    durable: true,
     get available() {
       return available;
     },
@@ -1114,7 +1118,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
       if (linkUp) void ensureRegistered();
       scheduleTick();
     },
-    open: (token, auth, owner) => open(token, auth, owner),
+    open: (token, auth, owner, _address, newSessionId) => open(token, auth, owner, newSessionId),
     release,
     detach,
     end,

@@ -73,28 +73,6 @@ export {
   UpgradeRejectReason,
   type UpgradeRequest,
 } from "./core/index.js";
-export type { ResolvedResumeOptions } from "./core/resume/options.js";
-// The session-store seam (issue 25): what a shared store (e.g. @heartline/redis) implements and uses.
-export type {
-  MaybePromise,
-  OpenResult,
-  SessionOwner,
-  SessionStore,
-  SessionStoreCounts,
-  SessionStoreHooks,
-  StoredEndCause,
-  StoredSession,
-  StoredSessionEnd,
-  StoredSessionState,
-} from "./core/resume/store-api.js";
-export {
-  formatToken,
-  ID_BYTES,
-  newSecret,
-  parseToken,
-  randomBase64url,
-} from "./core/resume/token.js";
-export { UnackedBuffer, type UnackedMessage } from "./core/resume/unacked-buffer.js";
 export {
   HeartlineMetric,
   HeartlineMetricAttribute,

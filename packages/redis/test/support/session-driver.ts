@@ -13,6 +13,7 @@ import {
   type UnackedMessage,
 } from "@heartline/server";
 import FakeTimers from "@sinonjs/fake-timers";
+import { expect } from "vitest";
 import {
   createRedisSessionStore,
   type RedisSessionStore,
@@ -88,7 +89,10 @@ export class TestNode {
       onEnd: (e) => ev.ends.push(e),
       onReplaced: (owner, unrecorded) => ev.replaced.push({ owner, unrecorded }),
       onMoved: (sessionId, unrecorded) => ev.moved.push({ sessionId, unrecorded }),
-      onAdopted: (s) => ev.adopted.push(s),
+      onAdopted: (s, from) => {
+        expect(from).toBe((s as unknown as { adoptedFrom: string }).adoptedFrom);
+        ev.adopted.push(s);
+      },
       onAvailability: (a) => ev.availability.push(a),
       clock: time.clock,
       options,
@@ -104,7 +108,7 @@ export class TestNode {
     auth: Auth = { user: "u1" },
   ): Promise<OpenResult<Data, Auth> & { owner: SessionOwner }> {
     const owner = this.owner();
-    const r = await this.store.open(token, auth, owner, "127.0.0.1");
+    const r = await this.store.open(token, auth, owner, "127.0.0.1", () => crypto.randomUUID());
     return { ...r, owner };
   }
 }
