@@ -33,7 +33,8 @@ import {
 import { type RedisSessionStoreOptions, resolveStoreOptions } from "./session-store-options.js";
 
 /** What `createRedisSessionStore` returns: the seam, plus this store's figures. */
-export interface RedisSessionStore<TData = unknown, TAuth = unknown>
+// biome-ignore lint/suspicious/noExplicitAny: as createRedisSessionStore's TAuth
+export interface RedisSessionStore<TData = unknown, TAuth = any>
   extends SessionStore<TData, TAuth> {
   /** Round trips and commands sent, and the owner key this node holds sessions under. */
   stats(): RedisSessionStoreStats;
@@ -83,9 +84,14 @@ function hashFields(flat: unknown): Record<string, string> {
  * at their window's end, reported once cluster-wide. See the package README
  * ("Sessions in Redis") for the key layout, the guarantees and the costs.
  */
-export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
-  options: RedisSessionStoreOptions,
-): RedisSessionStore<TData, TAuth> {
+export function createRedisSessionStore<
+  TData = unknown,
+  // `any` by default: the store keeps auth as JSON and never looks inside, so
+  // it fits a server whatever its `authenticate` returns (a store typed
+  // `unknown` would not be assignable to the server's `resume.store`).
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  TAuth = any,
+>(options: RedisSessionStoreOptions): RedisSessionStore<TData, TAuth> {
   const opts = resolveStoreOptions(options);
   const redis = options.redis;
   const nodeId = options.nodeId ?? defaultNodeId();
