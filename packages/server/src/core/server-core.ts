@@ -68,11 +68,12 @@ export interface ServerCore<
   accept(transport: ServerTransport, info: ConnectionInfo<TAuth>): TransportSink;
   /**
    * For adapters: an upgrade `admit` accepted will never reach `accept`
-   * (the client left first). The session the store opened for it goes
+   * (the client left first, or the runtime refused the handshake); give
+   * the admission, or the `ConnectionInfo` made from it. The session the store opened for it goes
    * back (a new one dropped unreported; a resumed one waits again, its
    * token still good). A no-op for an admission that opened none.
    */
-  abandon(admission: Admission<TAuth>): void;
+  abandon(upgrade: Admission<TAuth> | ConnectionInfo<TAuth>): void;
   /** False once `close()` was called (its drain included): adapters refuse new upgrades (503). */
   readonly accepting: boolean;
   /**
@@ -346,8 +347,8 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     return conn;
   }
 
-  abandon(admission: Admission<TAuth>): void {
-    if (admission.kind === "accepted") this.#resumption?.release(admission.resume);
+  abandon(upgrade: Admission<TAuth> | ConnectionInfo<TAuth>): void {
+    if ("resume" in upgrade) this.#resumption?.release(upgrade.resume);
   }
 
   // ---- AdmissionHost: admission's last step ----
