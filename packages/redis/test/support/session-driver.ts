@@ -214,3 +214,21 @@ export async function advance(time: FakeTime, ms: number, step = 250): Promise<v
     await settle();
   }
 }
+
+/**
+ * Resolves once the store has nothing in flight and nothing pending, seen on
+ * two consecutive macrotask turns (an answer may schedule more work).
+ */
+export async function storeSettled(
+  store: { stats(): { inFlight: number; pending: number } },
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let quiet = 0;
+  while (quiet < 2) {
+    await new Promise((r) => setImmediate(r));
+    const st = store.stats();
+    quiet = st.inFlight === 0 && st.pending === 0 ? quiet + 1 : 0;
+    if (Date.now() > deadline) throw new Error("the store did not settle");
+  }
+}
