@@ -3,6 +3,7 @@ import type {
   StoredSession,
   StoredSessionState,
   UnackedMessage,
+  WaitingSession,
 } from "@heartline/server";
 import { UnackedBuffer } from "@heartline/server";
 
@@ -40,7 +41,7 @@ export class JournalBuffer<T> extends UnackedBuffer<T> {
  * local; `received`/`sent`/`acked`/`tokenProven` only mark it dirty, and the
  * store records every dirty session in one batch per event-loop turn.
  */
-export class HostedSession<TData, TAuth> implements StoredSession<TData, TAuth> {
+export class HostedSession<TData, TAuth> implements StoredSession<TData, TAuth>, WaitingSession {
   receivedSeq: number;
   owner: SessionOwner | undefined;
   state: StoredSessionState;
@@ -66,6 +67,10 @@ export class HostedSession<TData, TAuth> implements StoredSession<TData, TAuth> 
   /** An end or an expiry is in flight: no second one. */
   ending = false;
   dirty = false;
+  /** For the eviction rule (`WaitingSession`): the address and client it was opened here for, its class. */
+  address: string | undefined;
+  clientKey: string | undefined;
+  evictionClass = 0;
 
   constructor(
     private readonly sink: JournalSink,

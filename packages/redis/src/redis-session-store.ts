@@ -11,7 +11,15 @@ import type {
   StoredSessionEnd,
   UnackedMessage,
 } from "@heartline/server";
-import { formatToken, ID_BYTES, newSecret, parseToken, randomBase64url } from "@heartline/server";
+import {
+  evictionClass,
+  formatToken,
+  ID_BYTES,
+  newSecret,
+  parseToken,
+  randomBase64url,
+  WaitingSessions,
+} from "@heartline/server";
 import { SessionStoreError, SessionStoreErrorCode } from "./errors.js";
 import { HostedSession, JournalBuffer } from "./hosted-session.js";
 import { defaultNodeId } from "./node-id.js";
@@ -33,7 +41,8 @@ import {
 import { type RedisSessionStoreOptions, resolveStoreOptions } from "./session-store-options.js";
 
 /** What `createRedisSessionStore` returns: the seam, plus this store's figures. */
-export interface RedisSessionStore<TData = unknown, TAuth = unknown>
+// biome-ignore lint/suspicious/noExplicitAny: as createRedisSessionStore's TAuth
+export interface RedisSessionStore<TData = unknown, TAuth = any>
   extends SessionStore<TData, TAuth> {
   /** Round trips and commands sent, and the owner key this node holds sessions under. */
   stats(): RedisSessionStoreStats;
@@ -50,6 +59,10 @@ export interface RedisSessionStoreStats {
   readonly moved: number;
   /** Sessions this node hosts whose journal waits for Redis. */
   readonly dirty: number;
+  /** Batches and commands sent and not answered yet. */
+  readonly inFlight: number;
+  /** Journal entries and ends waiting to be sent (0 when this node has nothing unrecorded). */
+  readonly pending: number;
   /** Adoption attempts another survivor won (or that found the session gone): the script's CAS at work. */
   readonly adoptionsLost: number;
 }
@@ -83,9 +96,14 @@ function hashFields(flat: unknown): Record<string, string> {
  * at their window's end, reported once cluster-wide. See the package README
  * ("Sessions in Redis") for the key layout, the guarantees and the costs.
  */
-export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
-  options: RedisSessionStoreOptions,
-): RedisSessionStore<TData, TAuth> {
+export function createRedisSessionStore<
+  TData = unknown,
+  // `any` by default: the store keeps auth as JSON and never looks inside, so
+  // it fits a server whatever its `authenticate` returns (a store typed
+  // `unknown` would not be assignable to the server's `resume.store`).
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  TAuth = any,
+>(options: RedisSessionStoreOptions): RedisSessionStore<TData, TAuth> {
   const opts = resolveStoreOptions(options);
   const redis = options.redis;
   const nodeId = options.nodeId ?? defaultNodeId();
@@ -103,6 +121,8 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
   const byId = new Map<string, Session<TData, TAuth>>();
   const bySessionId = new Map<string, Session<TData, TAuth>>();
   const waitingQueue = new Map<string, Session<TData, TAuth>>();
+  // The same sessions under the in-process store's eviction rule (its classes, per address and client).
+  let waitingSet: WaitingSessions<Session<TData, TAuth>> | undefined;
   let windowTimer: TimerHandle | undefined;
   let windowTimerAt = Number.POSITIVE_INFINITY;
 
@@ -118,6 +138,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
   let available = linkUp;
   let closed = false;
   let started = false;
+  let registered = false;
   let tickTimer: TimerHandle | undefined;
   let ticking = false;
   let lastRefreshAt = 0;
@@ -158,6 +179,25 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     }
   }
 
+  // Round trips in flight (the `settle` of tests waits for 0).
+  let inFlight = 0;
+  async function batch(ops: readonly BatchOp[]): Promise<BatchReply[]> {
+    inFlight++;
+    try {
+      return await runBatch(redis, ops, counters);
+    } finally {
+      inFlight--;
+    }
+  }
+  async function command(name: string, ...args: (string | number)[]): Promise<unknown> {
+    inFlight++;
+    try {
+      return await redis.call(name, ...args);
+    } finally {
+      inFlight--;
+    }
+  }
+
   // ---- TTLs ----
   // A live session's keys outlive its window by a window (the tombstone
   // period, so `expired` is told apart) plus two leases (so a dead node's
@@ -180,7 +220,8 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     writesFailing = false;
     setAvailable();
     scheduleFlush();
-    void tick();
+    if (registered) void tick();
+    else void ensureRegistered();
   };
   const onClose = (): void => {
     linkUp = false;
@@ -243,8 +284,14 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
   function unhost(s: Session<TData, TAuth>): void {
     if (byId.get(s.id) === s) byId.delete(s.id);
     if (bySessionId.get(s.sessionId) === s) bySessionId.delete(s.sessionId);
-    waitingQueue.delete(s.id);
+    stopWaiting(s);
     dirty.delete(s);
+  }
+
+  /** No longer waiting here (resumed, ended, moved): out of the window queue and the eviction sets. */
+  function stopWaiting(s: Session<TData, TAuth>): void {
+    if (waitingQueue.get(s.id) === s) waitingQueue.delete(s.id);
+    waitingSet?.remove(s);
   }
 
   function indexAdd(id: string): BatchOp {
@@ -260,8 +307,21 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     s.state = "detached";
     s.owner = undefined;
     s.detachedAt = at;
-    waitingQueue.delete(s.id);
+    stopWaiting(s);
     waitingQueue.set(s.id, s);
+    // The in-process store's eviction rule, over the sessions waiting on this node.
+    s.evictionClass = evictionClass(
+      s.auth !== undefined && s.auth !== null,
+      s.receivedSeq > 0 || s.unacked.nextSeq > 1,
+    );
+    const set = waitingSet!;
+    set.add(s);
+    for (let victim = set.overBound(s); victim !== undefined; victim = set.overBound(s)) {
+      evicted++;
+      // Out of the sets at once (so the loop ends); reported when Redis has ended it.
+      set.remove(victim);
+      void endHere(victim, "evicted", "");
+    }
     armWindow();
   }
 
@@ -299,33 +359,34 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     const o = h().options;
     try {
       await flushNow();
-      const [reply] = await runBatch(
-        redis,
-        [
-          {
-            script: endScript,
-            keys: [keys.session(s.id), keys.messages(s.id)],
-            args: [
-              ownerKey,
-              s.epoch,
-              "",
-              "expired",
-              tombstoneMs(),
-              clock.now(),
-              o.windowMs,
-              o.maxUnackedMessages,
-            ],
-          },
-          indexRemove(s.id),
-        ],
-        counters,
-      );
+      const [reply] = await batch([
+        {
+          script: endScript,
+          keys: [keys.session(s.id), keys.messages(s.id)],
+          args: [
+            ownerKey,
+            s.epoch,
+            "",
+            "expired",
+            tombstoneMs(),
+            clock.now(),
+            o.windowMs,
+            o.maxUnackedMessages,
+          ],
+        },
+        indexRemove(s.id),
+      ]);
       if (!reply!.ok) throw reply!.error;
       const code = Number((reply!.value as unknown[])[0]);
       s.ending = false;
       if (code === 1 || code === -2) finish(s, "expired");
       else if (code === -1) lose(s, "moved");
-      else wait(s, s.detachedAt); // not passed by Redis's record: keep waiting
+      else if (s.state === "detached") {
+        // Redis's record says the window has not passed (its detach not
+        // recorded yet): asked again after retryMs, never in a loop.
+        waitingQueue.set(s.id, s);
+        scheduleRetry();
+      }
     } catch (error) {
       s.ending = false;
       failed("expiry", error);
@@ -487,7 +548,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     ops.push(...ends);
     let replies: BatchReply[];
     try {
-      replies = await runBatch(redis, ops, counters);
+      replies = await batch(ops);
     } catch (error) {
       for (const e of sent) if (e.s.state !== "ended") dirty.add(e.s);
       pendingEnds.unshift(...ends);
@@ -544,12 +605,25 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     if (dirty.size > 0 || pendingEnds.length > 0) scheduleFlush();
   }
 
+  function clientKeyOf(auth: TAuth): string | undefined {
+    const clientOf = h().options.clientOf;
+    if (clientOf === undefined) return undefined;
+    try {
+      return clientOf(auth);
+    } catch (error) {
+      // No bound for this session rather than no session; the throw is not swallowed.
+      rethrowLater(error);
+      return undefined;
+    }
+  }
+
   // ---- open: create or resume ----
 
   async function create(
     auth: TAuth,
     owner: SessionOwner,
     failure: ResumeFailure | undefined,
+    newSessionId: () => string,
   ): Promise<OpenResult<TData, TAuth>> {
     const o = h().options;
     if (!available) {
@@ -558,41 +632,38 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     }
     if (byId.size >= o.maxSessions) {
       // At the bound the oldest session waiting here gives way (reported `evicted`).
-      const victim = waitingQueue.values().next();
-      if (victim.done === true) {
+      const victim = waitingSet!.next();
+      if (victim === undefined) {
         refused++;
         return { kind: "plain", failure };
       }
       evicted++;
-      await endHere(victim.value, "evicted", "");
+      waitingSet!.remove(victim);
+      await endHere(victim, "evicted", "");
     }
-    const sessionId = crypto.randomUUID();
+    const sessionId = newSessionId();
     for (let attempt = 0; attempt < 3; attempt++) {
       const id = randomBase64url(ID_BYTES);
       const secret = newSecret();
       let replies: BatchReply[];
       try {
-        replies = await runBatch(
-          redis,
-          [
-            {
-              script: createScript,
-              keys: [keys.session(id), keys.messages(id)],
-              args: [
-                sessionId,
-                encodeAuth(auth),
-                ownerKey,
-                nodeId,
-                owner.connectionId,
-                sha256(secret),
-                ttlMs(),
-              ],
-            },
-            // In the same round trip; harmless if the id was taken (adoption re-checks the owner).
-            indexAdd(id),
-          ],
-          counters,
-        );
+        replies = await batch([
+          {
+            script: createScript,
+            keys: [keys.session(id), keys.messages(id)],
+            args: [
+              sessionId,
+              encodeAuth(auth),
+              ownerKey,
+              nodeId,
+              owner.connectionId,
+              sha256(secret),
+              ttlMs(),
+            ],
+          },
+          // In the same round trip; harmless if the id was taken (adoption re-checks the owner).
+          indexAdd(id),
+        ]);
         if (!replies[0]!.ok) throw replies[0]!.error;
       } catch (error) {
         failed("create", error);
@@ -618,15 +689,16 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     token: string | undefined,
     auth: TAuth,
     owner: SessionOwner,
+    newSessionId: () => string,
   ): Promise<OpenResult<TData, TAuth>> {
     if (closed) return { kind: "plain" };
-    if (token === undefined) return create(auth, owner, undefined);
+    if (token === undefined) return create(auth, owner, undefined, newSessionId);
     const parsed = parseToken(token);
-    if (parsed === undefined) return create(auth, owner, ResumeFailure.Unknown);
+    if (parsed === undefined) return create(auth, owner, ResumeFailure.Unknown, newSessionId);
     if (!available) return { kind: "unavailable" };
     try {
       const r = await resume(parsed.id, parsed.secret, auth, owner);
-      if (r.kind === "failed") return create(auth, owner, r.failure);
+      if (r.kind === "failed") return create(auth, owner, r.failure, newSessionId);
       return r.result;
     } catch (error) {
       failed("resume", error);
@@ -648,9 +720,13 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
       const local = byId.get(id);
       // A local journal must be in Redis before the session moves to a new epoch.
       if (local !== undefined && (dirty.has(local) || flushing !== undefined)) await flushNow();
-      const f = hashFields(await redis.call("HGETALL", keys.session(id)));
+      const f = hashFields(await command("HGETALL", keys.session(id)));
       if (f.st === undefined) return { kind: "failed", failure: ResumeFailure.Unknown };
       if (f.st === "x") {
+        // A tombstone tells expired/overflow apart for windowMs (on this node's clock), then: unknown.
+        if (clock.now() >= Number(f.until ?? 0)) {
+          return { kind: "failed", failure: ResumeFailure.Unknown };
+        }
         return {
           kind: "failed",
           failure: f.why === "overflow" ? ResumeFailure.Overflow : ResumeFailure.Expired,
@@ -682,26 +758,22 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
       }
       if (!same) return { kind: "failed", failure: ResumeFailure.Mismatch };
       const nextSecret = newSecret();
-      const [reply] = await runBatch(
-        redis,
-        [
-          {
-            script: takeScript,
-            keys: [keys.session(id), keys.messages(id)],
-            args: [
-              f.ep!,
-              presented,
-              ownerKey,
-              nodeId,
-              owner.connectionId,
-              sha256(nextSecret),
-              ttlMs(),
-              o.maxUnackedMessages,
-            ],
-          },
-        ],
-        counters,
-      );
+      const [reply] = await batch([
+        {
+          script: takeScript,
+          keys: [keys.session(id), keys.messages(id)],
+          args: [
+            f.ep!,
+            presented,
+            ownerKey,
+            nodeId,
+            owner.connectionId,
+            sha256(nextSecret),
+            ttlMs(),
+            o.maxUnackedMessages,
+          ],
+        },
+      ]);
       if (!reply!.ok) throw reply!.error;
       const v = reply!.value as unknown[];
       if (v[0] !== "ok") continue; // changed between the read and the take: read again
@@ -719,7 +791,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
       if (fresh !== undefined && fresh.epoch === f.ep && fresh.state !== "ended") {
         // Hosted here at the epoch just taken: the local copy is the whole truth (recorded, and anything newer).
         s = fresh;
-        waitingQueue.delete(s.id);
+        stopWaiting(s);
         s.epoch = epoch;
         s.state = "attached";
         s.owner = owner;
@@ -739,7 +811,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
           args: [keys.nodeChannel(oldNode), JSON.stringify({ t: "taken", id, ep: Number(epoch) })],
         });
       }
-      void runBatch(redis, notices, counters).catch((e) => failed("takeover notice", e));
+      void batch(notices).catch((e) => failed("takeover notice", e));
       return {
         kind: "ok",
         result: {
@@ -800,7 +872,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
       args: [ownerKey, s.epoch],
     };
     try {
-      const replies = await runBatch(redis, [op, indexRemove(s.id)], counters);
+      const replies = await batch([op, indexRemove(s.id)]);
       if (!replies[0]!.ok) throw replies[0]!.error;
     } catch (error) {
       pendingEnds.push(op);
@@ -838,7 +910,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     };
     let code: number;
     try {
-      const replies = await runBatch(redis, [op, indexRemove(s.id)], counters);
+      const replies = await batch([op, indexRemove(s.id)]);
       if (!replies[0]!.ok) throw replies[0]!.error;
       code = Number((replies[0]!.value as unknown[])[0]);
     } catch (error) {
@@ -870,7 +942,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
   // ---- node liveness and adoption ----
 
   async function tick(): Promise<void> {
-    if (ticking || closed || !started || !linkUp) return;
+    if (ticking || closed || !started || !linkUp || !registered) return;
     ticking = true;
     try {
       const now = clock.now();
@@ -892,7 +964,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
           ops.push({ command: "PEXPIRE", args: [keys.messages(s.id), ttlMs()] });
         }
       }
-      const replies = await runBatch(redis, ops, counters);
+      const replies = await batch(ops);
       if (!replies[0]!.ok) throw replies[0]!.error;
       const v = replies[0]!.value as unknown[];
       if (Number(v[0]) === -1) {
@@ -924,10 +996,8 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     const hostedNow = [...byId.values()];
     let present: BatchReply[] = [];
     try {
-      present = await runBatch(
-        redis,
+      present = await batch(
         hostedNow.map((s) => ({ command: "EXISTS", args: [keys.session(s.id)] })),
-        counters,
       );
     } catch {
       // Unknown: the recorded part is assumed to travel (the survivors' view).
@@ -941,19 +1011,26 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     await register();
   }
 
+  /** The first registration (at start, or at the first "ready" when Redis was not there yet). */
+  async function ensureRegistered(): Promise<void> {
+    if (registered || closed) return;
+    try {
+      await register();
+    } catch (error) {
+      report(SessionStoreErrorCode.RedisWrite, "node registration failed", error);
+    }
+  }
+
   async function register(): Promise<void> {
-    const [r] = await runBatch(
-      redis,
-      [
-        {
-          script: nodeTickScript,
-          keys: [keys.registry],
-          args: [ownerKey, clock.now(), opts.nodeTtlMs, "start"],
-        },
-      ],
-      counters,
-    );
+    const [r] = await batch([
+      {
+        script: nodeTickScript,
+        keys: [keys.registry],
+        args: [ownerKey, clock.now(), opts.nodeTtlMs, "start"],
+      },
+    ]);
     if (!r!.ok) throw r!.error;
+    registered = true;
   }
 
   /** Adopts every session of a dead owner that is still its own (the script decides, once each). */
@@ -963,7 +1040,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     try {
       const hk = h();
       const o = hk.options;
-      const ids = ((await redis.call("SMEMBERS", keys.index(dead))) as string[]) ?? [];
+      const ids = ((await command("SMEMBERS", keys.index(dead))) as string[]) ?? [];
       for (let i = 0; i < ids.length; i += opts.adoptBatch) {
         const chunk = ids.slice(i, i + opts.adoptBatch);
         const now = clock.now();
@@ -972,7 +1049,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
           keys: [keys.session(id), keys.messages(id)],
           args: [dead, ownerKey, nodeId, now, ttlMs(), o.maxUnackedMessages],
         }));
-        const replies = await runBatch(redis, ops, counters);
+        const replies = await batch(ops);
         const mine: BatchOp[] = [];
         chunk.forEach((id, k) => {
           const r = replies[k]!;
@@ -1006,18 +1083,16 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
           wait(s, now);
           adopted++;
           mine.push(indexAdd(id));
-          call(hk.onAdopted, s);
+          call(hk.onAdopted, s, s.adoptedFrom);
         });
         mine.push({ command: "SREM", args: [keys.index(dead), ...chunk] });
-        await runBatch(redis, mine, counters);
+        await batch(mine);
       }
-      const left = Number(await redis.call("SCARD", keys.index(dead)));
+      const left = Number(await command("SCARD", keys.index(dead)));
       if (left === 0) {
-        await runBatch(
-          redis,
-          [{ script: nodeForgetScript, keys: [keys.registry], args: [dead, clock.now()] }],
-          counters,
-        );
+        await batch([
+          { script: nodeForgetScript, keys: [keys.registry], args: [dead, clock.now()] },
+        ]);
       }
     } catch (error) {
       report(SessionStoreErrorCode.RedisWrite, `adopting the sessions of ${dead} failed`, error);
@@ -1052,26 +1127,36 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
     }
   }
 
-  async function subscribe(): Promise<void> {
+  function subscribe(): void {
     const sub = redis.duplicate();
     subscriber = sub;
+    const channels = [keys.nodeChannel(nodeId), keys.nodesChannel];
+    const join = (): void => {
+      // Idempotent: ioredis also resubscribes by itself after a reconnect.
+      void (async () => {
+        try {
+          for (const channel of channels) await sub.subscribe(channel);
+        } catch (error) {
+          // Tried again at the duplicate's next "ready"; meanwhile a missed
+          // notice is made good by fencing (the old holder's next write is refused).
+          report(SessionStoreErrorCode.RedisWrite, "subscribing to takeover notices failed", error);
+        }
+      })();
+    };
     sub.on("error", () => {
-      // ioredis reconnects and resubscribes by itself; a missed notice is
-      // made good by fencing (the old holder's next write is refused).
+      // ioredis reconnects by itself; failures that matter are reported above.
     });
     sub.on("message", onNotice);
-    try {
-      await sub.subscribe(keys.nodeChannel(nodeId));
-      await sub.subscribe(keys.nodesChannel);
-    } catch (error) {
-      report(SessionStoreErrorCode.RedisWrite, "subscribing to takeover notices failed", error);
-    }
+    sub.on("ready", join);
+    if (sub.status === "ready") join();
   }
 
   // ---- the seam ----
 
   const store: RedisSessionStore<TData, TAuth> = {
     nodeId,
+    // Sessions outlive this process: at shutdown a connection's end detaches its session, handed on by `shutdown`.
+    durable: true,
     get available() {
       return available;
     },
@@ -1083,22 +1168,33 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
       hooks = given;
       clock = given.clock;
       budget.max = given.options.maxUnackedBytesTotal;
+      waitingSet = new WaitingSessions(
+        given.options.maxWaitingPerAddress,
+        given.options.maxWaitingPerClient,
+      );
       lastRefreshAt = clock.now();
       redis.on("ready", onReady);
       redis.on("close", onClose);
-      void subscribe();
-      if (linkUp) {
-        register().catch((e) =>
-          report(SessionStoreErrorCode.RedisWrite, "node registration failed", e),
-        );
-      }
+      subscribe();
+      // The client may have connected (or dropped) between the factory and now.
+      linkUp = redis.status === "ready";
+      available = linkUp;
+      if (linkUp) void ensureRegistered();
       scheduleTick();
     },
-    open: (token, auth, owner) => open(token, auth, owner),
+    open: async (token, auth, owner, address, newSessionId) => {
+      const result = await open(token, auth, owner, newSessionId);
+      if (result.kind === "created" || result.kind === "resumed") {
+        const s = result.session as Session<TData, TAuth>;
+        s.address = address;
+        s.clientKey = clientKeyOf(s.auth);
+      }
+      return result;
+    },
     release,
     detach,
     end,
-    waiting: () => waitingQueue.values(),
+    waiting: () => waitingSet?.[Symbol.iterator]() ?? [][Symbol.iterator](),
     hosted: (sessionId) => bySessionId.get(sessionId),
     async shutdown() {
       if (closed) return;
@@ -1122,17 +1218,13 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
       if (windowTimer !== undefined) clock.clearTimeout(windowTimer);
       try {
         await flushNow();
-        await runBatch(
-          redis,
-          [
-            { script: nodeLeaveScript, keys: [keys.registry], args: [ownerKey] },
-            {
-              command: "PUBLISH",
-              args: [keys.nodesChannel, JSON.stringify({ t: "left", own: ownerKey })],
-            },
-          ],
-          counters,
-        );
+        await batch([
+          { script: nodeLeaveScript, keys: [keys.registry], args: [ownerKey] },
+          {
+            command: "PUBLISH",
+            args: [keys.nodesChannel, JSON.stringify({ t: "left", own: ownerKey })],
+          },
+        ]);
       } catch (error) {
         report(
           SessionStoreErrorCode.RedisWrite,
@@ -1143,6 +1235,7 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
       byId.clear();
       bySessionId.clear();
       waitingQueue.clear();
+      waitingSet = undefined;
       dirty.clear();
       redis.off("ready", onReady);
       redis.off("close", onClose);
@@ -1174,6 +1267,8 @@ export function createRedisSessionStore<TData = unknown, TAuth = unknown>(
         moved,
         dirty: dirty.size,
         adoptionsLost,
+        inFlight,
+        pending: dirty.size + pendingEnds.length + (flushScheduled ? 1 : 0),
       };
     },
   };

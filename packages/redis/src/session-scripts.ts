@@ -18,6 +18,7 @@
 //   conn  the owner's connectionId ("" while waiting)
 //   st    "a" attached | "d" waiting | "x" ended (a tombstone: only st, why)
 //   why   a tombstone's failure: "expired" | "overflow"
+//   until a tombstone's end (clock time): from then on the token answers unknown
 //   ep    epoch: +1 on every take and adoption (the fence for the old holder)
 //   h     sha256(current secret), hex      hp   sha256(previous secret) until proven, or ""
 //   rs    highest client seq recorded received
@@ -142,7 +143,7 @@ end
 local texts = redis.call("LRANGE", KEYS[2], 0, tonumber(ARGV[8]) - 1)
 redis.call("DEL", KEYS[1], KEYS[2])
 if ARGV[4] ~= "" then
-  redis.call("HSET", KEYS[1], "st", "x", "why", ARGV[4])
+  redis.call("HSET", KEYS[1], "st", "x", "why", ARGV[4], "until", tonumber(ARGV[6]) + tonumber(ARGV[5]))
   redis.call("PEXPIRE", KEYS[1], ARGV[5])
 end
 return {1, texts}

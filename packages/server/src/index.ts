@@ -16,6 +16,7 @@ export {
   createServerCore,
   credentialsOf,
   type DisconnectInfo,
+  evictionClass,
   type ForwardedHeaders,
   type ForwardedReader,
   type ForwardedView,
@@ -72,6 +73,8 @@ export {
   type UpgradeRejection,
   UpgradeRejectReason,
   type UpgradeRequest,
+  type WaitingSession,
+  WaitingSessions,
 } from "./core/index.js";
 export {
   HeartlineMetric,

@@ -13,6 +13,7 @@ import {
   type UnackedMessage,
 } from "@heartline/server";
 import FakeTimers from "@sinonjs/fake-timers";
+import { expect } from "vitest";
 import {
   createRedisSessionStore,
   type RedisSessionStore,
@@ -88,7 +89,10 @@ export class TestNode {
       onEnd: (e) => ev.ends.push(e),
       onReplaced: (owner, unrecorded) => ev.replaced.push({ owner, unrecorded }),
       onMoved: (sessionId, unrecorded) => ev.moved.push({ sessionId, unrecorded }),
-      onAdopted: (s) => ev.adopted.push(s),
+      onAdopted: (s, from) => {
+        expect(from).toBe((s as unknown as { adoptedFrom: string }).adoptedFrom);
+        ev.adopted.push(s);
+      },
       onAvailability: (a) => ev.availability.push(a),
       clock: time.clock,
       options,
@@ -104,7 +108,7 @@ export class TestNode {
     auth: Auth = { user: "u1" },
   ): Promise<OpenResult<Data, Auth> & { owner: SessionOwner }> {
     const owner = this.owner();
-    const r = await this.store.open(token, auth, owner, "127.0.0.1");
+    const r = await this.store.open(token, auth, owner, "127.0.0.1", () => crypto.randomUUID());
     return { ...r, owner };
   }
 }
@@ -208,5 +212,23 @@ export async function advance(time: FakeTime, ms: number, step = 250): Promise<v
   for (let left = ms; left > 0; left -= step) {
     time.tick(Math.min(step, left));
     await settle();
+  }
+}
+
+/**
+ * Resolves once the store has nothing in flight and nothing pending, seen on
+ * two consecutive macrotask turns (an answer may schedule more work).
+ */
+export async function storeSettled(
+  store: { stats(): { inFlight: number; pending: number } },
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let quiet = 0;
+  while (quiet < 2) {
+    await new Promise((r) => setImmediate(r));
+    const st = store.stats();
+    quiet = st.inFlight === 0 && st.pending === 0 ? quiet + 1 : 0;
+    if (Date.now() > deadline) throw new Error("the store did not settle");
   }
 }

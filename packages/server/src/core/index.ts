@@ -58,6 +58,12 @@ export type {
 } from "./resume/store-api.js";
 export { formatToken, ID_BYTES, newSecret, parseToken, randomBase64url } from "./resume/token.js";
 export { UnackedBuffer, type UnackedMessage } from "./resume/unacked-buffer.js";
+// The eviction rule of waiting sessions, for a shared store to apply the same one (issue 25).
+export {
+  evictionClass,
+  type WaitingSession,
+  WaitingSessions,
+} from "./resume/waiting-sessions.js";
 export {
   type CloseOptions,
   createServerCore,
