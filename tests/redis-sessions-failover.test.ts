@@ -236,6 +236,58 @@ describe.skipIf(skipRedisTests)("resumable sessions across three server processe
     expect(adopted[0]).toMatchObject({ from: "a", node: ends[0]!.node });
   }, 30_000);
 
+  it("an adopted session waits on its adopter: that node's sends reach it, and a resume on the third node replays everything in order", async () => {
+    const c = await threeNodes();
+    const raw = await rawSession(c.node("a").url("u1"));
+    raw.beat(intervalMs);
+    const sessionId = raw.welcome.sessionId;
+    const token = raw.welcome.resume!.token;
+    for (const data of ["x1", "x2"]) {
+      expect((await c.node("a").child.request("send", { sessionId, data })).ok).toBe(true);
+    }
+    await until(
+      "both at the client",
+      () => raw.frames.filter((f) => f.type === "message").length === 2,
+    );
+    c.markLost("a");
+    c.down.add("a");
+    await c.node("a").kill();
+    raw.drop();
+    await until(
+      "a survivor adopts the session",
+      () => c.all("sessionAdopted", sessionId).length > 0,
+      nodeTtlMs + 2 * nodeHeartbeatMs + 3000,
+    );
+    const adopter = c.all("sessionAdopted", sessionId)[0]!.node;
+    const other = adopter === "b" ? "c" : "b";
+    // The adopter's application sends to the waiting session.
+    expect((await c.node(adopter).child.request("send", { sessionId, data: "y1" })).ok).toBe(true);
+
+    const back = await rawSession(c.node(other).url("u1"), token);
+    expect(back.welcome.sessionId).toBe(sessionId);
+    expect(back.welcome.resumed).toBeDefined();
+    await until("the replay", () => back.frames.filter((f) => f.type === "message").length === 3);
+    expect(back.frames.filter((f) => f.type === "message")).toEqual([
+      { type: "message", seq: 1, data: "x1" },
+      { type: "message", seq: 2, data: "x2" },
+      { type: "message", seq: 3, data: "y1" },
+    ]);
+    back.ack(3);
+    // The adopter let it go without ending it; no one ended it.
+    await c
+      .node(adopter)
+      .child.waitFor(
+        "the adopter's sessionMoved",
+        (l) => l.type === "sessionMoved" && l.sessionId === sessionId,
+      );
+    expect(c.all("sessionEnd", sessionId)).toEqual([]);
+    back.ws.close(1000);
+    const end = await c
+      .node(other)
+      .child.waitFor("the end", (l) => l.type === "sessionEnd" && l.sessionId === sessionId);
+    expect(end).toMatchObject({ reason: "client_closed", undelivered: [] });
+  }, 30_000);
+
   it("a stolen token presented on another node is refused and leaves the session untouched", async () => {
     const c = await threeNodes();
     const owner = await rawSession(c.node("a").url("u1"));
