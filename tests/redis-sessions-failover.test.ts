@@ -8,7 +8,7 @@
 // delivered exactly once in order, or reported; the one allowed repeat is a
 // message a lost process had handed to its application unrecorded, handed
 // over again with the same (sessionId, seq).
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   requireRedisUrl,
   skipRedisTests,
@@ -16,6 +16,7 @@ import {
 } from "../packages/redis/test/support/redis-env.js";
 import { within } from "./support/raw-client.js";
 import { rawSession } from "./support/raw-session.js";
+import { disposeAllRedisServers, startRedisServer } from "./support/redis-server-process.js";
 import { type SessionCluster, startSessionCluster } from "./support/session-cluster.js";
 import { type StreamClient, startStreamClient, until } from "./support/stream-client.js";
 import { failures, streamVerdict } from "./support/stream-ledger.js";
@@ -36,10 +37,13 @@ afterEach(async () => {
   await cluster?.stop();
   cluster = undefined;
 });
+afterAll(disposeAllRedisServers);
 
-async function threeNodes(overrides: { windowMs?: number } = {}): Promise<SessionCluster> {
+async function threeNodes(
+  overrides: { windowMs?: number; redisUrl?: string } = {},
+): Promise<SessionCluster> {
   cluster = await startSessionCluster(["a", "b", "c"], {
-    redisUrl: requireRedisUrl(),
+    redisUrl: overrides.redisUrl ?? requireRedisUrl(),
     keyPrefix: uniquePrefix("sessions"),
     intervalMs,
     windowMs: overrides.windowMs ?? windowMs,
@@ -108,6 +112,8 @@ describe.skipIf(skipRedisTests)("resumable sessions across three server processe
 
     c.down.add("a");
     c.markLost("a");
+    // A burst in flight as the node dies: some of it reaches a's application unrecorded.
+    for (const s of onA) for (let i = 0; i < 5; i++) s.sendNext();
     await c.node("a").kill();
     const sessions = new Map(onA.map((s) => [s.user, s.sessionId]));
     // Each of a's clients notices (its own timeout, or the reset) and resumes elsewhere.
@@ -136,6 +142,47 @@ describe.skipIf(skipRedisTests)("resumable sessions across three server processe
         `documented window: ${verdicts.reduce((n, v) => n + v.repeatedInWindow.length, 0)}; ` +
         `echoes that died with node a: ${verdicts.reduce((n, v) => n + v.diedWithNode, 0)}`,
     );
+  }, 60_000);
+
+  it("the one at-least-once window, made to happen: Redis stalls, a's application gets messages it cannot record, a is SIGKILLed; survivors hand them over again with the same (sessionId, seq), everything else exactly once", async () => {
+    // A redis-server of this test's own: freezing it must not stall other tests.
+    const redis = await startRedisServer({ name: "stalled redis" });
+    const c = await threeNodes({ redisUrl: redis.url });
+    const streams = clientsOn(c, ["a", "b"], 2);
+    await until("every client open", () => streams.every(opened));
+    for (const s of streams) s.stream(20);
+    const onA = streams.filter((s) => s.user.startsWith("a"));
+    await until("traffic on node a", () => c.node("a").lines("message").length >= 20);
+
+    // Redis stalls (SIGSTOP) for less than the liveness period: a keeps handing
+    // messages to its application, none recorded, none acknowledged.
+    redis.pause();
+    const before = c.node("a").lines("message").length;
+    await until(
+      "a's application got messages during the stall",
+      () => c.node("a").lines("message").length >= before + 10,
+    );
+    c.down.add("a");
+    c.markLost("a");
+    await c.node("a").kill();
+    redis.unpause();
+    await until(
+      "a's clients resumed on a survivor",
+      () => onA.every((s) => s.opens.some((o, i) => i > 0 && o.resumed)),
+      10_000,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    await drain(c, streams);
+    const verdicts = streams.map((s) => streamVerdict(s, c.records()));
+    for (const v of verdicts) expect(failures(v), v.user).toEqual({});
+    const repeated = verdicts.flatMap((v) => v.repeatedInWindow);
+    console.log(
+      `stalled Redis + SIGKILL: repeated with the same (sessionId, seq): ${repeated.length} ${JSON.stringify(verdicts.map((v) => v.repeats))}`,
+    );
+    // The window happened (a's unrecorded deliveries) and only for a's clients.
+    expect(repeated.length).toBeGreaterThan(0);
+    for (const v of verdicts.filter((x) => x.user.startsWith("b")))
+      expect(v.repeatedInWindow).toEqual([]);
   }, 60_000);
 
   it("a rolling restart of three nodes under steady traffic loses nothing (close() hands sessions over)", async () => {
