@@ -579,6 +579,17 @@ export function createRedisSessionStore<
         lose(s, code === -1 ? "moved" : "gone");
         continue;
       }
+      if (code !== s.recordedOut + e.n) {
+        // Redis's record is behind what it had acknowledged (a failover to a
+        // lagging replica, an AOF that lost its last second): continuing would
+        // give seqs twice. Not this node's to continue: reported with everything.
+        report(
+          SessionStoreErrorCode.BadRecord,
+          `session ${s.id}: Redis holds seq ${code}, this node had ${s.recordedOut + e.n} recorded`,
+        );
+        lose(s, "gone");
+        continue;
+      }
       const before = s.recordedIn + s.recordedOut;
       s.unacked.unrecorded.splice(0, e.n);
       s.recordedOut += e.n;
