@@ -39,6 +39,7 @@ import {
   takeScript,
 } from "./session-scripts.js";
 import { type RedisSessionStoreOptions, resolveStoreOptions } from "./session-store-options.js";
+import { WindowQueue } from "./window-queue.js";
 
 /** What `createRedisSessionStore` returns: the seam, plus this store's figures. */
 // biome-ignore lint/suspicious/noExplicitAny: as createRedisSessionStore's TAuth
@@ -120,11 +121,9 @@ export function createRedisSessionStore<
   // so the first waiter's window ends first: one timer for all).
   const byId = new Map<string, Session<TData, TAuth>>();
   const bySessionId = new Map<string, Session<TData, TAuth>>();
-  const waitingQueue = new Map<string, Session<TData, TAuth>>();
+  let windows: WindowQueue<Session<TData, TAuth>> | undefined;
   // The same sessions under the in-process store's eviction rule (its classes, per address and client).
   let waitingSet: WaitingSessions<Session<TData, TAuth>> | undefined;
-  let windowTimer: TimerHandle | undefined;
-  let windowTimerAt = Number.POSITIVE_INFINITY;
 
   const dirty = new Set<Session<TData, TAuth>>();
   let flushScheduled = false;
@@ -290,7 +289,7 @@ export function createRedisSessionStore<
 
   /** No longer waiting here (resumed, ended, moved): out of the window queue and the eviction sets. */
   function stopWaiting(s: Session<TData, TAuth>): void {
-    if (waitingQueue.get(s.id) === s) waitingQueue.delete(s.id);
+    windows?.remove(s);
     waitingSet?.remove(s);
   }
 
@@ -308,7 +307,7 @@ export function createRedisSessionStore<
     s.owner = undefined;
     s.detachedAt = at;
     stopWaiting(s);
-    waitingQueue.set(s.id, s);
+    windows!.add(s);
     // The in-process store's eviction rule, over the sessions waiting on this node.
     s.evictionClass = evictionClass(
       s.auth !== undefined && s.auth !== null,
@@ -322,34 +321,6 @@ export function createRedisSessionStore<
       set.remove(victim);
       void endHere(victim, "evicted", "");
     }
-    armWindow();
-  }
-
-  function armWindow(): void {
-    const first = waitingQueue.values().next();
-    if (first.done === true) return;
-    const at = first.value.detachedAt + h().options.windowMs;
-    if (windowTimer !== undefined && windowTimerAt <= at) return;
-    if (windowTimer !== undefined) clock.clearTimeout(windowTimer);
-    windowTimerAt = at;
-    windowTimer = clock.setTimeout(windowsPassed, Math.max(0, at - clock.now()));
-  }
-
-  function windowsPassed(): void {
-    windowTimer = undefined;
-    windowTimerAt = Number.POSITIVE_INFINITY;
-    const now = clock.now();
-    const windowMs = h().options.windowMs;
-    const due: Session<TData, TAuth>[] = [];
-    for (const s of waitingQueue.values()) {
-      if (s.detachedAt + windowMs > now) break;
-      due.push(s);
-    }
-    for (const s of due) {
-      waitingQueue.delete(s.id);
-      void expire(s);
-    }
-    armWindow();
   }
 
   /** The window passed: end it, once cluster-wide (the script decides), reported with what it held. */
@@ -384,7 +355,7 @@ export function createRedisSessionStore<
       else if (s.state === "detached") {
         // Redis's record says the window has not passed (its detach not
         // recorded yet): asked again after retryMs, never in a loop.
-        waitingQueue.set(s.id, s);
+        windows?.retry(s);
         scheduleRetry();
       }
     } catch (error) {
@@ -392,7 +363,7 @@ export function createRedisSessionStore<
       failed("expiry", error);
       // Tried again once Redis answers: back in the queue, due now.
       if (s.state === "detached") {
-        waitingQueue.set(s.id, s);
+        windows?.retry(s);
         scheduleRetry();
       }
     }
@@ -468,7 +439,7 @@ export function createRedisSessionStore<
     retryTimer = clock.setTimeout(() => {
       retryTimer = undefined;
       scheduleFlush();
-      if (waitingQueue.size > 0) windowsPassed();
+      windows?.fire();
     }, opts.retryMs);
   }
 
@@ -1179,6 +1150,7 @@ export function createRedisSessionStore<
       hooks = given;
       clock = given.clock;
       budget.max = given.options.maxUnackedBytesTotal;
+      windows = new WindowQueue(clock, given.options.windowMs, (s) => void expire(s));
       waitingSet = new WaitingSessions(
         given.options.maxWaitingPerAddress,
         given.options.maxWaitingPerClient,
@@ -1226,7 +1198,6 @@ export function createRedisSessionStore<
       closed = true;
       if (tickTimer !== undefined) clock.clearTimeout(tickTimer);
       if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
-      if (windowTimer !== undefined) clock.clearTimeout(windowTimer);
       try {
         await flushNow();
         await batch([
@@ -1245,7 +1216,7 @@ export function createRedisSessionStore<
       }
       byId.clear();
       bySessionId.clear();
-      waitingQueue.clear();
+      windows?.clear();
       waitingSet = undefined;
       dirty.clear();
       redis.off("ready", onReady);
@@ -1264,7 +1235,7 @@ export function createRedisSessionStore<
     counts(): SessionStoreCounts {
       return {
         sessions: byId.size,
-        detached: waitingQueue.size,
+        detached: waitingSet?.size ?? 0,
         evicted,
         refused,
         adopted,
