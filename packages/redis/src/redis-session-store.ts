@@ -23,7 +23,7 @@ import {
 import { SessionStoreError, SessionStoreErrorCode } from "./errors.js";
 import { HostedSession, JournalBuffer } from "./hosted-session.js";
 import { defaultNodeId } from "./node-id.js";
-import type { RedisClient } from "./redis-client.js";
+import { NodeLease } from "./node-lease.js";
 import { type BatchCounters, type BatchOp, type BatchReply, runBatch } from "./session-batch.js";
 import { type SessionKeys, sessionKeys } from "./session-keys.js";
 import {
@@ -33,12 +33,10 @@ import {
   dropScript,
   endScript,
   journalScript,
-  nodeForgetScript,
-  nodeLeaveScript,
-  nodeTickScript,
   takeScript,
 } from "./session-scripts.js";
 import { type RedisSessionStoreOptions, resolveStoreOptions } from "./session-store-options.js";
+import { leftNotice, TakeoverNotices, takenNotice } from "./takeover-notices.js";
 import { WindowQueue } from "./window-queue.js";
 
 /** What `createRedisSessionStore` returns: the seam, plus this store's figures. */
@@ -137,12 +135,7 @@ export function createRedisSessionStore<
   let available = linkUp;
   let closed = false;
   let started = false;
-  let registered = false;
-  let tickTimer: TimerHandle | undefined;
-  let ticking = false;
   let lastRefreshAt = 0;
-  const sweeping = new Set<string>();
-  let subscriber: RedisClient | undefined;
 
   let evicted = 0;
   let refused = 0;
@@ -219,8 +212,8 @@ export function createRedisSessionStore<
     writesFailing = false;
     setAvailable();
     scheduleFlush();
-    if (registered) void tick();
-    else void ensureRegistered();
+    if (lease.registered) void lease.tick();
+    else void lease.ensureRegistered();
   };
   const onClose = (): void => {
     linkUp = false;
@@ -785,15 +778,15 @@ export function createRedisSessionStore<
         s = rebuild(id, f.sid ?? "", sessionAuth, epoch, owner, rs, as, texts);
       }
       s.detachConn = owner.connectionId;
-      const notices: BatchOp[] = [indexAdd(id)];
+      const after: BatchOp[] = [indexAdd(id)];
       if (oldNode !== nodeId) {
         // The node that held it closes its connection 4409 (or drops its waiting copy) at once.
-        notices.push({
+        after.push({
           command: "PUBLISH",
-          args: [keys.nodeChannel(oldNode), JSON.stringify({ t: "taken", id, ep: Number(epoch) })],
+          args: [keys.nodeChannel(oldNode), takenNotice(id, Number(epoch))],
         });
       }
-      void batch(notices).catch((e) => failed("takeover notice", e));
+      void batch(after).catch((e) => failed("takeover notice", e));
       return {
         kind: "ok",
         result: {
@@ -921,45 +914,7 @@ export function createRedisSessionStore<
     return endHere(s, reason, "");
   }
 
-  // ---- node liveness and adoption ----
-
-  async function tick(): Promise<void> {
-    if (ticking || closed || !started || !linkUp || !registered) return;
-    ticking = true;
-    try {
-      const now = clock.now();
-      const ops: BatchOp[] = [
-        {
-          script: nodeTickScript,
-          keys: [keys.registry],
-          args: [ownerKey, now, opts.nodeTtlMs, "tick"],
-        },
-        { command: "PEXPIRE", args: [keys.index(ownerKey), ttlMs()] },
-      ];
-      // Attached sessions' keys, refreshed every half window (their journal refreshes busy ones anyway).
-      const refresh = now - lastRefreshAt >= h().options.windowMs / 2;
-      if (refresh) {
-        lastRefreshAt = now;
-        for (const s of byId.values()) {
-          if (s.state !== "attached") continue;
-          ops.push({ command: "PEXPIRE", args: [keys.session(s.id), ttlMs()] });
-          ops.push({ command: "PEXPIRE", args: [keys.messages(s.id), ttlMs()] });
-        }
-      }
-      const replies = await batch(ops);
-      if (!replies[0]!.ok) throw replies[0]!.error;
-      const v = replies[0]!.value as unknown[];
-      if (Number(v[0]) === -1) {
-        await leaseLost();
-        return;
-      }
-      for (const dead of v.slice(1)) void sweep(String(dead));
-    } catch (error) {
-      report(SessionStoreErrorCode.RedisWrite, "node heartbeat failed", error);
-    } finally {
-      ticking = false;
-    }
-  }
+  // ---- node liveness and adoption (node-lease.ts) ----
 
   /**
    * This node's lease lapsed (it was cut off from Redis, or paused, for
@@ -990,148 +945,97 @@ export function createRedisSessionStore<
     });
     incarnation = randomBytes(6).toString("hex");
     ownerKey = `${nodeId}#${incarnation}`;
-    await register();
+    await lease.register();
   }
 
-  /** The first registration (at start, or at the first "ready" when Redis was not there yet). */
-  async function ensureRegistered(): Promise<void> {
-    if (registered || closed) return;
+  /** The adopt script's answer for one session of a dead owner: hosted here if it won. */
+  function adoptedHere(id: string, reply: BatchReply, now: number): BatchOp[] {
+    if (!reply.ok) {
+      report(SessionStoreErrorCode.RedisWrite, `adopting ${id} failed`, reply.error);
+      return [];
+    }
+    const v = reply.value as unknown[];
+    if (Number(v[0]) !== 1) {
+      adoptionsLost++;
+      return [];
+    }
+    let auth: TAuth;
     try {
-      await register();
+      auth = parseAuth(String(v[3]));
     } catch (error) {
-      report(SessionStoreErrorCode.RedisWrite, "node registration failed", error);
+      report(SessionStoreErrorCode.BadRecord, `session ${id}: unreadable auth`, error);
+      return [];
     }
+    // A copy here from an older epoch is stale: it gives way first.
+    const stale = byId.get(id);
+    if (stale !== undefined) lose(stale, "moved");
+    const s = rebuild(
+      id,
+      String(v[2]),
+      auth,
+      String(v[1]),
+      undefined,
+      Number(v[5]),
+      Number(v[6]),
+      (v[8] as string[]) ?? [],
+    );
+    s.adoptedFrom = String(v[4]);
+    wait(s, now);
+    adopted++;
+    call(h().onAdopted, s, s.adoptedFrom);
+    return [indexAdd(id)];
   }
 
-  async function register(): Promise<void> {
-    const [r] = await batch([
-      {
-        script: nodeTickScript,
-        keys: [keys.registry],
-        args: [ownerKey, clock.now(), opts.nodeTtlMs, "start"],
-      },
-    ]);
-    if (!r!.ok) throw r!.error;
-    registered = true;
-  }
-
-  /** Adopts every session of a dead owner that is still its own (the script decides, once each). */
-  async function sweep(dead: string): Promise<void> {
-    if (sweeping.has(dead) || closed) return;
-    sweeping.add(dead);
-    try {
-      const hk = h();
-      const o = hk.options;
-      const ids = ((await command("SMEMBERS", keys.index(dead))) as string[]) ?? [];
-      for (let i = 0; i < ids.length; i += opts.adoptBatch) {
-        const chunk = ids.slice(i, i + opts.adoptBatch);
-        const now = clock.now();
-        const ops: BatchOp[] = chunk.map((id) => ({
-          script: adoptScript,
-          keys: [keys.session(id), keys.messages(id)],
-          args: [dead, ownerKey, nodeId, now, ttlMs(), o.maxUnackedMessages],
-        }));
-        const replies = await batch(ops);
-        const mine: BatchOp[] = [];
-        chunk.forEach((id, k) => {
-          const r = replies[k]!;
-          if (!r.ok) {
-            report(SessionStoreErrorCode.RedisWrite, `adopting ${id} failed`, r.error);
-            return;
-          }
-          const v = r.value as unknown[];
-          if (Number(v[0]) !== 1) {
-            adoptionsLost++;
-            return;
-          }
-          let auth: TAuth;
-          try {
-            auth = parseAuth(String(v[3]));
-          } catch (error) {
-            report(SessionStoreErrorCode.BadRecord, `session ${id}: unreadable auth`, error);
-            return;
-          }
-          const s = rebuild(
-            id,
-            String(v[2]),
-            auth,
-            String(v[1]),
-            undefined,
-            Number(v[5]),
-            Number(v[6]),
-            (v[8] as string[]) ?? [],
-          );
-          s.adoptedFrom = String(v[4]);
-          wait(s, now);
-          adopted++;
-          mine.push(indexAdd(id));
-          call(hk.onAdopted, s, s.adoptedFrom);
-        });
-        mine.push({ command: "SREM", args: [keys.index(dead), ...chunk] });
-        await batch(mine);
-      }
-      const left = Number(await command("SCARD", keys.index(dead)));
-      if (left === 0) {
-        await batch([
-          { script: nodeForgetScript, keys: [keys.registry], args: [dead, clock.now()] },
-        ]);
-      }
-    } catch (error) {
-      report(SessionStoreErrorCode.RedisWrite, `adopting the sessions of ${dead} failed`, error);
-    } finally {
-      sweeping.delete(dead);
-    }
-  }
-
-  function scheduleTick(): void {
-    tickTimer = clock.setTimeout(() => {
-      if (closed) return;
-      scheduleTick();
-      void tick();
-    }, opts.nodeHeartbeatMs);
-  }
-
-  // ---- notices from other nodes ----
-
-  function onNotice(_channel: string, message: string): void {
-    let n: { t?: string; id?: string; ep?: number };
-    try {
-      n = JSON.parse(message) as typeof n;
-    } catch {
-      return;
-    }
-    if (n.t === "taken" && typeof n.id === "string") {
-      const s = byId.get(n.id);
-      // Only a copy older than the take: a notice that arrives late must not drop a newer one.
-      if (s !== undefined && Number(s.epoch) < Number(n.ep)) lose(s, "moved");
-    } else if (n.t === "left") {
-      void tick();
-    }
-  }
-
-  function subscribe(): void {
-    const sub = redis.duplicate();
-    subscriber = sub;
-    const channels = [keys.nodeChannel(nodeId), keys.nodesChannel];
-    const join = (): void => {
-      // Idempotent: ioredis also resubscribes by itself after a reconnect.
-      void (async () => {
-        try {
-          for (const channel of channels) await sub.subscribe(channel);
-        } catch (error) {
-          // Tried again at the duplicate's next "ready"; meanwhile a missed
-          // notice is made good by fencing (the old holder's next write is refused).
-          report(SessionStoreErrorCode.RedisWrite, "subscribing to takeover notices failed", error);
+  const lease = new NodeLease({
+    keys,
+    get clock() {
+      return clock;
+    },
+    nodeTtlMs: opts.nodeTtlMs,
+    nodeHeartbeatMs: opts.nodeHeartbeatMs,
+    adoptBatch: opts.adoptBatch,
+    ownerKey: () => ownerKey,
+    linkUp: () => linkUp && !closed,
+    batch,
+    command,
+    heartbeatOps(now) {
+      const ops: BatchOp[] = [{ command: "PEXPIRE", args: [keys.index(ownerKey), ttlMs()] }];
+      // Attached sessions' keys, every half window (the journal refreshes busy ones anyway).
+      if (now - lastRefreshAt >= h().options.windowMs / 2) {
+        lastRefreshAt = now;
+        for (const s of byId.values()) {
+          if (s.state !== "attached") continue;
+          ops.push({ command: "PEXPIRE", args: [keys.session(s.id), ttlMs()] });
+          ops.push({ command: "PEXPIRE", args: [keys.messages(s.id), ttlMs()] });
         }
-      })();
-    };
-    sub.on("error", () => {
-      // ioredis reconnects by itself; failures that matter are reported above.
-    });
-    sub.on("message", onNotice);
-    sub.on("ready", join);
-    if (sub.status === "ready") join();
-  }
+      }
+      return ops;
+    },
+    adoptOp: (id, dead, now) => ({
+      script: adoptScript,
+      keys: [keys.session(id), keys.messages(id)],
+      args: [dead, ownerKey, nodeId, now, ttlMs(), h().options.maxUnackedMessages],
+    }),
+    adopted: adoptedHere,
+    leaseLost,
+    report,
+  });
+
+  // ---- notices from other nodes (takeover-notices.ts) ----
+
+  const notices = new TakeoverNotices(
+    redis,
+    keys,
+    nodeId,
+    (n) => {
+      if (n.t === "taken") {
+        const s = byId.get(n.id);
+        // Only a copy older than the take: a notice that arrives late must not drop a newer one.
+        if (s !== undefined && Number(s.epoch) < n.ep) lose(s, "moved");
+      } else void lease.tick();
+    },
+    report,
+  );
 
   // ---- the seam ----
 
@@ -1158,12 +1062,12 @@ export function createRedisSessionStore<
       lastRefreshAt = clock.now();
       redis.on("ready", onReady);
       redis.on("close", onClose);
-      subscribe();
+      notices.open();
       // The client may have connected (or dropped) between the factory and now.
       linkUp = redis.status === "ready";
       available = linkUp;
-      if (linkUp) void ensureRegistered();
-      scheduleTick();
+      if (linkUp) void lease.ensureRegistered();
+      lease.start();
     },
     open: async (token, auth, owner, address, newSessionId) => {
       const result = await open(token, auth, owner, newSessionId);
@@ -1196,16 +1100,13 @@ export function createRedisSessionStore<
         }
       }
       closed = true;
-      if (tickTimer !== undefined) clock.clearTimeout(tickTimer);
+      lease.stop();
       if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
       try {
         await flushNow();
         await batch([
-          { script: nodeLeaveScript, keys: [keys.registry], args: [ownerKey] },
-          {
-            command: "PUBLISH",
-            args: [keys.nodesChannel, JSON.stringify({ t: "left", own: ownerKey })],
-          },
+          lease.leaveOp(),
+          { command: "PUBLISH", args: [keys.nodesChannel, leftNotice(ownerKey)] },
         ]);
       } catch (error) {
         report(
@@ -1221,15 +1122,7 @@ export function createRedisSessionStore<
       dirty.clear();
       redis.off("ready", onReady);
       redis.off("close", onClose);
-      const sub = subscriber;
-      subscriber = undefined;
-      if (sub !== undefined) {
-        try {
-          await sub.quit();
-        } catch {
-          sub.disconnect();
-        }
-      }
+      await notices.close();
       setAvailable();
     },
     counts(): SessionStoreCounts {
