@@ -25,16 +25,9 @@ import { HostedSession, JournalBuffer } from "./hosted-session.js";
 import { defaultNodeId } from "./node-id.js";
 import { NodeLease } from "./node-lease.js";
 import { type BatchCounters, type BatchOp, type BatchReply, runBatch } from "./session-batch.js";
+import { SessionJournal } from "./session-journal.js";
 import { type SessionKeys, sessionKeys } from "./session-keys.js";
-import {
-  adoptScript,
-  createScript,
-  detachScript,
-  dropScript,
-  endScript,
-  journalScript,
-  takeScript,
-} from "./session-scripts.js";
+import { adoptScript, createScript, dropScript, endScript, takeScript } from "./session-scripts.js";
 import { type RedisSessionStoreOptions, resolveStoreOptions } from "./session-store-options.js";
 import { leftNotice, TakeoverNotices, takenNotice } from "./takeover-notices.js";
 import { WindowQueue } from "./window-queue.js";
@@ -123,12 +116,7 @@ export function createRedisSessionStore<
   // The same sessions under the in-process store's eviction rule (its classes, per address and client).
   let waitingSet: WaitingSessions<Session<TData, TAuth>> | undefined;
 
-  const dirty = new Set<Session<TData, TAuth>>();
-  let flushScheduled = false;
-  let flushing: Promise<void> | undefined;
   let retryTimer: TimerHandle | undefined;
-  // Ends decided while Redis was unreachable: written when it is back.
-  const pendingEnds: BatchOp[] = [];
 
   let linkUp = redis.status === "ready";
   let writesFailing = false;
@@ -258,7 +246,7 @@ export function createRedisSessionStore<
       const data = (JSON.parse(text) as { data: TData }).data;
       if (buffer.push(data, text) === "full") break;
     }
-    const s = new HostedSession<TData, TAuth>(sink, id, sessionId, auth, buffer, {
+    const s = new HostedSession<TData, TAuth>(journal, id, sessionId, auth, buffer, {
       owner,
       epoch,
       receivedSeq: rs,
@@ -277,7 +265,7 @@ export function createRedisSessionStore<
     if (byId.get(s.id) === s) byId.delete(s.id);
     if (bySessionId.get(s.sessionId) === s) bySessionId.delete(s.sessionId);
     stopWaiting(s);
-    dirty.delete(s);
+    journal.forget(s);
   }
 
   /** No longer waiting here (resumed, ended, moved): out of the window queue and the eviction sets. */
@@ -404,28 +392,31 @@ export function createRedisSessionStore<
     else call(hk.onMoved, s.sessionId, list);
   }
 
-  // ---- the journal: one batch per event-loop turn ----
+  // ---- the journal: one batch per event-loop turn (session-journal.ts) ----
 
-  const sink = {
-    markDirty(session: HostedSession<unknown, unknown>): void {
-      const s = session as Session<TData, TAuth>;
-      if (s.state === "ended") return;
-      dirty.add(s);
-      scheduleFlush();
+  const journal: SessionJournal<TData, TAuth> = new SessionJournal<TData, TAuth>({
+    keys,
+    get clock() {
+      return clock;
     },
-  };
-
-  function scheduleFlush(): void {
-    if (flushScheduled || (dirty.size === 0 && pendingEnds.length === 0)) return;
-    flushScheduled = true;
-    const run = (): void => {
-      flushScheduled = false;
-      void flushNow();
-    };
-    // After the I/O already read (every frame of this turn marks first), or a microtask.
-    if (clock.afterIO !== undefined) clock.afterIO(run);
-    else queueMicrotask(run);
-  }
+    ownerKey: () => ownerKey,
+    ttlMs,
+    linkUp: () => linkUp,
+    batch,
+    lose,
+    failed(what, error) {
+      failed(what, error);
+      scheduleRetry();
+    },
+    succeeded() {
+      if (!writesFailing) return;
+      writesFailing = false;
+      setAvailable();
+    },
+    report,
+  });
+  const flushNow = (): Promise<void> => journal.flush();
+  const scheduleFlush = (): void => journal.schedule();
 
   function scheduleRetry(): void {
     if (retryTimer !== undefined || closed) return;
@@ -442,142 +433,6 @@ export function createRedisSessionStore<
       setAvailable();
     }
     report(SessionStoreErrorCode.RedisWrite, `${what} failed; held and retried`, error);
-  }
-
-  /** Records every dirty session now (one batch); resolves when that and any batch before it are done. */
-  function flushNow(): Promise<void> {
-    const previous = flushing ?? Promise.resolve();
-    const next = previous.then(flushOnce);
-    flushing = next;
-    void next.finally(() => {
-      if (flushing === next) flushing = undefined;
-    });
-    return next;
-  }
-
-  async function flushOnce(): Promise<void> {
-    if (dirty.size === 0 && pendingEnds.length === 0) return;
-    if (!linkUp) return; // held; 'ready' flushes
-    const sessions = [...dirty];
-    dirty.clear();
-    const ops: BatchOp[] = [];
-    const sent: Array<{
-      s: Session<TData, TAuth>;
-      epoch: string;
-      rs: number;
-      as: number;
-      n: number;
-      proven: boolean;
-      detach: boolean;
-      at: number;
-    }> = [];
-    const ttl = ttlMs();
-    for (const s of sessions) {
-      if (s.state === "ended") continue;
-      const n = s.unacked.unrecorded.length;
-      const entry = {
-        s,
-        epoch: s.epoch,
-        rs: s.receivedSeq,
-        as: s.unacked.ackedSeq,
-        n,
-        proven: s.provenPending,
-        detach: s.detachPending,
-        at: s.detachedAt,
-      };
-      sent.push(entry);
-      ops.push({
-        script: journalScript,
-        keys: [keys.session(s.id), keys.messages(s.id)],
-        args: [
-          ownerKey,
-          s.epoch,
-          entry.rs,
-          entry.as,
-          s.recordedOut + 1,
-          entry.proven ? 1 : 0,
-          ttl,
-          ...s.unacked.unrecorded.slice(0, n),
-        ],
-      });
-      if (entry.detach) {
-        ops.push({
-          script: detachScript,
-          keys: [keys.session(s.id), keys.messages(s.id)],
-          args: [ownerKey, s.epoch, s.detachConn ?? "", entry.at, ttl],
-        });
-      }
-    }
-    const ends = pendingEnds.splice(0);
-    ops.push(...ends);
-    let replies: BatchReply[];
-    try {
-      replies = await batch(ops);
-    } catch (error) {
-      for (const e of sent) if (e.s.state !== "ended") dirty.add(e.s);
-      pendingEnds.unshift(...ends);
-      failed("journal batch", error);
-      scheduleRetry();
-      return;
-    }
-    let i = 0;
-    let anyFailed: Error | undefined;
-    for (const e of sent) {
-      const s = e.s;
-      const r = replies[i++]!;
-      const d = e.detach ? replies[i++]! : undefined;
-      if (s.state === "ended") continue;
-      if (!r.ok || (d !== undefined && !d.ok)) {
-        anyFailed = r.ok ? (d as { error: Error }).error : r.error;
-        dirty.add(s);
-        continue;
-      }
-      const code = Number(r.value);
-      if (code < 0) {
-        // Refused at an epoch this node has since left behind (it resumed
-        // the session again here): not a fence, write again at the new one.
-        if (s.epoch !== e.epoch) {
-          dirty.add(s);
-          continue;
-        }
-        lose(s, code === -1 ? "moved" : "gone");
-        continue;
-      }
-      if (code !== s.recordedOut + e.n) {
-        // Redis's record is behind what it had acknowledged (a failover to a
-        // lagging replica, an AOF that lost its last second): continuing would
-        // give seqs twice. Not this node's to continue: reported with everything.
-        report(
-          SessionStoreErrorCode.BadRecord,
-          `session ${s.id}: Redis holds seq ${code}, this node had ${s.recordedOut + e.n} recorded`,
-        );
-        lose(s, "gone");
-        continue;
-      }
-      const before = s.recordedIn + s.recordedOut;
-      s.unacked.unrecorded.splice(0, e.n);
-      s.recordedOut += e.n;
-      s.recordedIn = Math.max(s.recordedIn, e.rs);
-      s.recordedAcked = Math.max(s.recordedAcked, e.as);
-      if (e.proven) s.provenPending = false;
-      if (e.detach && s.detachedAt === e.at) s.detachPending = false;
-      if (s.recordedIn + s.recordedOut !== before) call(s.onRecorded);
-    }
-    for (let k = 0; k < ends.length; k++) {
-      const r = replies[i++]!;
-      if (!r.ok) {
-        anyFailed = r.error;
-        pendingEnds.push(ends[k]!);
-      }
-    }
-    if (anyFailed !== undefined) {
-      failed("journal batch", anyFailed);
-      scheduleRetry();
-    } else if (writesFailing) {
-      writesFailing = false;
-      setAvailable();
-    }
-    if (dirty.size > 0 || pendingEnds.length > 0) scheduleFlush();
   }
 
   function clientKeyOf(auth: TAuth): string | undefined {
@@ -646,7 +501,7 @@ export function createRedisSessionStore<
         return { kind: "plain", failure };
       }
       if (Number(replies[0]!.value) !== 1) continue; // the id was taken: draw another
-      const s = new HostedSession<TData, TAuth>(sink, id, sessionId, auth, newBuffer(0), {
+      const s = new HostedSession<TData, TAuth>(journal, id, sessionId, auth, newBuffer(0), {
         owner,
         epoch: "1",
         receivedSeq: 0,
@@ -694,7 +549,7 @@ export function createRedisSessionStore<
     for (let attempt = 0; attempt < 5; attempt++) {
       const local = byId.get(id);
       // A local journal must be in Redis before the session moves to a new epoch.
-      if (local !== undefined && (dirty.has(local) || flushing !== undefined)) await flushNow();
+      if (local !== undefined && (journal.dirty.has(local) || journal.busy)) await flushNow();
       const f = hashFields(await command("HGETALL", keys.session(id)));
       if (f.st === undefined) return { kind: "failed", failure: ResumeFailure.Unknown };
       if (f.st === "x") {
@@ -824,7 +679,7 @@ export function createRedisSessionStore<
     s.detachPending = true;
     s.fresh = false;
     wait(s, clock.now());
-    sink.markDirty(s as HostedSession<unknown, unknown>);
+    journal.markDirty(s as HostedSession<unknown, unknown>);
     await flushNow();
     return true;
   }
@@ -850,7 +705,7 @@ export function createRedisSessionStore<
       const replies = await batch([op, indexRemove(s.id)]);
       if (!replies[0]!.ok) throw replies[0]!.error;
     } catch (error) {
-      pendingEnds.push(op);
+      journal.pendingEnds.push(op);
       failed("release", error);
       scheduleRetry();
     }
@@ -889,7 +744,7 @@ export function createRedisSessionStore<
       if (!replies[0]!.ok) throw replies[0]!.error;
       code = Number((replies[0]!.value as unknown[])[0]);
     } catch (error) {
-      pendingEnds.push(op);
+      journal.pendingEnds.push(op);
       failed("end", error);
       scheduleRetry();
       code = 1;
@@ -1096,7 +951,7 @@ export function createRedisSessionStore<
           s.state = "detached";
           s.owner = undefined;
           s.detachedAt = now;
-          dirty.add(s);
+          journal.dirty.add(s);
         }
       }
       closed = true;
@@ -1119,7 +974,7 @@ export function createRedisSessionStore<
       bySessionId.clear();
       windows?.clear();
       waitingSet = undefined;
-      dirty.clear();
+      journal.clear();
       redis.off("ready", onReady);
       redis.off("close", onClose);
       await notices.close();
@@ -1140,10 +995,10 @@ export function createRedisSessionStore<
         batches: counters.batches,
         commands: counters.commands,
         moved,
-        dirty: dirty.size,
+        dirty: journal.dirty.size,
         adoptionsLost,
         inFlight,
-        pending: dirty.size + pendingEnds.length + (flushScheduled ? 1 : 0),
+        pending: journal.pending,
       };
     },
   };
