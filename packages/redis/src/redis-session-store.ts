@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { type Clock, ResumeFailure, rethrowLater, type TimerHandle } from "@heartline/protocol";
 import type {
   OpenResult,
@@ -27,6 +27,7 @@ import { NodeLease } from "./node-lease.js";
 import { type BatchCounters, type BatchOp, type BatchReply, runBatch } from "./session-batch.js";
 import { SessionJournal } from "./session-journal.js";
 import { type SessionKeys, sessionKeys } from "./session-keys.js";
+import { hashFields, sameHash, sha256 } from "./session-record.js";
 import { adoptScript, createScript, dropScript, endScript, takeScript } from "./session-scripts.js";
 import { type RedisSessionStoreOptions, resolveStoreOptions } from "./session-store-options.js";
 import { leftNotice, TakeoverNotices, takenNotice } from "./takeover-notices.js";
@@ -61,25 +62,6 @@ export interface RedisSessionStoreStats {
 
 type Hooks<TData, TAuth> = SessionStoreHooks<TData, TAuth>;
 type Session<TData, TAuth> = HostedSession<TData, TAuth>;
-
-const sha256 = (secret: string): string => createHash("sha256").update(secret).digest("hex");
-
-function sameHash(a: string, b: string): boolean {
-  // Both are 64 hex characters when well formed; timingSafeEqual needs equal lengths.
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
-}
-
-function hashFields(flat: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (Array.isArray(flat)) {
-    for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
-  } else if (flat !== null && typeof flat === "object") {
-    for (const [k, v] of Object.entries(flat)) out[k] = String(v);
-  }
-  return out;
-}
 
 /**
  * A `SessionStore` on Redis (issue 25): resumable sessions that outlive the
