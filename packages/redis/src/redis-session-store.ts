@@ -511,6 +511,7 @@ export function createRedisSessionStore<
     try {
       const r = await resume(parsed.id, parsed.secret, auth, owner);
       if (r.kind === "failed") return create(auth, owner, r.failure, newSessionId);
+      if (r.kind === "busy") return { kind: "unavailable" };
       return r.result;
     } catch (error) {
       failed("resume", error);
@@ -524,7 +525,9 @@ export function createRedisSessionStore<
     auth: TAuth,
     owner: SessionOwner,
   ): Promise<
-    { kind: "failed"; failure: ResumeFailure } | { kind: "ok"; result: OpenResult<TData, TAuth> }
+    | { kind: "failed"; failure: ResumeFailure }
+    | { kind: "ok"; result: OpenResult<TData, TAuth> }
+    | { kind: "busy" }
   > {
     const o = h().options;
     const presented = sha256(secret);
@@ -635,7 +638,9 @@ export function createRedisSessionStore<
         },
       };
     }
-    return { kind: "failed", failure: ResumeFailure.Unknown };
+    // Changed under us five times running (other resumes of the same token
+    // racing): 503, the token kept, the client tries again shortly.
+    return { kind: "busy" };
   }
 
   // ---- detach, release, end ----
