@@ -146,7 +146,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     this.#tokenUnproven = true;
     // Nothing of it written here yet: `replay` writes what the client has not acknowledged.
     this.#lastWritten = session.unacked.ackedSeq;
-    this.#ackSent = session.receivedSeq;
+    this.#ackSent = session.recordedIn;
     session.onRecorded = this.#recorded;
   }
 

@@ -101,6 +101,23 @@ describe("the journal's gate", () => {
     expect(s.resumes).toMatchObject([{ sessionId: "s1", replayed: 2 }]);
   });
 
+  it("a resume's welcome acknowledges what was recorded; a resent message is dropped as a duplicate", () => {
+    const s = lagging();
+    const a = s.open({});
+    a.send(1, "a");
+    a.send(2, "b");
+    s.session("s1").flush(1, 0);
+    a.lose();
+    const b = s.open({ token: a.token });
+    expect(b.welcome).toMatchObject({ resumed: { ack: 1 } });
+    // The client sends 2 again: already delivered here, so dropped, and acked once recorded.
+    b.send(2, "b");
+    expect(s.received.map((r) => r.data)).toEqual(["a", "b"]);
+    s.session("s1").flush();
+    s.fc.tick(INTERVAL);
+    expect(b.acks()).toEqual([2]);
+  });
+
   it("a replaced connection is no longer called by the store's flush", () => {
     const s = lagging();
     const a = s.open({});
