@@ -147,7 +147,8 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     // Nothing of it written here yet: `replay` writes what the client has not acknowledged.
     this.#lastWritten = session.unacked.ackedSeq;
     this.#ackSent = session.recordedIn;
-    this.#recorded ??= () => this.#afterRecorded();
+    // Bound once per connection (smaller than a closure); never called by the in-process store.
+    this.#recorded ??= this.#afterRecorded.bind(this);
     session.onRecorded = this.#recorded;
   }
 
