@@ -320,10 +320,24 @@ describe("what another process causes (the store's hooks)", () => {
 describe("close()", () => {
   it("calls the store's shutdown and waits for a durable store's hand-over", async () => {
     const s = lagging();
+    let handedOver!: () => void;
+    s.store.shutdownDone = new Promise((resolve) => {
+      handedOver = resolve;
+    });
     const p = s.open({});
-    const closing = s.core.close();
+    let closed = false;
+    const closing = s.core.close().then(() => {
+      closed = true;
+    });
     p.lose();
+    await Promise.resolve();
+    await Promise.resolve();
+    // Every socket is gone, but the store is still handing its sessions on.
+    expect(closed).toBe(false);
+    expect(s.core.state).toBe("closing");
+    handedOver();
     await closing;
+    expect(s.core.state).toBe("closed");
     expect(s.store.calls).toContain("shutdown");
     // A durable store's session is detached at the goodbye, not ended.
     expect(s.store.calls).toContain("detach:s1");
