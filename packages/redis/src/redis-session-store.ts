@@ -837,6 +837,7 @@ export function createRedisSessionStore<
     nodeHeartbeatMs: opts.nodeHeartbeatMs,
     adoptBatch: opts.adoptBatch,
     ownerKey: () => ownerKey,
+    ttlMs,
     linkUp: () => linkUp && !closed,
     batch,
     command,
