@@ -175,8 +175,12 @@ export class LaggingStore implements SessionStore<unknown, unknown> {
     return inner === undefined ? undefined : this.wrap(inner);
   }
 
+  /** When set, `shutdown` resolves with it (the test decides when the hand-over is done). */
+  shutdownDone: Promise<void> | undefined;
+
   async shutdown(): Promise<void> {
     this.calls.push("shutdown");
+    await this.shutdownDone;
   }
 
   counts(): SessionStoreCounts {

@@ -101,6 +101,23 @@ describe("the journal's gate", () => {
     expect(s.resumes).toMatchObject([{ sessionId: "s1", replayed: 2 }]);
   });
 
+  it("a resume's welcome acknowledges what was recorded; a resent message is dropped as a duplicate", () => {
+    const s = lagging();
+    const a = s.open({});
+    a.send(1, "a");
+    a.send(2, "b");
+    s.session("s1").flush(1, 0);
+    a.lose();
+    const b = s.open({ token: a.token });
+    expect(b.welcome).toMatchObject({ resumed: { ack: 1 } });
+    // The client sends 2 again: already delivered here, so dropped, and acked once recorded.
+    b.send(2, "b");
+    expect(s.received.map((r) => r.data)).toEqual(["a", "b"]);
+    s.session("s1").flush();
+    s.fc.tick(INTERVAL);
+    expect(b.acks()).toEqual([2]);
+  });
+
   it("a replaced connection is no longer called by the store's flush", () => {
     const s = lagging();
     const a = s.open({});
@@ -303,10 +320,24 @@ describe("what another process causes (the store's hooks)", () => {
 describe("close()", () => {
   it("calls the store's shutdown and waits for a durable store's hand-over", async () => {
     const s = lagging();
+    let handedOver!: () => void;
+    s.store.shutdownDone = new Promise((resolve) => {
+      handedOver = resolve;
+    });
     const p = s.open({});
-    const closing = s.core.close();
+    let closed = false;
+    const closing = s.core.close().then(() => {
+      closed = true;
+    });
     p.lose();
+    await Promise.resolve();
+    await Promise.resolve();
+    // Every socket is gone, but the store is still handing its sessions on.
+    expect(closed).toBe(false);
+    expect(s.core.state).toBe("closing");
+    handedOver();
     await closing;
+    expect(s.core.state).toBe("closed");
     expect(s.store.calls).toContain("shutdown");
     // A durable store's session is detached at the goodbye, not ended.
     expect(s.store.calls).toContain("detach:s1");
