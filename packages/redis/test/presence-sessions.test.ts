@@ -321,6 +321,43 @@ describe.skipIf(skipRedisTests)("presence over resumable sessions (a real redis-
     expect([survivor.p.stats().local, other.p.stats().local]).toEqual([1, 1]);
   });
 
+  it("an adoption whose `from` is not presence's node id (the session store's own, or unknown) moves a record no live node holds, never one a live node holds", async () => {
+    const kp = prefix("fromless");
+    const events = await collect(kp);
+    const victim = await node(kp, "victim", { nodeTtlMs: 300, orphanWindowMs: 60_000 });
+    const fc = FakeTimers.createClock(1_000_000);
+    const survivor = await node(kp, "survivor", { clock: clockOf(fc), orphanWindowMs: 60_000 });
+    const other = await node(kp, "other");
+    const lapsed = victim.server.open("amy", 1000);
+    const orphaned = victim.server.open("ben", 1000);
+    const held = other.server.open("cal", 1000);
+    await settled(kp, events, [victim.p, other.p]);
+    await waitFor(
+      "the victim's key to lapse",
+      async () => (await admin.pttl(`${kp}hb:victim`)) === -2,
+    );
+    // Not reaped yet, but its heartbeat lapsed: adopted under the store's own id for the victim.
+    survivor.server.sessionAdopted(lapsed.sessionId, "store-node-7", "amy");
+    await settled(kp, events, [survivor.p]);
+    const beats = survivor.p.stats().heartbeats;
+    await fc.tickAsync(100);
+    await waitFor("the reaping heartbeat", () => survivor.p.stats().heartbeats > beats);
+    // Orphaned by the reap: adopted with no `from` at all.
+    survivor.server.sessionAdopted(orphaned.sessionId, "", "ben");
+    // Held by a live node: an adoption claim must not take it.
+    survivor.server.sessionAdopted(held.sessionId, "", "cal");
+    await settled(kp, events, [survivor.p]);
+    expect(events.map(trace).slice(3)).toEqual([
+      "moved amy@survivor<victim",
+      "moved ben@survivor<victim",
+    ]);
+    expect((await other.p.list()).map((e) => `${e.identity}@${e.nodeId}`).sort()).toEqual([
+      "amy@survivor",
+      "ben@survivor",
+      "cal@other",
+    ]);
+  });
+
   it("a lost node's session no one adopts is reported node_lost at the first heartbeat at its reap + the node's orphanWindowMs: alive 1 ms before", async () => {
     const kp = prefix("orphan");
     const events = await collect(kp);
