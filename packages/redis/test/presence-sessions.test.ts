@@ -358,6 +358,36 @@ describe.skipIf(skipRedisTests)("presence over resumable sessions (a real redis-
     ]);
   });
 
+  it("a claim or an adoption still queued when its session moved on or ended is dropped: the holder records it", async () => {
+    const kp = prefix("queued");
+    const events = await collect(kp);
+    const victim = await node(kp, "victim", { nodeTtlMs: 300, orphanWindowMs: 60_000 });
+    const a = await node(kp, "n1", { orphanWindowMs: 60_000 });
+    const w1 = victim.server.open("wyn", 1000);
+    const w2 = victim.server.open("wil", 1000);
+    await settled(kp, events, [victim.p]);
+    // One event-loop turn: the first write is in flight, the others wait behind it.
+    a.server.open("ada", 2000);
+    const quick = a.server.open("qui", 2000); // moved away at once (resumed elsewhere)
+    a.server.sessionMoved(quick.sessionId);
+    a.server.sessionAdopted(w1.sessionId, "victim", "wyn"); // then resumed elsewhere
+    a.server.sessionMoved(w1.sessionId);
+    a.server.sessionAdopted(w2.sessionId, "victim", "wil"); // then ended here
+    a.server.sessionEnd(w2.sessionId, "server_closed", 3000);
+    await settled(kp, events, [a.p]);
+    expect(events.map(trace)).toEqual([
+      "connect wyn@victim",
+      "connect wil@victim",
+      "connect ada@n1",
+      "disconnect wil@victim server_closed",
+    ]);
+    expect(a.p.stats().local).toBe(1);
+    expect((await a.p.list()).map((e) => `${e.identity}@${e.nodeId}`).sort()).toEqual([
+      "ada@n1",
+      "wyn@victim",
+    ]);
+  });
+
   it("a lost node's session no one adopts is reported node_lost at the first heartbeat at its reap + the node's orphanWindowMs: alive 1 ms before", async () => {
     const kp = prefix("orphan");
     const events = await collect(kp);
