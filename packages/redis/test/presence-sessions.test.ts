@@ -226,6 +226,20 @@ describe.skipIf(skipRedisTests)("presence over resumable sessions (a real redis-
     expect(await a.p.isOnline("cat")).toBe(false);
   });
 
+  it("a claim from a connection older than the recorded one (queued, written late) does not move the record back", async () => {
+    const kp = prefix("stale");
+    const events = await collect(kp);
+    const a = await node(kp, "n1");
+    const b = await node(kp, "n2");
+    const sid = "stale-session";
+    b.server.open("sam", 9000, sid); // the newer connection, recorded first
+    await settled(kp, events, [b.p]);
+    a.server.open("sam", 5000, sid); // n1's older connection, its write late
+    await settled(kp, events, [a.p]);
+    expect(events.map(trace)).toEqual(["connect sam@n2"]);
+    expect((await a.p.list()).map((e) => `${e.identity}@${e.nodeId}`)).toEqual(["sam@n2"]);
+  });
+
   it("a lost node's sessions are not reported node_lost: a survivor adopts them (moved), and ends them with their reason", async () => {
     const kp = prefix("adopt");
     const events = await collect(kp);
