@@ -43,6 +43,8 @@ async function threeNodes(
   overrides: { windowMs?: number; redisUrl?: string } = {},
 ): Promise<SessionCluster> {
   cluster = await startSessionCluster(["a", "b", "c"], {
+    // Presence lines show moves as well (the presence test reads them).
+    presenceMoves: true,
     redisUrl: overrides.redisUrl ?? requireRedisUrl(),
     keyPrefix: uniquePrefix("sessions"),
     intervalMs,
