@@ -55,8 +55,9 @@ describe("package.json of every published package", () => {
       ...json.dependencies,
       ...json.peerDependencies,
     })) {
-      // workspace:* becomes the exact sibling version on publish (released together).
-      expect(range, dep).toMatch(/^(workspace:\*|\^\d+\.\d+\.\d+|>=\d+)$/);
+      // workspace:* becomes the exact sibling version on publish (released together);
+      // workspace:^ a caret range (a peer on a sibling: @heartline/redis's on the server).
+      expect(range, dep).toMatch(/^(workspace:[*^]|\^\d+\.\d+\.\d+|>=\d+)$/);
     }
     // zod builds the protocol's exported schemas: one copy, the application's.
     if (json.dependencies?.["@heartline/protocol"] || json.name === "@heartline/protocol") {

@@ -25,8 +25,8 @@ import {
   type PackageJson,
   publishedPackages,
   readJson,
+  registryPeers,
   repoRoot,
-  requiredPeers,
 } from "./support/packages.js";
 import {
   computePins,
@@ -132,7 +132,7 @@ function consumerManifest(consumer: Consumer): object {
     {},
     ...publishedPackages.map((p) =>
       Object.fromEntries(
-        requiredPeers(p.json).map((name) => [
+        registryPeers(p.json).map((name) => [
           name,
           pinned ? pins.direct[name]! : p.json.peerDependencies![name]!,
         ]),

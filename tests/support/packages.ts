@@ -57,3 +57,12 @@ export function requiredPeers(json: PackageJson): string[] {
     (name) => json.peerDependenciesMeta?.[name]?.optional !== true,
   );
 }
+
+/**
+ * The required peers that come from the registry: a sibling @heartline
+ * package (`@heartline/redis`'s peer on the server) comes from its own
+ * tarball, never pinned from the lockfile.
+ */
+export function registryPeers(json: PackageJson): string[] {
+  return requiredPeers(json).filter((name) => !name.startsWith("@heartline/"));
+}

@@ -11,8 +11,8 @@ import {
   type PackageJson,
   publishedPackages,
   readJson,
+  registryPeers,
   repoRoot,
-  requiredPeers,
 } from "./packages.js";
 
 interface LockImporterDep {
@@ -132,11 +132,11 @@ export function computePins(
       ...Object.entries(p.json.dependencies ?? {})
         .filter(([, range]) => !range.startsWith("workspace:"))
         .map(([name]) => name),
-      ...requiredPeers(p.json),
+      ...registryPeers(p.json),
     ].filter((name) => !published.has(name));
     for (const name of names) {
       const version = resolvedIn(p.dir, name);
-      if (requiredPeers(p.json).includes(name)) direct[name] = bare(version);
+      if (registryPeers(p.json).includes(name)) direct[name] = bare(version);
       root(name, version, p.dir);
       visit(name, version);
     }

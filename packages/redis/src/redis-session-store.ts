@@ -41,6 +41,7 @@ export interface RedisSessionStore<TData = unknown, TAuth = any>
   stats(): RedisSessionStoreStats;
 }
 
+/** `store.stats()`: this node's view of its store (the batching, the fence, the adoption sweep). */
 export interface RedisSessionStoreStats {
   /** `<nodeId>#<incarnation>`: the owner recorded on this node's sessions (changes if its lease lapsed). */
   readonly ownerKey: string;

@@ -3,7 +3,9 @@ import type { RedisClient } from "./redis-client.js";
 
 /** What an ioredis pipeline offers that the session store uses (structural, as `RedisClient`). */
 export interface RedisPipeline {
+  /** Queues a cached script by its SHA-1 (`EVALSHA`) in the pipeline. */
   evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): unknown;
+  /** Queues any other command in the pipeline. */
   call(command: string, ...args: (string | number)[]): unknown;
   /** One write of every queued command, one read of every reply. */
   exec(): Promise<Array<[Error | null, unknown]> | null>;

@@ -69,12 +69,14 @@ export class WaitingSessions<S extends WaitingSession> {
     return size;
   }
 
+  /** `session` starts waiting for its client: counted against its address and client. */
   add(session: S): void {
     this.#classes[session.evictionClass]!.add(session);
     addTo(this.#byAddress, session.address, session);
     addTo(this.#byClient, session.clientKey, session);
   }
 
+  /** `session` no longer waits (resumed, ended, moved away): its place is given back. */
   remove(session: S): void {
     if (!this.#classes[session.evictionClass]!.delete(session)) return;
     removeFrom(this.#byAddress, session.address, session);
