@@ -198,7 +198,9 @@ async function startProcess(port: number) {
   cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
-  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+  // "close", not "exit": every line the process wrote has been read by then (a busy CI run once
+  // resolved "exit" before the last stdout line, session_end, had arrived).
+  const exited = once(child, "close") as Promise<[number | null, NodeJS.Signals | null]>;
   // stdout must hold nothing but the JSON event lines.
   const lines = eventLog<EchoSessionEvent>();
   const stdoutLines: string[] = [];

@@ -68,7 +68,8 @@ async function startDemo(runtime: "node" | "bun" | "deno"): Promise<Demo> {
     },
   );
   started.push(child);
-  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+  // "close", not "exit": by then every stdout line the demo wrote has been read.
+  const exited = once(child, "close") as Promise<[number | null, NodeJS.Signals | null]>;
   const events: Array<Record<string, unknown>> = [];
   const stdout: string[] = [];
   const waiters = new Set<() => void>();
