@@ -187,6 +187,8 @@ async function startProcess(port: number) {
       stdio: ["ignore", "pipe", "pipe"],
       env: {
         ...process.env,
+        // The demo's in-memory default: CI's REDIS_URL is there for the Redis tests.
+        REDIS_URL: "",
         PORT: String(port),
         HOST: "127.0.0.1",
         HEARTBEAT_INTERVAL_MS: String(INTERVAL_MS),
