@@ -113,6 +113,8 @@ export function createRedisSessionStore<
   let adopted = 0;
   let moved = 0;
   let adoptionsLost = 0;
+  // Sessions whose end is held (decided here, not written yet): hosted, but neither attached nor waiting.
+  let endsHeld = 0;
   const budget = { used: 0, max: Number.POSITIVE_INFINITY };
 
   function h(): Hooks<TData, TAuth> {
@@ -340,6 +342,7 @@ export function createRedisSessionStore<
   ): void {
     // A held end reads "ended" and is reported here, once (endHeld cleared).
     if (s.state === "ended" && !s.endHeld) return;
+    if (s.endHeld) endsHeld--;
     s.endHeld = false;
     unhost(s);
     s.state = "ended";
@@ -364,6 +367,7 @@ export function createRedisSessionStore<
    */
   function lose(s: Session<TData, TAuth>, how: "moved" | "gone"): void {
     if (s.state === "ended" && !s.endHeld) return;
+    if (s.endHeld) endsHeld--;
     s.endHeld = false;
     unhost(s);
     const owner = s.owner;
@@ -786,6 +790,7 @@ export function createRedisSessionStore<
     reason: StoredSessionEnd<TData, TAuth>["reason"],
   ): void {
     s.endHeld = true;
+    endsHeld++;
     s.state = "ended";
     s.owner = undefined;
     // Still hosted (byId), so a resume here writes the end first; no longer waiting or journalled.
@@ -1038,7 +1043,7 @@ export function createRedisSessionStore<
     },
     counts(): SessionStoreCounts {
       return {
-        sessions: byId.size,
+        sessions: byId.size - endsHeld,
         detached: waitingSet?.size ?? 0,
         evicted,
         refused,

@@ -95,6 +95,7 @@ describe.skipIf(skipRedisTests)("Redis session store: an end decided while Redis
       expect(s.state).toBe("ended");
       expect(await a.store.end(s, "server_closed")).toBe(false);
       expect(a.store.stats().pending).toBeGreaterThan(0);
+      expect(a.store.counts().sessions).toBe(0); // neither attached nor waiting
 
       await own.start();
       await waitFor(
