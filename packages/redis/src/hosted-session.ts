@@ -66,6 +66,12 @@ export class HostedSession<TData, TAuth> implements StoredSession<TData, TAuth>,
   adoptedFrom: string | undefined;
   /** An end or an expiry is in flight: no second one. */
   ending = false;
+  /**
+   * An end decided here while Redis was unreachable, its write held: the
+   * session reads "ended" (no sends, not resumable here) but is not reported
+   * until the write is answered (ended here, or fenced: moved).
+   */
+  endHeld = false;
   dirty = false;
   /** For the eviction rule (`WaitingSession`): the address and client it was opened here for, its class. */
   address: string | undefined;

@@ -113,6 +113,8 @@ export function createRedisSessionStore<
   let adopted = 0;
   let moved = 0;
   let adoptionsLost = 0;
+  // Sessions whose end is held (decided here, not written yet): hosted, but neither attached nor waiting.
+  let endsHeld = 0;
   const budget = { used: 0, max: Number.POSITIVE_INFINITY };
 
   function h(): Hooks<TData, TAuth> {
@@ -338,7 +340,10 @@ export function createRedisSessionStore<
     s: Session<TData, TAuth>,
     reason: StoredSessionEnd<TData, TAuth>["reason"],
   ): void {
-    if (s.state === "ended") return;
+    // A held end reads "ended" and is reported here, once (endHeld cleared).
+    if (s.state === "ended" && !s.endHeld) return;
+    if (s.endHeld) endsHeld--;
+    s.endHeld = false;
     unhost(s);
     s.state = "ended";
     s.owner = undefined;
@@ -361,7 +366,9 @@ export function createRedisSessionStore<
    * restarted empty: everything it held is reported here).
    */
   function lose(s: Session<TData, TAuth>, how: "moved" | "gone"): void {
-    if (s.state === "ended") return;
+    if (s.state === "ended" && !s.endHeld) return;
+    if (s.endHeld) endsHeld--;
+    s.endHeld = false;
     unhost(s);
     const owner = s.owner;
     const list: ReadonlyArray<UnackedMessage<TData>> =
@@ -549,8 +556,12 @@ export function createRedisSessionStore<
     const presented = sha256(secret);
     for (let attempt = 0; attempt < 5; attempt++) {
       const local = byId.get(id);
-      // A local journal must be in Redis before the session moves to a new epoch.
-      if (local !== undefined && (journal.dirty.has(local) || journal.busy)) await flushNow();
+      // A local journal (or a held end) must be in Redis before the session moves to a new epoch.
+      if (local !== undefined && (journal.dirty.has(local) || journal.busy || local.endHeld)) {
+        await flushNow();
+      }
+      // Its end is decided here and still not written: not resumable (503, the client retries).
+      if (local?.endHeld === true) return { kind: "busy" };
       const f = hashFields(await command("HGETALL", keys.session(id)));
       if (f.st === undefined) return { kind: "failed", failure: ResumeFailure.Unknown };
       if (f.st === "x") {
@@ -708,7 +719,7 @@ export function createRedisSessionStore<
       const replies = await batch([op, indexRemove(s.id)]);
       if (!replies[0]!.ok) throw replies[0]!.error;
     } catch (error) {
-      journal.pendingEnds.push(op);
+      journal.pendingEnds.push({ op });
       failed("release", error);
       scheduleRetry();
     }
@@ -716,8 +727,8 @@ export function createRedisSessionStore<
 
   /**
    * Ends a hosted session here: Redis first (the script makes it once
-   * cluster-wide), then the report. Unreachable Redis: reported at once
-   * (nothing waits on Redis to be told), the write held and retried.
+   * cluster-wide), then the report. Unreachable Redis: the write is held and
+   * retried, and the report waits for its answer (`holdEnd`).
    */
   async function endHere(
     s: Session<TData, TAuth>,
@@ -747,10 +758,11 @@ export function createRedisSessionStore<
       if (!replies[0]!.ok) throw replies[0]!.error;
       code = Number((replies[0]!.value as unknown[])[0]);
     } catch (error) {
-      journal.pendingEnds.push(op);
+      s.ending = false;
+      holdEnd(s, op, reason);
       failed("end", error);
       scheduleRetry();
-      code = 1;
+      return false;
     }
     s.ending = false;
     if (code === 1 || code === -2) {
@@ -759,6 +771,41 @@ export function createRedisSessionStore<
     }
     if (code === -1) lose(s, "moved");
     return false;
+  }
+
+  /**
+   * An end Redis could not be told of: not reported yet. Reported at once, it
+   * would be reported twice if this node stays cut off past its lease (a
+   * survivor adopts the session, still live in Redis, and ends it at its
+   * window's end). So the session waits "ended" to the core (`send` returns
+   * false, `close` is a no-op, no resume here) and the held write's answer
+   * decides: written (1) or gone from Redis (-2) → ended here, with
+   * everything it held; fenced (-1: adopted or resumed elsewhere meanwhile)
+   * → moved, with what this node held unrecorded (the new holder reports
+   * the one end, or carries the session on).
+   */
+  function holdEnd(
+    s: Session<TData, TAuth>,
+    op: BatchOp,
+    reason: StoredSessionEnd<TData, TAuth>["reason"],
+  ): void {
+    s.endHeld = true;
+    endsHeld++;
+    s.state = "ended";
+    s.owner = undefined;
+    // Still hosted (byId), so a resume here writes the end first; no longer waiting or journalled.
+    stopWaiting(s);
+    journal.forget(s);
+    journal.pendingEnds.push({
+      op,
+      answered(value) {
+        if (!s.endHeld) return; // settled meanwhile (a takeover notice, an adoption here, shutdown)
+        const code = Number(Array.isArray(value) ? value[0] : value);
+        // The end script answers 1, -1 or -2 here (no connection or expiry condition: never 0).
+        if (code === -1) lose(s, "moved");
+        else finish(s, reason);
+      },
+    });
   }
 
   async function end(
@@ -798,6 +845,13 @@ export function createRedisSessionStore<
       // Unknown: the recorded part is assumed to travel (the survivors' view).
     }
     hostedNow.forEach((s, i) => {
+      // A held end is left to its write's answer, not lost here: its write
+      // carries the old owner key, so the end script (the CAS) settles it
+      // once cluster-wide. Written before any survivor adopted it → ended
+      // here, and nothing is left to adopt; adopted first → fenced (-1) →
+      // moved here, and the adopter reports the one end. Reporting "moved"
+      // now instead would leave no end at all if the write landed first.
+      if (s.endHeld) return;
       const r = present[i];
       lose(s, r?.ok && Number(r.value) === 0 ? "gone" : "moved");
     });
@@ -974,6 +1028,9 @@ export function createRedisSessionStore<
           error,
         );
       }
+      // Ends still held (Redis unreachable): not written, so the session is
+      // live in Redis and a survivor adopts it and reports its one end.
+      for (const s of [...byId.values()]) if (s.endHeld) lose(s, "moved");
       byId.clear();
       bySessionId.clear();
       windows?.clear();
@@ -986,7 +1043,7 @@ export function createRedisSessionStore<
     },
     counts(): SessionStoreCounts {
       return {
-        sessions: byId.size,
+        sessions: byId.size - endsHeld,
         detached: waitingSet?.size ?? 0,
         evicted,
         refused,

@@ -24,6 +24,16 @@ export interface JournalHost<TData, TAuth> {
   report(code: SessionStoreErrorCode, message: string, cause?: unknown): void;
 }
 
+/**
+ * A write decided while Redis was unreachable (an end, a drop), held until
+ * it is back; `answered` gets the script's answer once it is written (an
+ * end is reported only then: the script decides what it was).
+ */
+export interface HeldWrite {
+  readonly op: BatchOp;
+  answered?(value: unknown): void;
+}
+
 interface Sent<TData, TAuth> {
   readonly s: HostedSession<TData, TAuth>;
   readonly epoch: string;
@@ -47,7 +57,7 @@ interface Sent<TData, TAuth> {
 export class SessionJournal<TData, TAuth> implements JournalSink {
   readonly dirty = new Set<HostedSession<TData, TAuth>>();
   /** Ends (and drops) decided while Redis was unreachable, written when it is back. */
-  readonly pendingEnds: BatchOp[] = [];
+  readonly pendingEnds: HeldWrite[] = [];
   #scheduled = false;
   #flushing: Promise<void> | undefined;
 
@@ -150,7 +160,7 @@ export class SessionJournal<TData, TAuth> implements JournalSink {
       }
     }
     const ends = this.pendingEnds.splice(0);
-    ops.push(...ends);
+    for (const end of ends) ops.push(end.op);
     let replies: BatchReply[];
     try {
       replies = await h.batch(ops);
@@ -179,6 +189,13 @@ export class SessionJournal<TData, TAuth> implements JournalSink {
       if (!r.ok) {
         anyFailed = r.error;
         this.pendingEnds.push(end);
+        continue;
+      }
+      try {
+        end.answered?.(r.value);
+      } catch (error) {
+        // The store's report must not break the batch's bookkeeping; never swallowed.
+        rethrowLater(error);
       }
     }
     if (anyFailed !== undefined) {
