@@ -142,7 +142,8 @@ async function main() {
       log(
         `  detection p99 ${fmt(run.detectionP99)} ms (max ${fmt(run.detectionMax)}), RTT p99 ${fmt(run.rttP99, 2)} ms, ` +
           `${fmt(run.msPer1kHeartbeats, 2)} ms CPU / 1k heartbeats; silence: ${s.stalls} stalls ≥ 20 ms ` +
-          `(${s.over} ≥ 50 ms, ${s.stallMs} ms held; running ${pct(s.runningShare)}, waiting ${pct(s.waitingShare)}), ` +
+          `(${s.over} ≥ 50 ms, ${s.stallMs} ms held; running ${pct(s.runningShare)}, waiting ${pct(s.waitingShare)}, ` +
+          `its other threads ran ${pct(s.helpersShare)}), ` +
           `server core steal ${pct(s.serverCore.steal)}, loadavg ${run.loadavg.before[0]} → ${run.loadavg.after[0]}`,
       );
       runs.push(run);
@@ -213,9 +214,10 @@ function render(machine, runs) {
     "",
     "Per run. Stalls: the server's event loop held ≥ 20 ms (≥ 50 ms in brackets), in the steady window and in the silence phase; " +
       "*running* / *waiting*: of the time held, the share the server's main thread was on a CPU (its own work, GC included) / " +
-      "runnable but waiting for one (another task on its core, or the hypervisor), from /proc/<pid>/schedstat; steal: core 0's steal time over the phase.",
+      "runnable but waiting for one (another task on its core, or the hypervisor), from /proc/<pid>/schedstat; *own threads*: the time the " +
+      "server's other threads (V8's GC helpers, libuv's pool, all pinned to core 0 too) ran meanwhile: waiting on them is the server's own stall; steal: core 0's steal time over the phase.",
     "",
-    "| pair | server | detection p99 / max, ms | RTT p99, ms | CPU ms / 1k beats | loop delay p99 / max (steady), ms | stalls steady | loop delay p99 / max (silence), ms | stalls silence | running / waiting in stalls (silence) | steal core 0 (silence) | GC in silence (mark-compacts, scavenges, ms) |",
+    "| pair | server | detection p99 / max, ms | RTT p99, ms | CPU ms / 1k beats | loop delay p99 / max (steady), ms | stalls steady | loop delay p99 / max (silence), ms | stalls silence | running / waiting / own threads in stalls (silence) | steal core 0 (silence) | GC in silence (mark-compacts, scavenges, ms) |",
     "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...runs.map((r) => {
       const st = r.tail.steady;
@@ -224,19 +226,19 @@ function render(machine, runs) {
       return (
         `| ${r.pair + 1} | ${r.server} | ${fmt(r.detectionP99)} / ${fmt(r.detectionMax)} | ${fmt(r.rttP99, 2)} | ${fmt(r.msPer1kHeartbeats, 2)} | ` +
         `${fmt(r.loopSteady?.p99)} / ${fmt(r.loopSteady?.max)} | ${st.stalls} (${st.over}) | ${fmt(r.loopSilence?.p99)} / ${fmt(r.loopSilence?.max)} | ` +
-        `${si.stalls} (${si.over}) | ${pct(si.runningShare)} / ${pct(si.waitingShare)} | ${pct(si.serverCore.steal)} | ` +
+        `${si.stalls} (${si.over}) | ${pct(si.runningShare)} / ${pct(si.waitingShare)} / ${pct(si.helpersShare)} | ${pct(si.serverCore.steal)} | ` +
         `${g.markCompact.count}, ${g.scavenge.count}, ${fmt(g.markCompact.totalMs + g.scavenge.totalMs, 0)} |`
       );
     }),
     "",
-    "The biggest stalls (≥ 50 ms) of each run, silence phase: `ms held (running ms / waiting ms, steal)`.",
+    "The biggest stalls (≥ 50 ms) of each run, silence phase: `ms held (running ms / waiting ms / own threads ms, steal)`.",
     "",
     ...runs
       .filter((r) => r.tail.silence.biggest.length > 0)
       .map(
         (r) =>
           `- pair ${r.pair + 1} ${r.server}: ${r.tail.silence.biggest
-            .map((b) => `${b.ms} (${b.runningMs}/${b.waitingMs}, ${pct(b.steal)})`)
+            .map((b) => `${b.ms} (${b.runningMs}/${b.waitingMs}/${b.helpersMs}, ${pct(b.steal)})`)
             .join(", ")}`,
       ),
   ];

@@ -11,7 +11,7 @@
 // core, or the hypervisor: steal). A server that was mostly *running* during
 // its stall stalled itself; one that was mostly *waiting* was stalled by the
 // machine.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 
 /** Clock ticks of one CPU from a /proc/stat line: busy (user+nice+system+irq+softirq), idle, steal, softirq. */
@@ -40,15 +40,43 @@ export function readSchedstat(pid) {
   }
 }
 
+/**
+ * ns on a CPU of `pid`'s other threads together (V8's GC helpers and
+ * compiler threads, libuv's pool): pinned to the same core, they take it
+ * from the main thread, so a stall while they ran is the server's own.
+ */
+export function readHelperRunNs(pid) {
+  let total = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      if (tid === String(pid)) continue;
+      try {
+        total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+  } catch {
+    // the process is gone
+  }
+  return total;
+}
+
 const epochNow = () => performance.timeOrigin + performance.now();
 
 /**
  * Samples the CPUs and `pid`'s schedstat every `periodMs` until `stop()`,
- * which returns the samples ({ at, cpus, runNs, waitNs }).
+ * which returns the samples ({ at, cpus, runNs, waitNs, helperRunNs }).
  */
 export function startTimeline(pid, periodMs = 25) {
   const samples = [];
-  const sample = () => samples.push({ at: epochNow(), cpus: readCpus(), ...readSchedstat(pid) });
+  const sample = () =>
+    samples.push({
+      at: epochNow(),
+      cpus: readCpus(),
+      ...readSchedstat(pid),
+      helperRunNs: readHelperRunNs(pid),
+    });
   sample();
   const timer = setInterval(sample, periodMs);
   return {
@@ -103,15 +131,18 @@ export function explainStalls(samples, stalls, { serverCpu = "cpu0", from, to, o
   let stallMs = 0;
   let runningMs = 0;
   let waitingMs = 0;
+  let helpersMs = 0;
   let stealTicks = 0;
   const big = [];
   for (const stall of stalls) {
     const start = stall.at - stall.ms;
     const running = delta(samples, start, stall.at, (s) => s.runNs) / 1e6;
     const waiting = delta(samples, start, stall.at, (s) => s.waitNs) / 1e6;
+    const helpers = delta(samples, start, stall.at, (s) => s.helperRunNs) / 1e6;
     stallMs += stall.ms;
     runningMs += running;
     waitingMs += waiting;
+    helpersMs += helpers;
     stealTicks += cpuShares(samples, start, stall.at, serverCpu).steal * stall.ms;
     if (stall.ms >= overMs) {
       big.push({
@@ -119,6 +150,7 @@ export function explainStalls(samples, stalls, { serverCpu = "cpu0", from, to, o
         ms: Math.round(stall.ms),
         runningMs: Math.round(running),
         waitingMs: Math.round(waiting),
+        helpersMs: Math.round(helpers),
         steal: Math.round(cpuShares(samples, start, stall.at, serverCpu).steal * 100) / 100,
       });
     }
@@ -132,6 +164,8 @@ export function explainStalls(samples, stalls, { serverCpu = "cpu0", from, to, o
     // Of the time the loop was held: the server on a CPU (its own work) vs runnable and waiting (the machine).
     runningShare: stallMs > 0 ? runningMs / stallMs : null,
     waitingShare: stallMs > 0 ? waitingMs / stallMs : null,
+    // Of the waiting: the server's own other threads on its core (GC helpers, compiler, libuv pool).
+    helpersShare: stallMs > 0 ? helpersMs / stallMs : null,
     stealShareInStalls: stallMs > 0 ? stealTicks / stallMs : null,
     biggest: big.sort((a, b) => b.ms - a.ms).slice(0, 10),
   };
