@@ -15,9 +15,11 @@ export function heartlineAvailable() {
 /**
  * Bundles a bench server entry (default bench/servers/heartline.mjs) with
  * @heartline/* from source; returns the bundle's path. One set of esbuild
- * settings for every Heartline variant (plain, OTel, resume).
+ * settings for every Heartline variant (plain, OTel, resume). `external`:
+ * more packages left as imports (ioredis, whose CommonJS requires of Node
+ * built-ins an ESM bundle cannot run).
  */
-export async function buildHeartline(entry = "heartline") {
+export async function buildHeartline(entry = "heartline", { external = [] } = {}) {
   const { build } = await import("esbuild");
   const outfile = here(`../.build/${entry}-server.mjs`);
   await build({
@@ -30,7 +32,7 @@ export async function buildHeartline(entry = "heartline") {
     target: "node20",
     conditions: ["heartline-source"],
     // `ws` stays a real dependency (resolved from bench/node_modules), as for the other servers.
-    external: ["ws"],
+    external: ["ws", ...external],
     sourcemap: true,
     logLevel: "warning",
   });

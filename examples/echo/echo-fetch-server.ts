@@ -87,6 +87,12 @@ const isUpgrade = (request: Request): boolean =>
 export async function startFetchEchoServer(
   settings: EchoSettings & { on: EchoEventListeners },
 ): Promise<RunningEcho> {
+  // The Redis session store is wired on Node only (echo-server.ts); say so rather than share nothing quietly.
+  if (settings.redisUrl !== undefined) {
+    console.error(
+      "echo demo: REDIS_URL is used by the Node demo only; sessions stay in this process's memory here",
+    );
+  }
   const options = {
     noServer: true,
     resume:

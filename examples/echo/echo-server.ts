@@ -21,6 +21,7 @@ import {
 import { type EchoEventListeners, echoListeners } from "./echo-events.js";
 import { createObservability, type Observability } from "./observability.js";
 import { missingBundleText, routeOf, securityHeaders, WS_ENDPOINT_TEXT } from "./page-routes.js";
+import { type RedisSessions, redisSessions } from "./redis-sessions.js";
 import { echoDefaults } from "./settings.js";
 
 export type { EchoEvent, EchoRejectedEvent, EchoSessionEvent } from "./echo-events.js";
@@ -52,6 +53,14 @@ export interface EchoServerOptions {
   drainMs?: number;
   /** OpenTelemetry's `service.name`. Default `echoDefaults.serviceName`. */
   serviceName?: string;
+  /**
+   * Keep resumable sessions and presence in this Redis (`redis://host:port`),
+   * shared with every demo on it: a client resumes on any of them. Default
+   * `undefined`: in this process's memory. Ignored with `resumeWindowMs` 0.
+   */
+  redisUrl?: string | undefined;
+  /** This process's id among the demos sharing `redisUrl`. Default: hostname, pid and a random suffix. */
+  nodeId?: string | undefined;
   on?: EchoEventListeners;
 }
 
@@ -126,9 +135,16 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   });
   const trustProxy = options.trustProxy ?? false;
   const resumeWindowMs = options.resumeWindowMs ?? echoDefaults.resumeWindowMs;
+  const shared: RedisSessions | undefined =
+    options.redisUrl === undefined || resumeWindowMs === 0
+      ? undefined
+      : redisSessions(options.redisUrl, options.nodeId);
   const heartline = createServer<unknown, unknown, undefined>({
     server: http,
-    resume: resumeWindowMs === 0 ? false : { windowMs: resumeWindowMs },
+    resume:
+      resumeWindowMs === 0
+        ? false
+        : { windowMs: resumeWindowMs, ...(shared === undefined ? {} : { store: shared.store }) },
     meterProvider: observability.meterProvider,
     intervalMs: options.intervalMs ?? echoDefaults.intervalMs,
     keepAliveIntervalMs: options.keepAliveIntervalMs ?? echoDefaults.keepAliveIntervalMs,
@@ -152,6 +168,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   });
 
   const dashboard = observability.attach(heartline);
+  await shared?.attach(heartline);
   health["/readyz"] = createHealthHandler({ server: heartline });
   health["/healthz"] = (_request, response) => {
     response.writeHead(200, { "content-type": "text/plain", "cache-control": "no-store" });
@@ -176,7 +193,9 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     dashboard,
     close() {
       closing ??= (async () => {
+        // With Redis, close() hands every session over to the other demos at once.
         await heartline.close({ drainMs: options.drainMs ?? echoDefaults.drainMs });
+        await shared?.close();
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
           // Idle keep-alive connections from the page would hold close() open.

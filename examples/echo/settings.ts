@@ -47,6 +47,10 @@ export interface EchoSettings {
   opsToken: string | undefined;
   drainMs: number;
   serviceName: string;
+  /** `undefined`: sessions and presence in this process's memory (the default). */
+  redisUrl: string | undefined;
+  /** This process's id among the demos sharing `redisUrl`; `undefined`: hostname, pid and a random suffix. */
+  nodeId: string | undefined;
 }
 
 export class EchoSettingsError extends Error {
@@ -85,6 +89,18 @@ function trustProxy(env: NodeJS.ProcessEnv): TrustProxy {
   return addresses;
 }
 
+/** REDIS_URL: unset or empty off; else a `redis://` or `rediss://` URL. */
+function redisUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.REDIS_URL?.trim();
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^rediss?:\/\/[^\s]+$/.test(raw)) {
+    throw new EchoSettingsError(
+      `REDIS_URL must be a redis:// or rediss:// URL, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw;
+}
+
 function opsToken(env: NodeJS.ProcessEnv): string | undefined {
   const raw = env.OPS_TOKEN?.trim();
   if (raw === undefined || raw === "") return undefined;
@@ -103,7 +119,8 @@ function opsToken(env: NodeJS.ProcessEnv): string | undefined {
  * RECONNECT_WINDOW_MIN_MS / RECONNECT_WINDOW_MAX_MS (the `goodbye` window,
  * both or neither), RESUME_WINDOW_MS (0 turns resumption off), TRUST_PROXY,
  * KEEPALIVE_INTERVAL_MS, OPS_TOKEN (turns /metrics and /dashboard/ on, behind
- * it), DRAIN_MS and OTEL_SERVICE_NAME. Throws
+ * it), DRAIN_MS, OTEL_SERVICE_NAME, REDIS_URL (sessions and presence in
+ * Redis, shared by every demo on it) and NODE_ID. Throws
  * `EchoSettingsError` on a bad value.
  */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): EchoSettings {
@@ -137,5 +154,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): EchoSettings {
     opsToken: opsToken(env),
     drainMs: integer(env, "DRAIN_MS", echoDefaults.drainMs, 0),
     serviceName: env.OTEL_SERVICE_NAME?.trim() || echoDefaults.serviceName,
+    redisUrl: redisUrl(env),
+    nodeId: env.NODE_ID?.trim() || undefined,
   };
 }

@@ -17,6 +17,8 @@ describe("settingsFromEnv", () => {
       opsToken: undefined,
       drainMs: 0,
       serviceName: "heartline-echo",
+      redisUrl: undefined,
+      nodeId: undefined,
     });
     expect(echoDefaults).toMatchObject({ port: 5000, host: "127.0.0.1", resumeWindowMs: 120_000 });
     expect(Object.isFrozen(echoDefaults)).toBe(true);
@@ -39,6 +41,8 @@ describe("settingsFromEnv", () => {
         OPS_TOKEN: "0123456789abcdef",
         DRAIN_MS: "5000",
         OTEL_SERVICE_NAME: "echo-eu-1",
+        REDIS_URL: "redis://127.0.0.1:6379",
+        NODE_ID: "echo-1",
       }),
     ).toEqual({
       port: 0,
@@ -54,7 +58,14 @@ describe("settingsFromEnv", () => {
       opsToken: "0123456789abcdef",
       drainMs: 5000,
       serviceName: "echo-eu-1",
+      redisUrl: "redis://127.0.0.1:6379",
+      nodeId: "echo-1",
     });
+  });
+
+  it("refuses a REDIS_URL that is not a redis:// URL", () => {
+    expect(() => settingsFromEnv({ REDIS_URL: "localhost:6379" })).toThrow(EchoSettingsError);
+    expect(settingsFromEnv({ REDIS_URL: " " }).redisUrl).toBeUndefined();
   });
 
   it("reads TRUST_PROXY as off, a hop count, or proxy addresses", () => {

@@ -32,3 +32,32 @@ export class PresenceError extends Error {
     this.code = code;
   }
 }
+
+/** Stable codes of the errors the Redis session store (`createRedisSessionStore`) reports or throws. */
+export const SessionStoreErrorCode = {
+  /** An option is out of range (thrown by `createRedisSessionStore`). */
+  InvalidOption: "session_store_invalid_option",
+  /** A batch of writes (journal, detach, end) or a node heartbeat failed; retried when Redis is back. */
+  RedisWrite: "session_store_redis_write",
+  /** A record in Redis could not be read (not written by this store, or corrupted); treated as unknown. */
+  BadRecord: "session_store_bad_record",
+  /** This node's lease had lapsed (presumed dead): its sessions were handed to survivors; it re-registers. */
+  LeaseLost: "session_store_lease_lost",
+  /** `start` was called twice, or a call came after `shutdown`. */
+  Closed: "session_store_closed",
+  /** An application listener (`onError`) threw; the throw is in `cause`. */
+  ListenerThrew: LISTENER_THREW,
+} as const;
+export type SessionStoreErrorCode =
+  (typeof SessionStoreErrorCode)[keyof typeof SessionStoreErrorCode];
+
+/** An error of the Redis session store, with its stable `code`. */
+export class SessionStoreError extends Error {
+  readonly code: SessionStoreErrorCode;
+
+  constructor(code: SessionStoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SessionStoreError";
+    this.code = code;
+  }
+}

@@ -1,5 +1,10 @@
 export { attachPresence, type Presence } from "./attach-presence.js";
-export { PresenceError, PresenceErrorCode } from "./errors.js";
+export {
+  PresenceError,
+  PresenceErrorCode,
+  SessionStoreError,
+  SessionStoreErrorCode,
+} from "./errors.js";
 export {
   type PresenceConnectEvent,
   type PresenceDisconnectEvent,
@@ -25,3 +30,13 @@ export {
 } from "./options.js";
 export { createPresenceReader, type PresenceReader, type SubscribeOptions } from "./reader.js";
 export type { RedisClient } from "./redis-client.js";
+export {
+  createRedisSessionStore,
+  type RedisSessionStore,
+  type RedisSessionStoreStats,
+} from "./redis-session-store.js";
+export type { RedisPipeline, SessionRedisClient } from "./session-batch.js";
+export {
+  type RedisSessionStoreOptions,
+  redisSessionStoreDefaults,
+} from "./session-store-options.js";

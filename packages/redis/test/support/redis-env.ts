@@ -81,7 +81,7 @@ export interface OwnRedis {
   dispose(): Promise<void>;
 }
 
-export function ownRedis(): OwnRedis {
+export function ownRedis(options: { persist?: boolean } = {}): OwnRedis {
   const dir = mkdtempSync(join(tmpdir(), "hl-redis-"));
   const path = join(dir, "redis.sock");
   let child: ChildProcess | undefined;
@@ -102,8 +102,10 @@ export function ownRedis(): OwnRedis {
           dir,
           "--save",
           "",
-          "--appendonly",
-          "no",
+          // persist: an append-only file fsynced on every write, so a restart keeps everything.
+          ...(options.persist === true
+            ? ["--appendonly", "yes", "--appendfsync", "always"]
+            : ["--appendonly", "no"]),
         ],
         { stdio: ["ignore", "pipe", "inherit"] },
       );

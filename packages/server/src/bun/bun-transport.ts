@@ -72,6 +72,7 @@ export class BunTransport implements ServerTransport {
 export function bunWebSocketHandler(
   maxPayload: number,
   accept: (transport: BunTransport, info: ConnectionInfo<unknown>) => TransportSink,
+  abandon?: (info: ConnectionInfo<unknown>) => void,
 ): BunWebSocketHandler<BunConnectionData> {
   return {
     open(ws) {
@@ -90,6 +91,12 @@ export function bunWebSocketHandler(
       else sink.receiveBinary();
     },
     close(ws, code, reason) {
+      const info = ws.data.info;
+      if (info !== undefined) {
+        // Upgraded but never opened: the session admission opened goes back.
+        ws.data.info = undefined;
+        abandon?.(info);
+      }
       ws.data.transport?.closed(code, reason);
     },
     drain(ws) {

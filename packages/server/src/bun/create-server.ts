@@ -61,8 +61,10 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
   const core = createServerCore(options);
   const path = options.path ?? serverDefaults.path;
   const closeTimeoutMs = options.closeTimeoutMs ?? serverDefaults.closeTimeoutMs;
-  const websocket = bunWebSocketHandler(maxPayload, (transport, info) =>
-    core.accept(transport, info as Parameters<typeof core.accept>[1]),
+  const websocket = bunWebSocketHandler(
+    maxPayload,
+    (transport, info) => core.accept(transport, info as Parameters<typeof core.accept>[1]),
+    (info) => core.abandon(info as Parameters<typeof core.accept>[1]),
   );
 
   const upgradeAdmitted = (
@@ -72,7 +74,10 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
   ): Response | undefined => {
     if (admission.kind === "abandoned") return undefined;
     if (admission.kind === "refused") return refusalResponse(admission);
-    if (!validHandshake(request)) return invalidHandshake(core, admission.remoteAddress);
+    if (!validHandshake(request)) {
+      core.abandon(admission);
+      return invalidHandshake(core, admission.remoteAddress);
+    }
     const data: BunConnectionData = {
       info: connectionInfoOf(request, admission),
       transport: undefined,
@@ -81,6 +86,8 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     const headers: Record<string, string> =
       admission.protocol === "" ? {} : { "sec-websocket-protocol": admission.protocol };
     if (server.upgrade(request, { headers, data })) return undefined;
+    // Not upgraded after all: the session admission opened goes back.
+    core.abandon(admission);
     return invalidHandshake(core, admission.remoteAddress);
   };
 

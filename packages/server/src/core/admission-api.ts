@@ -34,6 +34,12 @@ export interface AdmissionRequest<TRequest = UpgradeRequest> extends UpgradeRequ
    * asynchronous check settles.
    */
   readonly abandoned?: () => boolean;
+  /**
+   * Who the client is when the server has no `authenticate` hook and the
+   * adapter knows (the testing harness's `auth`): the auth the resumable
+   * session is opened with at admission. `authenticate`'s answer replaces it.
+   */
+  readonly auth?: unknown;
 }
 
 /** What `authenticate` gets beside the request. */
@@ -65,9 +71,10 @@ export type Admission<TAuth> =
       /** The subprotocol to answer with: `heartline.v1`, or "" when the client offered none. */
       readonly protocol: string;
       /**
-       * The client's resume offer, when resumption is on and it made one;
-       * pass it on to `accept` (`ConnectionInfo.resume`). Nothing is spent
-       * yet: the token is checked and spent by `accept`.
+       * The client's resume offer, when resumption is on and it made one,
+       * with the session the store opened for it: pass it on to `accept`
+       * (`ConnectionInfo.resume`) as it is, or to `abandon` if the upgrade
+       * never gets there (the client left).
        */
       readonly resume: ResumeOffer | undefined;
       /**

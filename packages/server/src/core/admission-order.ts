@@ -38,6 +38,18 @@ export interface AdmissionHost {
   readonly capacity: CapacityLedger;
   reportRejected(rejection: UpgradeRejection, request?: RejectedRequest): void;
   reportError(error: HeartlineError): void;
+  /**
+   * The last step with resumption on: the session store opens the session
+   * for the offer (synchronously with the in-process store); "unavailable"
+   * is a 503. Absent: the offer is only read (`accept` opens it).
+   */
+  openSession?(
+    token: string | undefined,
+    auth: unknown,
+    address: string | undefined,
+  ): ResumeOffer | "unavailable" | Promise<ResumeOffer | "unavailable">;
+  /** The session opened for an upgrade that is refused or abandoned after all goes back. */
+  releaseSession?(offer: ResumeOffer | undefined): void;
 }
 
 /** One upgrade on its way through the checks; a check may fill in `auth` or `protocol`. */
@@ -229,13 +241,35 @@ function admissionChecks<TAuth, TRequest>(
   }
   if (options.resume !== undefined && options.resume !== false) {
     // Last, after every check that can refuse (capacity and authenticate
-    // included): a refused resume has not spent its token (it is only read
-    // here; `accept` checks and spends it).
+    // included): a refused upgrade has not spent its token. The store opens
+    // the session here (checks the token, resumes or creates), so a store it
+    // cannot reach answers 503 before the 101, the token untouched; the
+    // in-process store answers at once, so admission stays synchronous.
+    const storeUnavailable = refusal(
+      503,
+      UpgradeRejectReason.StoreUnavailable,
+      resolved.retryAfterSeconds,
+    );
+    const settle = (
+      pending: PendingAdmission<TAuth>,
+      verdict: ResumeOffer | "unavailable",
+    ): Refusal | undefined => {
+      if (verdict === "unavailable") return storeUnavailable;
+      pending.resume = verdict;
+      return undefined;
+    };
     checks.push((pending) => {
       const offer = pending.offer!;
-      if (offer.resume)
+      if (!offer.resume) return undefined;
+      const open = host.openSession;
+      if (open === undefined) {
         pending.resume = offer.token === undefined ? NEW_SESSION : { token: offer.token };
-      return undefined;
+        return undefined;
+      }
+      const verdict = open.call(host, offer.token, pending.auth, pending.address);
+      return verdict instanceof Promise
+        ? verdict.then((v) => settle(pending, v))
+        : settle(pending, verdict);
     });
   }
   return checks;
@@ -385,11 +419,16 @@ export function createAdmission<TAuth, TRequest>(
   ): Admission<TAuth> | Promise<Admission<TAuth>> => {
     const { signal, abandoned } = pending.request;
     if (verdict === "abandoned" || signal?.aborted === true || abandoned?.() === true) {
+      // The client left while the store opened its session: it goes back.
+      host.releaseSession?.(pending.resume);
       done(pending);
       return ABANDONED;
     }
     const refused = verdict ?? (stillOpen(pending) as Refusal | undefined);
-    if (refused !== undefined) return refuse(pending, refused);
+    if (refused !== undefined) {
+      host.releaseSession?.(pending.resume);
+      return refuse(pending, refused);
+    }
     return run(pending, next);
   };
 
@@ -415,7 +454,7 @@ export function createAdmission<TAuth, TRequest>(
         request,
         view,
         address: nameAddress(request, view),
-        auth: undefined as TAuth,
+        auth: request.auth as TAuth,
         protocol: "",
         offer: undefined,
         resume: undefined,

@@ -39,8 +39,8 @@ export interface ConnectionHost<TConn extends Deadlined, TClient, TServer, TSess
   watch(conn: TConn): void;
   /** Stops it; no-op if not watched. */
   unwatch(conn: TConn): void;
-  /** A valid application message arrived. */
-  connectionMessage(conn: TConn, data: TClient): void;
+  /** A valid application message arrived; `seq` is its seq on a resumable session (undefined on plain v1). */
+  connectionMessage(conn: TConn, data: TClient, seq: number | undefined): void;
   /**
    * The connection's end was decided: reported once, here. `session` is the
    * resumable session it held at its end (undefined on a plain connection,

@@ -20,7 +20,7 @@ import { HeartlineError, ServerErrorCode } from "./errors.js";
 import { pongFor } from "./ping-handling.js";
 import { drawTokens } from "./rate-limit.js";
 import type { AckOwing } from "./resume/ack-queue.js";
-import type { ResumableSession } from "./resume/session-store.js";
+import type { SessionOwner, StoredSession } from "./resume/store-api.js";
 import type { ServerTransport, TransportSink } from "./transport.js";
 
 /** Measures close reasons (123 bytes at most, UTF-8) without `Buffer`. */
@@ -30,11 +30,8 @@ const utf8 = new TextEncoder();
 const RESUMABLE: DecodeClientOptions = Object.freeze({ resumable: true });
 
 /** The resumable session a connection holds (its data type is the server's messages). */
-export type ConnectionSession<TClient, TServer, TAuth> = ResumableSession<
-  TServer,
-  TAuth,
-  ServerConnection<TClient, TServer, TAuth>
->;
+// biome-ignore lint/correctness/noUnusedVariables: TClient keeps the call sites' shape
+export type ConnectionSession<TClient, TServer, TAuth> = StoredSession<TServer, TAuth>;
 
 type Host<TClient, TServer, TAuth> = ConnectionHost<
   ServerConnection<TClient, TServer, TAuth>,
@@ -96,6 +93,17 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   #tokenUnproven = false;
   /** It was bound to a resumable session (kept after the end: the session may outlive it). */
   #bound = false;
+  /** Who holds the session in the store: this process's node and this connection's id (set by resumption). */
+  owner: SessionOwner | undefined = undefined;
+  /**
+   * The highest seq of this session written to this socket (the journal's
+   * gate: a frame is written only once the store recorded it, in order).
+   */
+  #lastWritten = 0;
+  /** The highest seq an `ack` frame of this connection said. */
+  #ackSent = 0;
+  /** The store recorded more: send what became allowed. Set on the session while bound. */
+  readonly #recorded = (): void => this.#afterRecorded();
 
   constructor(
     host: Host<TClient, TServer, TAuth>,
@@ -136,6 +144,10 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     this.#bound = true;
     this.sessionId = session.sessionId;
     this.#tokenUnproven = true;
+    // Nothing of it written here yet: `replay` writes what the client has not acknowledged.
+    this.#lastWritten = session.unacked.ackedSeq;
+    this.#ackSent = session.receivedSeq;
+    session.onRecorded = this.#recorded;
   }
 
   /** Sends `welcome` (always the first frame) and starts the silence watch. */
@@ -183,7 +195,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
       // Cumulative; an ack above the highest seq sent is a bad message (only decoded with a session).
       if (session === undefined || !session.unacked.ack(message.seq)) {
         this.#closeWith(CloseCode.BadMessage);
-      }
+      } else session.acked(message.seq);
       return;
     }
     if (session !== undefined) {
@@ -200,6 +212,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
       }
       // Received, even if its data fails the schema below (the client hears `error`, as in v1).
       session.receivedSeq = message.seq!;
+      session.received(message.seq!);
     }
     const valid = validateData(host.clientSchema, message.data);
     if (!valid.ok) {
@@ -217,7 +230,8 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     // Owed before delivery, so a reply the listener sends carries the ack
     // ahead of it (`sendNumbered`); the message is the application's from here.
     if (session !== undefined) this.#oweAck();
-    host.connectionMessage(this, valid.value);
+    // The seq goes with it on a resumable session, for deduplication across a crash (PROTOCOL.md "Several server processes").
+    host.connectionMessage(this, valid.value, session === undefined ? undefined : message.seq);
   }
 
   /** One more client message to acknowledge: at once at 32, else at the latest one interval from now. */
@@ -227,14 +241,22 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     else if (!this.ackQueued) this.#host.queueAck(this);
   }
 
-  /** Sends the ack owed, if any (the ack queue's call, or `#oweAck`'s at 32). */
+  /**
+   * Sends the ack owed, if any (the ack queue's call, `#oweAck`'s at 32, or
+   * the store's once it recorded more). An ack says no more than the store
+   * recorded (`recordedIn`): what is received but not recorded yet stays
+   * owed until `onRecorded` (the in-process store records at once).
+   */
   flushAck(): void {
     // An ack sent now makes a queued slot stale: the queue skips it.
     this.ackQueued = false;
     const session = this.#session;
     if (this.#ackOwed === 0 || session === undefined || this.#ended) return;
-    this.#ackOwed = 0;
-    this.#write(encodeAckFrame(session.receivedSeq));
+    const recorded = session.recordedIn;
+    if (recorded >= session.receivedSeq) this.#ackOwed = 0;
+    else if (recorded <= this.#ackSent) return;
+    this.#ackSent = recorded;
+    this.#write(encodeAckFrame(recorded));
   }
 
   receiveBinary(): void {
@@ -329,27 +351,53 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     const session = this.#session;
     if (session === undefined || this.#ended) return false;
     const unacked = session.unacked;
+    const seq = unacked.nextSeq;
     // The data is encoded once per broadcast; only the seq differs per session.
-    const text = encodeMessageFrame(dataJson ?? "null", unacked.nextSeq);
+    const text = encodeMessageFrame(dataJson ?? "null", seq);
     if (unacked.push(data, text) === "full") {
       this.#overflow(session);
       return false;
     }
+    session.sent(seq);
     this.#host.counters.messagesOut++;
     // An ack owed rides ahead of the message (no timer, no wait for the ack queue).
     if (this.#ackOwed > 0) this.flushAck();
-    this.#write(text);
+    // Written once recorded, in order: at once with the in-process store;
+    // else from the buffer when the store's flush says so (`onRecorded`).
+    if (seq > session.recordedOut) return true;
+    if (this.#lastWritten === seq - 1) {
+      this.#lastWritten = seq;
+      this.#write(text);
+    } else this.#writeRecorded(session);
     return true;
+  }
+
+  /** Writes, in order, every message the store recorded and this socket was not sent yet. O(1) per frame. */
+  #writeRecorded(session: ConnectionSession<TClient, TServer, TAuth>): void {
+    const unacked = session.unacked;
+    const upTo = Math.min(session.recordedOut, unacked.lastSeq);
+    while (this.#lastWritten < upTo && !this.#ended) {
+      const text = unacked.frameOf(++this.#lastWritten);
+      if (text !== undefined) this.#write(text);
+    }
+  }
+
+  /** The store's flush recorded more (`onRecorded`): the acks and frames it allows now. */
+  #afterRecorded(): void {
+    const session = this.#session;
+    if (session === undefined || this.#ended) return;
+    if (this.#ackOwed > 0) this.flushAck();
+    this.#writeRecorded(session);
   }
 
   /** After a resumed welcome: every message the client has not acknowledged, in order; returns how many. */
   replay(): number {
-    const unacked = this.#session?.unacked;
-    if (unacked === undefined) return 0;
-    const count = unacked.size;
-    unacked.replay((text) => {
-      this.writeIfOpen(text);
-    });
+    const session = this.#session;
+    if (session === undefined) return 0;
+    const count = session.unacked.size;
+    // The recorded range now; anything the store has not recorded yet follows on `onRecorded`.
+    this.#lastWritten = session.unacked.ackedSeq;
+    this.#writeRecorded(session);
     return count;
   }
 
@@ -359,14 +407,14 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
    * (the client is most likely gone: that is why it came back).
    */
   replace(): void {
-    this.#session = undefined;
+    this.#unbind();
     this.#end(DisconnectReason.Replaced, CloseCode.Replaced, DisconnectReason.Replaced, true);
   }
 
   /** The unacknowledged buffer is full: the session ends ("overflow") and this connection closes 1013. */
   #overflow(session: ConnectionSession<TClient, TServer, TAuth>): void {
     // Unbound first, so this end does not keep the session for the window.
-    this.#session = undefined;
+    this.#unbind();
     this.#closeWith(CloseCode.TryAgainLater);
     this.#host.endSession(session, "overflow");
   }
@@ -395,6 +443,14 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   }
 
   // ---- internals ----
+
+  /** The connection lets go of its session (its end, a takeover, an overflow): the store's flush no longer calls it. */
+  #unbind(): void {
+    const session = this.#session;
+    if (session === undefined) return;
+    this.#session = undefined;
+    if (session.onRecorded === this.#recorded) session.onRecorded = undefined;
+  }
 
   #write(text: string): boolean {
     const transport = this.#transport;
@@ -484,7 +540,7 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     const host = this.#host;
     host.unwatch(this);
     const session = this.#session;
-    this.#session = undefined;
+    this.#unbind();
     if (closeReason !== undefined) {
       this.#transport.close(code!, closeReason);
       if (terminate) this.#transport.terminate();

@@ -41,6 +41,12 @@ export const ServerErrorCode = {
   ListenFailed: "listen_failed",
   /** A runtime adapter was created on another runtime (`@heartline/server/bun` needs `Bun`, `/deno` needs `Deno`). */
   UnsupportedRuntime: "unsupported_runtime",
+  /**
+   * A call to the session store (`resume.store`) threw or rejected: the
+   * upgrade got 503 (`store_unavailable`), or the session's end, detach or
+   * release may not have been recorded. The error is in `cause`.
+   */
+  SessionStoreFailed: "session_store_failed",
 } as const;
 export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
 

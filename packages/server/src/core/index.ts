@@ -27,16 +27,43 @@ export {
   serverDefaults,
 } from "./options.js";
 export { resumeDefaults } from "./resume/defaults.js";
-export type { ResumeOptions } from "./resume/options.js";
+export {
+  createMemorySessionStore,
+  type MemorySessionStoreOptions,
+  memorySessionStoreDefaults,
+} from "./resume/memory-session-store.js";
+export type { ResolvedResumeOptions, ResumeOptions } from "./resume/options.js";
 export type {
   ResumedInfo,
   ResumeInfo,
   ResumeOffer,
+  SessionAdoptedInfo,
   SessionEndInfo,
   SessionEndReason,
+  SessionMovedInfo,
   SessionStats,
 } from "./resume/resume-api.js";
 export { sameClientDefault } from "./resume/same-client.js";
+export type {
+  MaybePromise,
+  OpenResult,
+  SessionOwner,
+  SessionStore,
+  SessionStoreCounts,
+  SessionStoreHooks,
+  StoredEndCause,
+  StoredSession,
+  StoredSessionEnd,
+  StoredSessionState,
+} from "./resume/store-api.js";
+export { formatToken, ID_BYTES, newSecret, parseToken, randomBase64url } from "./resume/token.js";
+export { UnackedBuffer, type UnackedMessage } from "./resume/unacked-buffer.js";
+// The eviction rule of waiting sessions, for a shared store to apply the same one (issue 25).
+export {
+  evictionClass,
+  type WaitingSession,
+  WaitingSessions,
+} from "./resume/waiting-sessions.js";
 export {
   type CloseOptions,
   createServerCore,

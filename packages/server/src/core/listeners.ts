@@ -7,15 +7,27 @@ export interface RejectedRequest extends UpgradeRequest {
 
 import type { Connection, DisconnectInfo } from "./connection-api.js";
 import type { HeartlineError } from "./errors.js";
-import type { ResumedInfo, ResumeInfo, SessionEndInfo } from "./resume/resume-api.js";
+import type {
+  ResumedInfo,
+  ResumeInfo,
+  SessionAdoptedInfo,
+  SessionEndInfo,
+  SessionMovedInfo,
+} from "./resume/resume-api.js";
 import type { UpgradeRejection } from "./upgrade-rejection.js";
 
 /** What each server event hands its listeners. */
 export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = unknown> {
   /** A client completed the upgrade and was sent `welcome`. `request` is not kept afterwards. */
   connection: (conn: Connection<TServer, TAuth>, request: UpgradeRequest | undefined) => void;
-  /** An application message whose `data` passed the protocol's client schema. */
-  message: (conn: Connection<TServer, TAuth>, data: TClient) => void;
+  /**
+   * An application message whose `data` passed the protocol's client
+   * schema. `seq` is its seq on a resumable session (undefined on plain
+   * v1): each seq is delivered once per session, except across the loss of
+   * a server process, where a message received but not yet recorded may
+   * come again with the same seq (README, "At least once, once").
+   */
+  message: (conn: Connection<TServer, TAuth>, data: TClient, seq: number | undefined) => void;
   /** Exactly once per connection. */
   disconnect: (info: DisconnectInfo<TAuth>, conn: Connection<TServer, TAuth>) => void;
   /**
@@ -35,6 +47,19 @@ export interface ServerListeners<TClient = unknown, TServer = unknown, TAuth = u
    * could not deliver (after the `disconnect` of the connection whose end ended it).
    */
   sessionEnd: (info: SessionEndInfo<TServer, TAuth>) => void;
+  /**
+   * A session hosted here left this process (resumed on another, or this
+   * process's writes for it were refused because another holds it now).
+   * Not its end: no `sessionEnd` follows here. `undelivered` is what this
+   * process accepted for it but never recorded. Only with a shared store.
+   */
+  sessionMoved: (info: SessionMovedInfo<TServer>) => void;
+  /**
+   * This process adopted the session of a lost process (`from`): it waits
+   * here for its client, reached by `broadcast` and `session(id)`, and ends
+   * here if its window passes. Only with a shared store.
+   */
+  sessionAdopted: (info: SessionAdoptedInfo<TAuth>) => void;
   /** Something went wrong that did not crash the server (a listener threw, authenticate threw…). */
   error: (error: HeartlineError, conn: Connection<TServer, TAuth> | undefined) => void;
   /**
@@ -56,6 +81,8 @@ const EVENTS: Readonly<Record<ServerEventName, true>> = {
   resumed: true,
   resume: true,
   sessionEnd: true,
+  sessionMoved: true,
+  sessionAdopted: true,
   error: true,
   upgradeRejected: true,
 };

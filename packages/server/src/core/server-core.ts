@@ -22,7 +22,10 @@ import type { RejectedRequest, ServerEventName, ServerListeners } from "./listen
 import { type ResolvedCoreOptions, resolveCoreOptions, type ServerCoreOptions } from "./options.js";
 import { OutboundBudget } from "./outbound-budget.js";
 import { KeepAliveSweep } from "./ping-handling.js";
-import { NO_SESSIONS, Resumption } from "./resume/resumption.js";
+import { createMemorySessionStore } from "./resume/memory-session-store.js";
+import type { ResumeOffer } from "./resume/resume-api.js";
+import { NO_SESSIONS, type OpenVerdict, Resumption } from "./resume/resumption.js";
+import type { SessionStore } from "./resume/store-api.js";
 import { ServerEvents } from "./server-events.js";
 import { type ServerState, Shutdown } from "./shutdown.js";
 
@@ -63,6 +66,14 @@ export interface ServerCore<
   admit(request: AdmissionRequest<TRequest>): Admission<TAuth> | Promise<Admission<TAuth>>;
   /** Takes a connection whose upgrade succeeded; sends `welcome`; returns where to feed its events. */
   accept(transport: ServerTransport, info: ConnectionInfo<TAuth>): TransportSink;
+  /**
+   * For adapters: an upgrade `admit` accepted will never reach `accept`
+   * (the client left first, or the runtime refused the handshake); give
+   * the admission, or the `ConnectionInfo` made from it. The session the store opened for it goes
+   * back (a new one dropped unreported; a resumed one waits again, its
+   * token still good). A no-op for an admission that opened none.
+   */
+  abandon(upgrade: Admission<TAuth> | ConnectionInfo<TAuth>): void;
   /** False once `close()` was called (its drain included): adapters refuse new upgrades (503). */
   readonly accepting: boolean;
   /**
@@ -167,6 +178,22 @@ type Conn<TClient, TServer, TAuth> = ServerConnection<TClient, TServer, TAuth>;
 const NO_WAITING: readonly never[] = Object.freeze([]);
 type Session<TClient, TServer, TAuth> = ConnectionSession<TClient, TServer, TAuth>;
 
+function checkStore(store: unknown): void {
+  const s = store as Partial<SessionStore> | null;
+  if (
+    typeof s !== "object" ||
+    s === null ||
+    typeof s.open !== "function" ||
+    typeof s.start !== "function" ||
+    typeof s.nodeId !== "string"
+  ) {
+    throw new HeartlineError(
+      ServerErrorCode.InvalidOption,
+      "resume.store must be a SessionStore (createMemorySessionStore(), or a shared store)",
+    );
+  }
+}
+
 export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   implements
     ServerCore<TClient, TServer, TAuth, TRequest>,
@@ -192,9 +219,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
   /** The silence watch of every open connection, under one clock timer. */
   readonly #timeouts: HeartbeatTimeout<Conn<TClient, TServer, TAuth>>;
   /** Resumable sessions; undefined with resumption off (then nothing of it is allocated). */
-  readonly #resumption:
-    | Resumption<TServer, TAuth, Conn<TClient, TServer, TAuth>, Session<TClient, TServer, TAuth>>
-    | undefined;
+  readonly #resumption: Resumption<TServer, TAuth, Conn<TClient, TServer, TAuth>> | undefined;
   readonly #terms: WelcomeTerms;
   /** Every connection whose socket is not gone yet (open or closing). */
   readonly #live = new Set<Conn<TClient, TServer, TAuth>>();
@@ -231,14 +256,26 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       () => !this.#shutdown.saidGoodbye,
     );
     this.#shutdown = new Shutdown(resolved.clock, resolved.closeTimeoutMs);
+    let store: SessionStore<TServer, TAuth> | undefined;
+    if (resolved.resume !== undefined) {
+      const given = (options.resume as { store?: SessionStore<TServer, TAuth> }).store;
+      if (given !== undefined) checkStore(given);
+      store = given ?? createMemorySessionStore<TServer, TAuth>();
+    }
     this.#resumption =
-      resolved.resume === undefined
+      store === undefined
         ? undefined
         : new Resumption(
-            resolved.resume,
+            store,
+            resolved.resume!,
             resolved.clock,
             this.#terms,
-            (info) => this.#events.emit("sessionEnd", info, undefined),
+            {
+              sessionEnd: (info) => this.#events.emit("sessionEnd", info, undefined),
+              sessionMoved: (info) => this.#events.emit("sessionMoved", info, undefined),
+              sessionAdopted: (info) => this.#events.emit("sessionAdopted", info, undefined),
+              error: (error) => this.reportError(error),
+            },
             this,
           );
     // Metrics (issue 16): the one wiring point; the instrumentation uses only the public surface.
@@ -263,6 +300,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
 
   accept(transport: ServerTransport, info: ConnectionInfo<TAuth>): TransportSink {
     if (this.#shutdown.started) {
+      this.#resumption?.release(info.resume);
       transport.close(CloseCode.GoingAway, DisconnectReason.ServerClosed);
       return NOOP_SINK;
     }
@@ -307,6 +345,26 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
       );
     }
     return conn;
+  }
+
+  abandon(upgrade: Admission<TAuth> | ConnectionInfo<TAuth>): void {
+    if ("resume" in upgrade) this.#resumption?.release(upgrade.resume);
+  }
+
+  // ---- AdmissionHost: admission's last step ----
+
+  /** The store opens the session for an upgrade that offered resumption (synchronously with the in-process store). */
+  openSession(
+    token: string | undefined,
+    auth: TAuth,
+    address: string | undefined,
+  ): OpenVerdict | Promise<OpenVerdict> {
+    return this.#resumption!.openAt(token, auth, address, this.options.generateSessionId);
+  }
+
+  /** An upgrade admission opened a session for was refused or abandoned before its answer. */
+  releaseSession(offer: ResumeOffer | undefined): void {
+    this.#resumption?.release(offer);
   }
 
   broadcast(data: TServer, filter?: (conn: Connection<TServer, TAuth>) => boolean): number {
@@ -379,10 +437,12 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
         return encodeServerMessage({ type: "goodbye", reconnect: this.options.reconnectWindow });
       },
       // Every connection's end is decided by now (goodbye, 1001), and each
-      // live session ended with it. Those waiting for their client end now
-      // too, reported with their undelivered messages: a process that exits
-      // after `await close()` has reported every session it held.
-      () => this.#resumption?.endAll(),
+      // live session ended with it (in-process store) or was detached (a
+      // shared store). Then the store's shutdown: the in-process store ends
+      // those waiting for their client, reported with their undelivered
+      // messages (a process that exits after `await close()` has reported
+      // every session it held); a shared store hands them to the survivors.
+      () => this.#resumption?.shutdown(),
     );
   }
 
@@ -396,8 +456,12 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     this.#timeouts.unwatch(conn);
   }
 
-  connectionMessage(conn: Conn<TClient, TServer, TAuth>, data: TClient): void {
-    this.#events.emit("message", conn, data);
+  connectionMessage(
+    conn: Conn<TClient, TServer, TAuth>,
+    data: TClient,
+    seq: number | undefined,
+  ): void {
+    this.#events.emit("message", conn, data, seq);
   }
 
   connectionError(conn: Conn<TClient, TServer, TAuth>, error: HeartlineError): void {
@@ -416,16 +480,21 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
     // ends the session after the report (disconnect, then sessionEnd).
     let resumable = reason === DisconnectReason.Replaced;
     let endsSession = false;
+    const resumption = this.#resumption;
     if (session !== undefined) {
-      // In shutdown a session ends with its connection: it lives in this
-      // process's memory and cannot outlive it (so the report says
-      // `resumable: false`, then `sessionEnd`), whatever the window rule says of 1001.
-      const verdict = this.#shutdown.saidGoodbye
-        ? "ends"
-        : this.#resumption!.afterEnd(session, conn, reason, code);
+      // In shutdown a session of the in-process store ends with its
+      // connection: it lives in this process's memory and cannot outlive it
+      // (so the report says `resumable: false`, then `sessionEnd`), whatever
+      // the window rule says of 1001. A shared store's session is detached,
+      // for a survivor to adopt.
+      const verdict =
+        this.#shutdown.saidGoodbye && !resumption!.durable
+          ? "ends"
+          : resumption!.afterEnd(session, conn, reason, code);
       resumable = verdict === "kept";
       endsSession = verdict === "ends";
     }
+    if (conn.owner !== undefined) resumption?.connectionEnded(conn);
     const info: DisconnectInfo<TAuth> =
       code === undefined
         ? {
@@ -448,7 +517,7 @@ export class ServerCoreImpl<TClient, TServer, TAuth, TRequest>
             resumable,
           };
     this.#events.emit("disconnect", info, conn);
-    if (endsSession) this.#resumption!.end(session!, reason, conn);
+    if (endsSession) resumption!.end(session!, reason, conn.owner);
   }
 
   queueAck(conn: Conn<TClient, TServer, TAuth>): void {

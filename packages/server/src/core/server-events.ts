@@ -25,6 +25,8 @@ export class ServerEvents<TClient, TServer, TAuth> {
     resumed: [],
     resume: [],
     sessionEnd: [],
+    sessionMoved: [],
+    sessionAdopted: [],
     error: [],
     upgradeRejected: [],
   };
@@ -54,15 +56,21 @@ export class ServerEvents<TClient, TServer, TAuth> {
     event: E,
     a: Parameters<ServerListeners<TClient, TServer, TAuth>[E]>[0],
     b: Parameters<ServerListeners<TClient, TServer, TAuth>[E]>[1],
+    c?: unknown,
   ): void {
-    const listeners = this.#listeners[event] as ReadonlyArray<(a: unknown, b: unknown) => void>;
+    const listeners = this.#listeners[event] as ReadonlyArray<
+      (a: unknown, b: unknown, c: unknown) => void
+    >;
     for (let i = 0; i < listeners.length; i++) {
       try {
-        listeners[i]!(a, b);
+        listeners[i]!(a, b, c);
       } catch (cause) {
         // The connection the event is about, if any, goes with the report.
         const conn =
-          event === "upgradeRejected" || event === "sessionEnd"
+          event === "upgradeRejected" ||
+          event === "sessionEnd" ||
+          event === "sessionMoved" ||
+          event === "sessionAdopted"
             ? undefined
             : event === "disconnect" || event === "resumed" || event === "resume"
               ? b

@@ -31,6 +31,8 @@ export class Shutdown {
   #closing: Promise<void> | undefined;
   #resolve: (() => void) | undefined;
   #deadline: TimerHandle | undefined;
+  /** What `afterGoodbye` still does (a shared session store handing its sessions on). */
+  #pending: Promise<void> | undefined;
 
   constructor(clock: Clock, closeTimeoutMs: number) {
     this.#clock = clock;
@@ -54,13 +56,14 @@ export class Shutdown {
   /**
    * Starts the shutdown of `live` (a no-op returning the same promise after
    * the first call): after `drainMs` (0: at once), `goodbye()` gives the
-   * frame each connection is sent, then `afterGoodbye` runs.
+   * frame each connection is sent, then `afterGoodbye` runs; a promise it
+   * returns is waited for before the shutdown is done.
    */
   begin(
     live: ReadonlySet<ShutdownTarget>,
     drainMs: number,
     goodbye: () => string,
-    afterGoodbye: () => void,
+    afterGoodbye: () => undefined | Promise<void>,
   ): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closing = new Promise((resolve) => {
@@ -73,8 +76,14 @@ export class Shutdown {
       this.#phase = "closing";
       const frame = goodbye();
       for (const conn of [...live]) conn.goAway(frame);
-      afterGoodbye();
-      if (live.size === 0) this.#resolve!();
+      const after = afterGoodbye();
+      if (after !== undefined) {
+        this.#pending = after.finally(() => {
+          this.#pending = undefined;
+          if (live.size === 0 && this.#deadline === undefined) this.#resolve!();
+        });
+      }
+      if (live.size === 0) this.#done();
       else {
         this.#deadline = this.#clock.setTimeout(() => {
           this.#deadline = undefined;
@@ -97,6 +106,11 @@ export class Shutdown {
       this.#clock.clearTimeout(this.#deadline);
       this.#deadline = undefined;
     }
-    this.#resolve!();
+    this.#done();
+  }
+
+  /** Every socket is gone: done, unless `afterGoodbye`'s promise is still pending (then when it settles). */
+  #done(): void {
+    if (this.#pending === undefined) this.#resolve!();
   }
 }

@@ -14,6 +14,8 @@ export const UpgradeRejectReason = {
   AddressLimit: "address_limit",
   /** `authenticate` did not settle within `authenticateTimeoutMs` (401). */
   AuthenticateTimeout: "authenticate_timeout",
+  /** A resume met a session store it cannot reach (503, `Retry-After`); the token is not spent. */
+  StoreUnavailable: "store_unavailable",
 } as const;
 export type UpgradeRejectReason = (typeof UpgradeRejectReason)[keyof typeof UpgradeRejectReason];
 

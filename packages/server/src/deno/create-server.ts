@@ -68,16 +68,22 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
   const idleTimeout = idleTimeoutOf(options.keepAliveIntervalMs);
   const accept = (transport: DenoTransport, info: ConnectionInfo<unknown>) =>
     core.accept(transport, info as ConnectionInfo<TAuth>);
+  // Upgraded but never opened (the client left): the session admission opened goes back.
+  const abandon = (info: ConnectionInfo<unknown>) => core.abandon(info as ConnectionInfo<TAuth>);
 
   const upgradeAdmitted = (request: Request, admission: Admission<TAuth>): Response => {
     // Never without an `abandoned` check (below); nobody would be left to read an answer.
     if (admission.kind === "abandoned") return new Response(null, { status: 400 });
     if (admission.kind === "refused") return refusalResponse(admission);
-    if (!validHandshake(request)) return invalidHandshake(core, admission.remoteAddress);
+    if (!validHandshake(request)) {
+      core.abandon(admission);
+      return invalidHandshake(core, admission.remoteAddress);
+    }
     let upgraded: { socket: WebSocket; response: Response };
     try {
       upgraded = deno.upgradeWebSocket(request, { idleTimeout });
     } catch {
+      core.abandon(admission);
       return invalidHandshake(core, admission.remoteAddress);
     }
     // The subprotocol admission chose, set on the answer: Deno's own `protocol` option
@@ -86,7 +92,7 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       upgraded.response.headers.set("sec-websocket-protocol", admission.protocol);
     }
     const info = connectionInfoOf(request, admission) as ConnectionInfo<unknown>;
-    attachDenoSocket(new DenoTransport(upgraded.socket, info, maxPayload, accept));
+    attachDenoSocket(new DenoTransport(upgraded.socket, info, maxPayload, accept, abandon));
     return upgraded.response;
   };
 

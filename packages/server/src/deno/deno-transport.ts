@@ -32,6 +32,8 @@ export class DenoTransport implements ServerTransport {
     public info: ConnectionInfo<unknown> | undefined,
     readonly maxPayload: number,
     readonly accept: (transport: DenoTransport, info: ConnectionInfo<unknown>) => TransportSink,
+    /** The socket closed before it opened: what admission opened for it goes back. */
+    readonly abandon?: (info: ConnectionInfo<unknown>) => void,
   ) {}
 
   send(text: string): void {
@@ -94,7 +96,14 @@ function onError(this: Tagged, event: Event): void {
 }
 
 function onClose(this: Tagged, event: CloseEvent): void {
-  this[kTransport].sink?.closed(event.code, event.wasClean);
+  const transport = this[kTransport];
+  const info = transport.info;
+  if (info !== undefined) {
+    // Closed before `open`: never accepted, so never reported; its session goes back.
+    transport.info = undefined;
+    transport.abandon?.(info);
+  }
+  transport.sink?.closed(event.code, event.wasClean);
 }
 
 /** Wires a socket from `Deno.upgradeWebSocket` to the core: `accept` runs once it is open. */

@@ -30,7 +30,7 @@ export interface FetchServerAddress {
 export interface FetchServerApi<TClient, TServer, TAuth>
   extends Omit<
     ServerCore<TClient, TServer, TAuth, Request>,
-    "admit" | "accept" | "reportRejected" | "reportError" | "reportAcceptError"
+    "admit" | "accept" | "abandon" | "reportRejected" | "reportError" | "reportAcceptError"
   > {
   /** Whether `request` is for this server's path (to route requests between several handlers). */
   shouldHandle(request: Request): boolean;

@@ -58,6 +58,7 @@ const REJECT_STATUS: Readonly<Record<UpgradeRejectReason, number>> = {
   [UpgradeRejectReason.InvalidHandshake]: 400,
   [UpgradeRejectReason.ServerClosing]: 503,
   [UpgradeRejectReason.ServerFull]: 503,
+  [UpgradeRejectReason.StoreUnavailable]: 503,
   [UpgradeRejectReason.AddressLimit]: 429,
   [UpgradeRejectReason.AuthenticateTimeout]: 401,
 };

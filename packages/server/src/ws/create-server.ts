@@ -57,7 +57,7 @@ export interface ServerOptions<TClient = unknown, TServer = unknown, TAuth = und
 export interface HeartlineServer<TClient = unknown, TServer = unknown, TAuth = undefined>
   extends Omit<
     ServerCore<TClient, TServer, TAuth, IncomingMessage>,
-    "admit" | "accept" | "reportRejected" | "reportError" | "reportAcceptError"
+    "admit" | "accept" | "abandon" | "reportRejected" | "reportError" | "reportAcceptError"
   > {
   /**
    * Runs the upgrade checks and, if they pass, completes the WebSocket
@@ -255,7 +255,9 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
     }
     const { auth, resume } = admission;
     socket.removeListener("error", onUpgradeSocketError);
+    let reached = false;
     wss.handleUpgrade(request, socket, head, (ws) => {
+      reached = true;
       const sink = core.accept(ws, {
         remoteAddress: admission.remoteAddress,
         auth,
@@ -267,6 +269,10 @@ export function createServer<TClient = unknown, TServer = unknown, TAuth = undef
       // undone by ws's own `data` listener): flowing again, early bytes first.
       if (socket.isPaused()) socket.resume();
     });
+    // `ws` completes the handshake in this turn, or never: it drops a socket
+    // the client already closed (or one its own checks refuse) without
+    // calling back. The session admission opened for it goes back then.
+    if (!reached) core.abandon(admission);
   };
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {

@@ -185,11 +185,12 @@ describe("resume: the offer in admission", () => {
     const off = createServerCore({});
     const admit = (core: typeof on, protocols: string) =>
       core.admit({ ...request(protocols), remoteAddress: undefined, raw: request(protocols) });
-    expect(admit(on, "heartline.v1, heartline.resume")).toEqual({
+    // The store opened the session at admission: it rides in the offer to accept.
+    expect(admit(on, "heartline.v1, heartline.resume")).toMatchObject({
       kind: "accepted",
       auth: undefined,
       protocol: "heartline.v1",
-      resume: { token: undefined },
+      resume: { token: undefined, opened: { result: { kind: "created" } } },
     });
     expect(admit(on, "heartline.v1, heartline.resume.ab.cd, heartline.resume.ef.gh")).toMatchObject(
       {

@@ -130,12 +130,22 @@ export class MemoryDriver implements TransportDriver {
     if (context.origin !== undefined) headers.origin = context.origin;
     // What `authenticate` is given in memory: the request's headers and target, as `IncomingMessage` has them.
     const request: UpgradeRequest = { headers, url: target.pathname + target.search };
-    const admission = core.admit({
-      ...request,
-      remoteAddress: `memory:${context.name}`,
-      raw: request,
-      signal: connection.signal,
-    });
+    // The session store opens a resumable session at admission: its id is
+    // named for this client then, and without `authenticate` it is opened
+    // with the harness's `auth` for it (what `accept` is given below).
+    this.#accepting = context.name;
+    let admission: ReturnType<typeof core.admit>;
+    try {
+      admission = core.admit({
+        ...request,
+        remoteAddress: `memory:${context.name}`,
+        raw: request,
+        signal: connection.signal,
+        ...(this.#options.authenticate === undefined ? { auth: context.auth } : {}),
+      });
+    } finally {
+      this.#accepting = undefined;
+    }
     if (admission instanceof Promise) {
       void admission.then((settled) => this.#answer(core, connection, settled, context));
     } else this.#answer(core, connection, admission, context);
@@ -172,6 +182,11 @@ export class MemoryDriver implements TransportDriver {
       });
     } finally {
       this.#accepting = undefined;
+    }
+    // A session opened after an asynchronous `authenticate` was named outside `admit`'s turn.
+    const sessionId = (end.sink as { sessionId?: string }).sessionId;
+    if (sessionId !== undefined && !this.#sessionNames.has(sessionId)) {
+      this.#sessionNames.set(sessionId, context.name);
     }
   }
 

@@ -1,20 +1,28 @@
 // Transport-free building blocks of resumable sessions, gathered for the
 // unit tests. The server core imports the files it needs directly (its
-// orchestration is `resumption.ts`; the connection names the session and
+// orchestration is `resumption.ts`, over the store seam `store-api.ts`; the connection names the session and
 // ack-queue types); the public names are exported from the core's index.
 export { resumeDefaults } from "./defaults.js";
+export {
+  createMemorySessionStore,
+  type MemorySessionStoreOptions,
+  memorySessionStoreDefaults,
+  sameOwner,
+} from "./memory-session-store.js";
 export { type ResolvedResumeOptions, resolveResumeOptions } from "./options.js";
 export { sameClientDefault } from "./same-client.js";
-export {
-  type ResumableSession,
-  type SessionEnd,
-  type SessionEndCause,
-  type SessionState,
+export type {
+  MaybePromise,
+  OpenResult,
+  SessionOwner,
   SessionStore,
-  type SessionStoreHooks,
-  type SessionStoreStats,
-  type TakeResult,
-} from "./session-store.js";
+  SessionStoreCounts,
+  SessionStoreHooks,
+  StoredEndCause,
+  StoredSession,
+  StoredSessionEnd,
+  StoredSessionState,
+} from "./store-api.js";
 export {
   base64url,
   formatToken,

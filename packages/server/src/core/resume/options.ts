@@ -1,6 +1,8 @@
 import { HeartlineError, ServerErrorCode } from "../errors.js";
 import { resumeDefaults } from "./defaults.js";
+import type { ResolvedResumeOptions } from "./resolved-options.js";
 import { sameClientDefault } from "./same-client.js";
+import type { SessionStore } from "./store-api.js";
 
 /** The server's `resume` option: resumable sessions (PROTOCOL.md, "Resumable sessions"). */
 export interface ResumeOptions<TAuth = unknown> {
@@ -30,19 +32,17 @@ export interface ResumeOptions<TAuth = unknown> {
    * Default `sameClientDefault`: the same value, or equal plain data.
    */
   sameClient?: (sessionAuth: TAuth, newAuth: TAuth) => boolean;
+  /**
+   * Where sessions are kept. Default: a new `createMemorySessionStore()`
+   * (this process's memory; sessions end with it). A shared store
+   * (`@heartline/redis`'s `createRedisSessionStore`) lets a session outlive
+   * the process and resume on another. One store serves one server.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: a store of any message type
+  store?: SessionStore<any, TAuth>;
 }
 
-export interface ResolvedResumeOptions {
-  readonly windowMs: number;
-  readonly maxUnackedMessages: number;
-  readonly maxUnackedBytes: number;
-  readonly maxUnackedBytesTotal: number;
-  readonly maxSessions: number;
-  readonly maxWaitingPerAddress: number;
-  readonly maxWaitingPerClient: number;
-  readonly clientOf: ((auth: unknown) => string | undefined) | undefined;
-  readonly sameClient: (sessionAuth: unknown, newAuth: unknown) => boolean;
-}
+export type { ResolvedResumeOptions } from "./resolved-options.js";
 
 function check(name: string, value: number, integer: boolean): number {
   if (!(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {

@@ -81,4 +81,31 @@ export interface SessionStats {
 export interface ResumeOffer {
   /** The token of the session to resume, as offered (maybe malformed); undefined for a new session. */
   readonly token: string | undefined;
+  /**
+   * The session the store opened for this upgrade at admission (opaque to
+   * adapters: passed to `accept` as it is, or given back with
+   * `abandon(admission)` if the upgrade never gets there). Absent when the
+   * offer was not run through `admit` (then `accept` opens it).
+   */
+  readonly opened?: unknown;
+}
+
+/**
+ * What the `sessionMoved` event reports: a session hosted here left this
+ * process (resumed on another, or this process's writes for it were
+ * fenced). Not an end: the session goes on elsewhere.
+ */
+export interface SessionMovedInfo<TServer = unknown> {
+  readonly sessionId: string;
+  /** What this process accepted for it but never recorded: not delivered by anyone (the sender's report). */
+  readonly undelivered: readonly TServer[];
+}
+
+/** What the `sessionAdopted` event reports: a lost process's session now waits here for its client. */
+export interface SessionAdoptedInfo<TAuth = unknown> {
+  readonly sessionId: string;
+  /** The session's `auth`. */
+  readonly auth: TAuth;
+  /** The lost process's `nodeId`. */
+  readonly from: string;
 }

@@ -8,7 +8,7 @@ import {
 import type { Connection, ConnectionState } from "../connection-api.js";
 import type { TrafficCounters } from "../connection-host.js";
 import { HeartlineError, ServerErrorCode } from "../errors.js";
-import type { ResumableSession } from "./session-store.js";
+import type { SessionOwner, StoredEndCause, StoredSession } from "./store-api.js";
 
 /** What a handle needs from the connection that holds its session. */
 export interface HandleOwner<TServer> {
@@ -21,11 +21,14 @@ export interface HandleOwner<TServer> {
 }
 
 /** What a handle needs from the server. */
-export interface HandleHost<TServer, TSession> {
+export interface HandleHost<TServer, TOwner> {
   readonly serverSchema: StandardSchemaV1<unknown, TServer> | undefined;
   readonly counters: TrafficCounters;
   /** Ends the session now (reported once on `sessionEnd`). */
-  endSession(session: TSession, reason: "overflow" | typeof DisconnectReason.ServerClosed): void;
+  // biome-ignore lint/suspicious/noExplicitAny: any session's auth
+  endSession(session: StoredSession<TServer, any>, reason: StoredEndCause): void;
+  /** The connection of this process an owner names (undefined: none here, or none at all). */
+  connectionOf(owner: SessionOwner | undefined): TOwner | undefined;
 }
 
 /** The close codes an application may send (as `Connection.close` checks them). */
@@ -55,23 +58,33 @@ function checkClose(code: number): void {
 export class SessionHandle<TServer, TAuth, TOwner extends HandleOwner<TServer>>
   implements Connection<TServer, TAuth>
 {
-  readonly #session: ResumableSession<TServer, TAuth, TOwner>;
-  readonly #host: HandleHost<TServer, ResumableSession<TServer, TAuth, TOwner>>;
+  readonly #session: StoredSession<TServer, TAuth>;
+  readonly #host: HandleHost<TServer, TOwner>;
   // The last connection's figures, copied when it ended (`detached`).
   #remoteAddress: string | undefined;
   #connectedAt: number;
   #lastHeardAt: number;
 
+  /**
+   * `first` is the connection that opened the session here; none for a
+   * session adopted from a lost process (its figures start at `now`).
+   */
   constructor(
-    session: ResumableSession<TServer, TAuth, TOwner>,
-    host: HandleHost<TServer, ResumableSession<TServer, TAuth, TOwner>>,
-    first: TOwner,
+    session: StoredSession<TServer, TAuth>,
+    host: HandleHost<TServer, TOwner>,
+    first: TOwner | undefined,
+    now = 0,
   ) {
     this.#session = session;
     this.#host = host;
-    this.#remoteAddress = first.remoteAddress;
-    this.#connectedAt = first.connectedAt;
-    this.#lastHeardAt = first.lastHeardAt;
+    this.#remoteAddress = first?.remoteAddress;
+    this.#connectedAt = first?.connectedAt ?? now;
+    this.#lastHeardAt = first?.lastHeardAt ?? now;
+  }
+
+  /** The connection of this process carrying the session now, if any. */
+  get connection(): TOwner | undefined {
+    return this.#host.connectionOf(this.#session.owner);
   }
 
   get sessionId(): string {
@@ -89,20 +102,20 @@ export class SessionHandle<TServer, TAuth, TOwner extends HandleOwner<TServer>>
 
   /** True while a connection carries the session (false while it waits, and once ended). */
   get isOpen(): boolean {
-    return this.#session.owner?.isOpen ?? false;
+    return this.connection?.isOpen ?? false;
   }
 
   /** The current connection's address, or the last one's while the session waits. */
   get remoteAddress(): string | undefined {
-    return this.#session.owner?.remoteAddress ?? this.#remoteAddress;
+    return this.connection?.remoteAddress ?? this.#remoteAddress;
   }
 
   get connectedAt(): number {
-    return this.#session.owner?.connectedAt ?? this.#connectedAt;
+    return this.connection?.connectedAt ?? this.#connectedAt;
   }
 
   get lastHeardAt(): number {
-    return this.#session.owner?.lastHeardAt ?? this.#lastHeardAt;
+    return this.connection?.lastHeardAt ?? this.#lastHeardAt;
   }
 
   /** @deprecated `lastHeardAt`. */
@@ -135,15 +148,18 @@ export class SessionHandle<TServer, TAuth, TOwner extends HandleOwner<TServer>>
   /** `send` for data already validated (`dataJson` its JSON, shared by a broadcast). */
   deliver(data: TServer, dataJson: string): boolean {
     const session = this.#session;
-    const owner = session.owner;
+    const owner = this.connection;
     if (owner?.isOpen === true) return owner.sendNumbered(data, dataJson);
     if (session.state === "ended") return false;
-    // Waiting for its client (or its connection's end just decided): numbered and kept for the replay.
+    // Waiting for its client (or its connection's end just decided, or its
+    // resume not accepted yet): numbered and kept for the replay.
     const unacked = session.unacked;
-    if (unacked.push(data, encodeMessageFrame(dataJson, unacked.nextSeq)) === "full") {
+    const seq = unacked.nextSeq;
+    if (unacked.push(data, encodeMessageFrame(dataJson, seq)) === "full") {
       this.#host.endSession(session, "overflow");
       return false;
     }
+    session.sent(seq);
     this.#host.counters.messagesOut++;
     return true;
   }
@@ -157,7 +173,7 @@ export class SessionHandle<TServer, TAuth, TOwner extends HandleOwner<TServer>>
   close(code: number = CloseCode.Normal, reason: string = DisconnectReason.ServerClosed): void {
     checkClose(code);
     const session = this.#session;
-    const owner = session.owner;
+    const owner = this.connection;
     if (owner?.isOpen === true) owner.close(code, reason);
     else if (session.state !== "ended") {
       this.#host.endSession(session, DisconnectReason.ServerClosed);

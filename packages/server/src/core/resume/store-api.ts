@@ -1,5 +1,5 @@
 import type { Clock, ResumeFailure } from "@heartline/protocol";
-import type { ResolvedResumeOptions } from "./options.js";
+import type { ResolvedResumeOptions } from "./resolved-options.js";
 import type { SessionEndReason } from "./resume-api.js";
 import type { UnackedBuffer, UnackedMessage } from "./unacked-buffer.js";
 
@@ -122,8 +122,11 @@ export interface SessionStoreHooks<TData, TAuth> {
    * It is no longer hosted here; nothing is reported as its end.
    */
   onMoved(sessionId: string, unrecorded: ReadonlyArray<UnackedMessage<TData>>): void;
-  /** This process adopted a session of a lost process: it waits here for its client (its window starts now). */
-  onAdopted(session: StoredSession<TData, TAuth>): void;
+  /**
+   * This process adopted a session of a lost process (`from`, its nodeId):
+   * it waits here for its client (its window starts now).
+   */
+  onAdopted(session: StoredSession<TData, TAuth>, from?: string): void;
   /** The store's link changed (`available` false: new sessions are plain v1, resumes get 503). */
   onAvailability?(available: boolean): void;
   /** The injected clock (windows, batching, retries). */
@@ -170,6 +173,13 @@ export interface SessionStore<TData = unknown, TAuth = unknown> {
   readonly nodeId: string;
   /** False while the store is unreachable: new sessions are plain v1, resumes are answered 503. */
   readonly available: boolean;
+  /**
+   * True when sessions outlive this process (a shared store): at shutdown
+   * a connection's end then detaches its session (handed on by `shutdown`)
+   * instead of ending it. Absent or false: the in-process store, whose
+   * sessions end with the process (`server_closed`).
+   */
+  readonly durable?: boolean;
   /** Called once by the core before any other call. */
   start(hooks: SessionStoreHooks<TData, TAuth>): void;
   /**
@@ -177,12 +187,15 @@ export interface SessionStore<TData = unknown, TAuth = unknown> {
    * `token` names (checked as PROTOCOL.md says: unknown, expired, overflow,
    * mismatch; a refusal leaves the session untouched), or creates one
    * (`token` undefined, or a failed resume, which reports `failure`).
+   * `newSessionId` names a session it creates (the server's
+   * `generateSessionId`; called only then, once).
    */
   open(
     token: string | undefined,
     auth: TAuth,
     owner: SessionOwner,
     address: string | undefined,
+    newSessionId: () => string,
   ): MaybePromise<OpenResult<TData, TAuth>>;
   /**
    * The upgrade `open` answered for was abandoned before its welcome: a
@@ -210,5 +223,6 @@ export interface SessionStore<TData = unknown, TAuth = unknown> {
    * for the liveness period). Resolves when done.
    */
   shutdown(): Promise<void>;
+  /** The counts for `stats()` (what this process hosts), O(1). */
   counts(): SessionStoreCounts;
 }

@@ -41,6 +41,7 @@ export function newSecret(): string {
   return randomBase64url(SECRET_BYTES);
 }
 
+/** The token a client is given: `<id>.<secret>` (a store checks the secret itself, in constant time). */
 export function formatToken(id: string, secret: string): string {
   return `${id}.${secret}`;
 }

@@ -22,6 +22,11 @@ export interface UnackedBufferLimits {
   readonly maxBytes: number;
   /** A total shared with other buffers, checked beside `maxBytes`. */
   readonly shared?: ByteBudget | undefined;
+  /**
+   * The highest seq already acknowledged when the buffer is made (default 0):
+   * a session rebuilt from a shared store continues its count (issue 25).
+   */
+  readonly ackedSeq?: number | undefined;
 }
 
 export type PushResult = "ok" | "full";
@@ -70,6 +75,7 @@ export class UnackedBuffer<T = unknown> {
     this.#maxMessages = limits.maxMessages;
     this.#maxBytes = limits.maxBytes;
     this.#shared = limits.shared;
+    this.#ackedSeq = limits.ackedSeq ?? 0;
   }
 
   /** Messages held. */
@@ -138,6 +144,12 @@ export class UnackedBuffer<T = unknown> {
     }
     this.#release(freed);
     return true;
+  }
+
+  /** The encoded frame of message `seq` while held (undefined once acknowledged or not yet pushed). O(1). */
+  frameOf(seq: number): string | undefined {
+    const i = seq - this.#ackedSeq - 1;
+    return i >= 0 && i < this.size ? this.#text.at(i) : undefined;
   }
 
   /**

@@ -1,11 +1,17 @@
-// The session store alone, on a fake clock: windows, tombstones, takeover,
-// token rules and bounds, each at its exact boundary.
+// The in-process session store alone, on a fake clock: windows, tombstones,
+// takeover, token rules and bounds, each at its exact boundary. (The
+// store-agnostic part of this runs for every store in the contract suite,
+// tests/support/session-store-contract.ts; this file keeps the in-process
+// store's own rules: one timer for every window, the byte total, a
+// throwing listener.) `create`/`take` below are `open` in the old shapes.
 import { describe, expect, it } from "vitest";
 import {
+  createMemorySessionStore,
   resolveResumeOptions,
   resumeDefaults,
-  type SessionEnd,
-  SessionStore,
+  type SessionOwner,
+  type StoredSession,
+  type StoredSessionEnd,
   sameClientDefault,
 } from "../../src/core/resume/index.js";
 import type { ResumeOptions } from "../../src/core/resume/options.js";
@@ -13,22 +19,68 @@ import { fakeClock } from "../helpers.js";
 
 const W = 120_000;
 
-interface Conn {
-  readonly name: string;
+type Conn = SessionOwner;
+
+const NOOP = () => {};
+
+function memoryStore(
+  options: ResumeOptions,
+  clock: ReturnType<typeof fakeClock>["clock"],
+  onEnd: (end: StoredSessionEnd<string, unknown>) => void,
+) {
+  const store = createMemorySessionStore<string, unknown>();
+  store.start({
+    onEnd,
+    onReplaced: NOOP,
+    onMoved: NOOP,
+    onAdopted: NOOP,
+    clock,
+    options: resolveResumeOptions({ windowMs: W, ...options })!,
+  });
+  return {
+    store,
+    create(sessionId: string, auth: unknown, owner: Conn, address?: string) {
+      const r = store.open(undefined, auth, owner, address, () => sessionId);
+      if (r instanceof Promise) throw new Error("the memory store answers at once");
+      return r.kind === "created" ? { session: r.session, token: r.token } : undefined;
+    },
+    take(token: string | undefined, auth: unknown, owner: Conn) {
+      if (token === undefined) return { ok: false as const, failure: "unknown" };
+      const r = store.open(token, auth, owner, undefined, () => "new");
+      if (r instanceof Promise) throw new Error("the memory store answers at once");
+      if (r.kind === "resumed") {
+        return {
+          ok: true as const,
+          session: r.session,
+          token: r.token,
+          replaced: r.replaced,
+          gapMs: r.gapMs,
+        };
+      }
+      // A failed resume made a new session in its place: not wanted here.
+      if (r.kind === "created") store.release(r.session, owner);
+      return { ok: false as const, failure: (r as { failure?: string }).failure };
+    },
+    detach: (session: StoredSession<string, unknown>, owner: Conn) =>
+      store.detach(session, owner) as boolean,
+    end: (
+      session: StoredSession<string, unknown>,
+      reason: "client_closed" | "overflow",
+      owner?: Conn,
+    ) => store.end(session, reason, owner) as boolean,
+    stats: () => store.counts(),
+  };
 }
 
 function setup(options: ResumeOptions = {}) {
   const { fc: clock, clock: heartlineClock } = fakeClock();
-  const ends: SessionEnd<string>[] = [];
-  const store = new SessionStore<string, unknown, Conn>(
-    resolveResumeOptions({ windowMs: W, ...options })!,
-    { clock: heartlineClock, onEnd: (end) => ends.push(end) },
-  );
-  const conn = (name: string): Conn => ({ name });
+  const ends: StoredSessionEnd<string, unknown>[] = [];
+  const store = memoryStore(options, heartlineClock, (end) => ends.push(end));
+  const conn = (name: string): Conn => ({ nodeId: "local", connectionId: name });
   return { clock, store, ends, conn, t0: clock.now };
 }
 
-describe("SessionStore", () => {
+describe("createMemorySessionStore", () => {
   it("has frozen defaults, windowMs 120 000", () => {
     expect(Object.isFrozen(resumeDefaults)).toBe(true);
     expect(resumeDefaults.windowMs).toBe(120_000);
@@ -46,7 +98,7 @@ describe("SessionStore", () => {
     expect(taken).toMatchObject({ ok: true, replaced: undefined, gapMs: W - 1 });
     if (!taken.ok) throw new Error("expected a resume");
     expect(taken.session.sessionId).toBe("s1");
-    expect(taken.session.owner).toBe(b);
+    expect(taken.session.owner).toEqual(b);
     expect(taken.token).not.toBe(created.token);
     taken.session.tokenProven();
     expect(store.take(created.token, undefined, conn("c"))).toEqual({
@@ -133,14 +185,7 @@ describe("SessionStore", () => {
       },
     ]);
     expect(store.take(token, undefined, conn("b"))).toEqual({ ok: false, failure: "expired" });
-    expect(store.stats()).toEqual({
-      sessions: 0,
-      detached: 0,
-      tombstones: 1,
-      unackedBytes: 0,
-      evicted: 0,
-      refused: 0,
-    });
+    expect(store.stats()).toEqual({ sessions: 0, detached: 0, evicted: 0, refused: 0, adopted: 0 });
   });
 
   it("expires a resume at windowMs even before its timer has run", () => {
@@ -166,14 +211,7 @@ describe("SessionStore", () => {
     expect(store.take(token, undefined, conn("b"))).toEqual({ ok: false, failure: "expired" });
     clock.tick(1);
     expect(store.take(token, undefined, conn("b"))).toEqual({ ok: false, failure: "unknown" });
-    expect(store.stats()).toEqual({
-      sessions: 0,
-      detached: 0,
-      tombstones: 0,
-      unackedBytes: 0,
-      evicted: 0,
-      refused: 0,
-    });
+    expect(store.stats()).toEqual({ sessions: 0, detached: 0, evicted: 0, refused: 0, adopted: 0 });
     expect(clock.countTimers()).toBe(0);
   });
 
@@ -246,14 +284,7 @@ describe("SessionStore", () => {
       },
     ]);
     expect(store.take(token, undefined, conn("b"))).toEqual({ ok: false, failure: "unknown" });
-    expect(store.stats()).toEqual({
-      sessions: 0,
-      detached: 0,
-      tombstones: 0,
-      unackedBytes: 0,
-      evicted: 0,
-      refused: 0,
-    });
+    expect(store.stats()).toEqual({ sessions: 0, detached: 0, evicted: 0, refused: 0, adopted: 0 });
   });
 
   it("ends a detached session on overflow; the next resume hears overflow, for windowMs", () => {
@@ -306,9 +337,11 @@ describe("SessionStore", () => {
     expect(one.unacked.push("x", "x", 7)).toBe("ok");
     expect(two.unacked.push("y", "y", 4)).toBe("full");
     expect(two.unacked.push("y", "y", 3)).toBe("ok");
-    expect(store.stats().unackedBytes).toBe(10);
+    expect(two.unacked.push("z", "z", 1)).toBe("full");
     store.end(one, "client_closed");
-    expect(store.stats().unackedBytes).toBe(3);
+    // The ended session's 7 bytes went back to the total.
+    expect(two.unacked.push("z", "z", 7)).toBe("ok");
+    expect(two.unacked.push("z", "z", 1)).toBe("full");
   });
 
   it("runs every window on one timer, whatever the number of sessions", () => {
@@ -326,23 +359,13 @@ describe("SessionStore", () => {
     expect(clock.countTimers()).toBe(1);
     clock.tick(W);
     expect(clock.countTimers()).toBe(0);
-    expect(store.stats()).toEqual({
-      sessions: 0,
-      detached: 0,
-      tombstones: 0,
-      unackedBytes: 0,
-      evicted: 0,
-      refused: 0,
-    });
+    expect(store.stats()).toEqual({ sessions: 0, detached: 0, evicted: 0, refused: 0, adopted: 0 });
   });
 
   it("keeps its state when onEnd throws, and rethrows on a microtask", async () => {
     const { fc: clock, clock: heartlineClock } = fakeClock();
-    const store = new SessionStore<string, unknown, Conn>(resolveResumeOptions({ windowMs: W })!, {
-      clock: heartlineClock,
-      onEnd: () => {
-        throw new Error("listener broke");
-      },
+    const store = memoryStore({}, heartlineClock, () => {
+      throw new Error("listener broke");
     });
     const rethrown: unknown[] = [];
     const original = globalThis.queueMicrotask;
@@ -355,8 +378,8 @@ describe("SessionStore", () => {
         }
       });
     try {
-      const c1 = { name: "1" };
-      const c2 = { name: "2" };
+      const c1 = { nodeId: "local", connectionId: "1" };
+      const c2 = { nodeId: "local", connectionId: "2" };
       const one = store.create("s1", undefined, c1)!;
       const two = store.create("s2", undefined, c2)!;
       store.detach(one.session, c1);
@@ -364,7 +387,10 @@ describe("SessionStore", () => {
       clock.tick(W);
       await Promise.resolve();
       expect(rethrown).toHaveLength(2);
-      expect(store.stats()).toMatchObject({ sessions: 0, detached: 0, tombstones: 2 });
+      expect(store.stats()).toMatchObject({ sessions: 0, detached: 0 });
+      // The tombstones survived the throw: both ids still answer expired.
+      expect(store.take(one.token, undefined, c1)).toEqual({ ok: false, failure: "expired" });
+      expect(store.take(two.token, undefined, c2)).toEqual({ ok: false, failure: "expired" });
     } finally {
       globalThis.queueMicrotask = original;
     }
