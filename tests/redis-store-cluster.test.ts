@@ -13,6 +13,7 @@ import { createRedisSessionStore } from "@heartline/redis";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { skipRedisTests } from "../packages/redis/test/support/redis-env.js";
+import { storeSettled } from "../packages/redis/test/support/session-driver.js";
 import {
   clusterUnavailable,
   type RedisClusterProcess,
@@ -89,11 +90,14 @@ describe.skipIf(skipRedisTests)("the Redis session store on a three-master Redis
       // No hash tag in the prefix: each session's keys are tagged by the store itself.
       keyPrefix: `hl-contract-${process.pid}-${++prefixes}:`,
       nodeId: `contract-${prefixes}`,
+      // The contract moves its fake clock by up to 2 windows with no I/O between:
+      // a longer lease keeps this node alive (liveness has tests of its own).
+      nodeTtlMs: 600_000,
     });
     return {
       store,
-      // A batch is sent and answered within a few milliseconds on loopback; a cluster may redirect once.
-      settle: () => new Promise((r) => setTimeout(r, 30)),
+      // Nothing in flight and nothing pending (a cluster may redirect once).
+      settle: () => storeSettled(store),
       cleanup: async () => {},
     };
   });
