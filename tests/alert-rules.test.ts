@@ -91,6 +91,7 @@ beforeAll(async () => {
     resyncs: 1,
     heartbeats: 1,
     writeErrors: 0,
+    orphansLost: 0,
     registered: true,
     state: "connected",
     outages: 0,

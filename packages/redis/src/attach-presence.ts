@@ -5,6 +5,7 @@ import {
   type PresenceDisconnectEvent,
   type PresenceEntry,
   PresenceReason,
+  parseEntry,
 } from "./events.js";
 import { presenceKeys } from "./keys.js";
 import { defaultNodeId } from "./node-id.js";
@@ -13,12 +14,15 @@ import {
   type PresenceConnection,
   type PresenceDisconnectReport,
   type PresenceListeners,
+  type PresenceSessionAdopted,
+  type PresenceSessionEnd,
+  type PresenceSessionMoved,
   type PresenceSource,
   type PresenceState,
   type PresenceStats,
   presenceDefaults,
 } from "./options.js";
-import { PendingChanges, type PendingOp } from "./pending-changes.js";
+import { type PendingChange, PendingChanges, type PendingOp } from "./pending-changes.js";
 import { openPresenceReader, type PresenceReader } from "./reader.js";
 import { runScript } from "./redis-client.js";
 import {
@@ -26,6 +30,9 @@ import {
   disconnectScript,
   leaveScript,
   resyncScript,
+  sessionAdoptScript,
+  sessionConnectScript,
+  sessionEndScript,
   tickScript,
 } from "./scripts.js";
 
@@ -55,6 +62,17 @@ export interface Presence extends PresenceReader {
 
 type Emitters = { [K in keyof PresenceListeners]-?: Set<NonNullable<PresenceListeners[K]>> };
 
+/** The record stored in Redis for an entry (the event fields are added by the scripts). */
+function recordOf(e: PresenceEntry): string {
+  return JSON.stringify({
+    nodeId: e.nodeId,
+    sessionId: e.sessionId,
+    identity: e.identity,
+    connectedAt: e.connectedAt,
+    ...(e.resumable === true ? { resumable: true } : {}),
+  });
+}
+
 function checkPositive(name: string, value: number): void {
   if (!(value > 0)) {
     throw new PresenceError(PresenceErrorCode.InvalidOption, `${name} must be > 0, got ${value}`);
@@ -80,6 +98,15 @@ export async function attachPresence<TConn extends PresenceConnection>(
   const nodeTtlMs = options.nodeTtlMs ?? presenceDefaults.nodeTtlMs;
   const nodeHeartbeatMs = options.nodeHeartbeatMs ?? Math.max(1, Math.floor(nodeTtlMs / 3));
   const maxBuffered = options.maxBuffered ?? presenceDefaults.maxBuffered;
+  const orphanWindowMs = options.orphanWindowMs ?? presenceDefaults.orphanWindowMs;
+  if (!(orphanWindowMs >= 0) || !Number.isFinite(orphanWindowMs)) {
+    throw new PresenceError(
+      PresenceErrorCode.InvalidOption,
+      `orphanWindowMs must be 0 or more (finite), got ${orphanWindowMs}`,
+    );
+  }
+  // How long an ended session's marker keeps a late (queued) claim from reviving it.
+  const tombstoneMs = 2 * Math.max(nodeTtlMs, orphanWindowMs);
   checkPositive("nodeTtlMs", nodeTtlMs);
   checkPositive("nodeHeartbeatMs", nodeHeartbeatMs);
   checkPositive("maxBuffered", maxBuffered);
@@ -101,6 +128,10 @@ export async function attachPresence<TConn extends PresenceConnection>(
   // The reader reports to this handle's own `error` listeners (and so applies the same policy).
   const reader = openPresenceReader({ redis, keyPrefix }, emitters.error);
   const local = new Map<string, PresenceEntry>();
+  /** Session entries whose session moved to another process before their claim was written. */
+  const movedAway = new WeakSet<PresenceEntry>();
+  /** Adoptions not written yet, by session id (a later end or move cancels them). */
+  const adopting = new Map<string, PendingOp & { kind: "adopt" }>();
   const pending = new PendingChanges(maxBuffered);
   for (const [k, fn] of Object.entries(options.on ?? {})) {
     if (fn) (emitters[k as keyof Emitters] as Set<unknown>).add(fn);
@@ -118,6 +149,7 @@ export async function attachPresence<TConn extends PresenceConnection>(
   let resyncs = 0;
   let heartbeats = 0;
   let writeErrors = 0;
+  let orphansLost = 0;
   let drainWaiters: Array<() => void> = [];
   let state: PresenceState = redis.status === "ready" ? "connected" : "connecting";
   let outages = 0;
@@ -165,7 +197,7 @@ export async function attachPresence<TConn extends PresenceConnection>(
     kick();
   }
 
-  function enqueue(op: PendingOp & { kind: "connect" | "disconnect" }): void {
+  function enqueue(op: PendingChange): void {
     const lost = pending.push(op);
     if (lost > 0) {
       dropped += lost;
@@ -191,19 +223,44 @@ export async function attachPresence<TConn extends PresenceConnection>(
     const base = [keys.prefix, nodeId];
     if (op.kind === "connect") {
       const e = op.event;
-      const record = JSON.stringify({
-        nodeId: e.nodeId,
-        sessionId: e.sessionId,
-        identity: e.identity,
-        connectedAt: e.connectedAt,
-      });
       const r = await runScript(
         redis,
         connectScript,
         [keys.nodes],
-        [...base, e.sessionId, e.identity, record, JSON.stringify(e)],
+        [...base, e.sessionId, e.identity, recordOf(e), JSON.stringify(e)],
       );
       if (r === -1) requestResync();
+    } else if (op.kind === "session") {
+      // Moved to another process before it was written: that process records it.
+      if (movedAway.has(op.entry)) return;
+      const r = await runScript(
+        redis,
+        sessionConnectScript,
+        [keys.nodes],
+        [...base, op.entry.sessionId, recordOf(op.entry)],
+      );
+      if (r === -1) requestResync();
+    } else if (op.kind === "sessionEnd") {
+      await runScript(
+        redis,
+        sessionEndScript,
+        [keys.nodes],
+        [...base, op.sessionId, op.reason, op.at, tombstoneMs],
+      );
+    } else if (op.kind === "adopt") {
+      if (op.cancelled) return;
+      const r = await runScript(
+        redis,
+        sessionAdoptScript,
+        [keys.nodes],
+        [...base, op.sessionId, op.from, op.at],
+      );
+      if (adopting.get(op.sessionId) === op) adopting.delete(op.sessionId);
+      const entry = typeof r === "string" ? parseEntry(r) : undefined;
+      // Held here from now on (kept by a resync), unless a resume here already made it so.
+      if (entry !== undefined && !op.cancelled && !local.has(op.sessionId)) {
+        local.set(op.sessionId, entry);
+      }
     } else if (op.kind === "disconnect") {
       const e = op.event;
       const r = await runScript(
@@ -214,19 +271,14 @@ export async function attachPresence<TConn extends PresenceConnection>(
       );
       if (r === -1) requestResync();
     } else {
-      const args: (string | number)[] = [...base, nodeTtlMs, PresenceReason.Resync];
-      for (const e of op.snapshot) {
-        args.push(
-          e.sessionId,
-          e.identity,
-          JSON.stringify({
-            nodeId: e.nodeId,
-            sessionId: e.sessionId,
-            identity: e.identity,
-            connectedAt: e.connectedAt,
-          }),
-        );
-      }
+      const args: (string | number)[] = [
+        ...base,
+        nodeTtlMs,
+        PresenceReason.Resync,
+        clock.now(),
+        orphanWindowMs,
+      ];
+      for (const e of op.snapshot) args.push(e.sessionId, e.identity, recordOf(e));
       const r = (await runScript(redis, resyncScript, [keys.nodes], args)) as [number, number];
       registered = true;
       resyncs++;
@@ -279,14 +331,19 @@ export async function attachPresence<TConn extends PresenceConnection>(
         redis,
         tickScript,
         [keys.nodes],
-        [keys.prefix, nodeId, nodeTtlMs, PresenceReason.NodeLost],
+        [keys.prefix, nodeId, nodeTtlMs, PresenceReason.NodeLost, clock.now()],
       )) as Array<string | number>;
       if (r[0] === -1) {
         requestResync();
       } else {
         heartbeats++;
-        for (let i = 1; i + 1 < r.length; i += 2) {
-          emit("reap", { nodeId: String(r[i]), connections: Number(r[i + 1]) });
+        orphansLost += Number(r[1]);
+        for (let i = 2; i + 2 < r.length; i += 3) {
+          emit("reap", {
+            nodeId: String(r[i]),
+            connections: Number(r[i + 1]),
+            sessions: Number(r[i + 2]),
+          });
         }
       }
     } catch (err) {
@@ -317,16 +374,27 @@ export async function attachPresence<TConn extends PresenceConnection>(
       );
       return undefined;
     }
-    return {
+    const entry = {
       nodeId,
       sessionId: conn.sessionId,
       identity: String(identity),
       connectedAt: conn.connectedAt,
     };
+    return conn.resumable === true ? { ...entry, resumable: true } : entry;
   }
 
   const onConnection = (conn: TConn): void => {
     if (detached) return;
+    if (conn.resumable === true) {
+      // A resume (or takeover) on this node of a session held here: nothing changes.
+      if (local.get(conn.sessionId)?.resumable === true) return;
+      const entry = toEntry(conn);
+      if (entry === undefined) return;
+      local.set(entry.sessionId, entry);
+      // New here: a new session (`connect`), or one resumed from another node (`moved`).
+      enqueue({ kind: "session", entry });
+      return;
+    }
     const entry = toEntry(conn);
     if (entry === undefined) return;
     local.set(entry.sessionId, entry);
@@ -338,6 +406,9 @@ export async function attachPresence<TConn extends PresenceConnection>(
     if (detached) return;
     const entry = local.get(report.sessionId);
     if (entry === undefined) return;
+    // A resumable session's socket: kept, replaced, or ended deliberately (then
+    // `sessionEnd` follows, with the session's reason). Only the session's end counts.
+    if (entry.resumable === true) return;
     local.delete(report.sessionId);
     const event: PresenceDisconnectEvent = {
       ...entry,
@@ -349,6 +420,62 @@ export async function attachPresence<TConn extends PresenceConnection>(
     };
     enqueue({ kind: "disconnect", event });
   };
+
+  /** Cancels an adoption not written yet (the session ended or moved on first). */
+  function cancelAdoption(sessionId: string): void {
+    const op = adopting.get(sessionId);
+    if (op === undefined) return;
+    op.cancelled = true;
+    adopting.delete(sessionId);
+  }
+
+  const onSessionEnd = (info: PresenceSessionEnd): void => {
+    if (detached) return;
+    cancelAdoption(info.sessionId);
+    local.delete(info.sessionId);
+    // Written even when this node holds no record of it: the record may be
+    // elsewhere (orphaned, or claimed late); the script removes it wherever
+    // it is and publishes once, cluster-wide.
+    enqueue({
+      kind: "sessionEnd",
+      sessionId: info.sessionId,
+      reason: info.reason,
+      at: info.at ?? clock.now(),
+    });
+  };
+
+  const onSessionMoved = (info: PresenceSessionMoved): void => {
+    if (detached) return;
+    cancelAdoption(info.sessionId);
+    const entry = local.get(info.sessionId);
+    if (entry?.resumable !== true) return;
+    // The process that has it now records it (its claim moves the record);
+    // nothing is published from here.
+    local.delete(info.sessionId);
+    movedAway.add(entry);
+  };
+
+  const onSessionAdopted = (info: PresenceSessionAdopted): void => {
+    if (detached) return;
+    const op: PendingOp & { kind: "adopt" } = {
+      kind: "adopt",
+      sessionId: info.sessionId,
+      from: info.from,
+      at: clock.now(),
+      cancelled: false,
+    };
+    adopting.set(info.sessionId, op);
+    enqueue(op);
+  };
+
+  /** Listens to an event the source may not know (an `on` that throws for it never emits it). */
+  function listen(event: string, listener: (info: never) => void): unknown {
+    try {
+      return (server.on as (e: string, l: (info: never) => void) => unknown)(event, listener);
+    } catch {
+      return undefined;
+    }
+  }
 
   // Every reconnection may follow a Redis restart that lost the data: resync.
   const onRedisClose = (): void => {
@@ -371,6 +498,9 @@ export async function attachPresence<TConn extends PresenceConnection>(
   const unsubscribe = [
     server.on("connection", onConnection),
     server.on("disconnect", onDisconnect),
+    listen("sessionEnd", onSessionEnd),
+    listen("sessionMoved", onSessionMoved),
+    listen("sessionAdopted", onSessionAdopted),
   ];
   // Connections accepted before presence was attached: the first resync records them.
   for (const conn of server.connections?.() ?? []) {
@@ -410,6 +540,7 @@ export async function attachPresence<TConn extends PresenceConnection>(
       resyncs,
       heartbeats,
       writeErrors,
+      orphansLost,
       registered,
       state,
       outages,
@@ -432,7 +563,7 @@ export async function attachPresence<TConn extends PresenceConnection>(
             redis,
             leaveScript,
             [keys.nodes],
-            [keys.prefix, nodeId, PresenceReason.ServerClosed],
+            [keys.prefix, nodeId, PresenceReason.ServerClosed, clock.now()],
           );
         } catch (err) {
           fail("presence leave failed; the node will be reaped as node_lost", err);

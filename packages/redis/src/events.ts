@@ -13,6 +13,12 @@ export const PresenceReason = {
    * the original disconnect (with its real reason) was dropped from the bounded buffer.
    */
   Resync: "resync",
+  /** A resumable session's window passed without a resume (its `sessionEnd` reason). */
+  Expired: "expired",
+  /** A resumable session ended because an unacknowledged buffer overflowed. */
+  Overflow: "overflow",
+  /** A resumable session waiting for its client gave way to another (the server's bounds). */
+  Evicted: "evicted",
 } as const;
 export type PresenceReason = (typeof PresenceReason)[keyof typeof PresenceReason];
 
@@ -22,8 +28,19 @@ export interface PresenceEntry {
   readonly sessionId: string;
   /** The application's identity for the connection, from `identify(conn)`. */
   readonly identity: string;
-  /** When the server accepted the connection (ms since the epoch, the node's clock). */
+  /**
+   * When the server accepted the connection (ms since the epoch, the node's
+   * clock). For a resumable session: the connection that carries it now
+   * (a resume on another node moves the record with its new connection's
+   * time; an adopted session keeps the time it had).
+   */
   readonly connectedAt: number;
+  /**
+   * Present (true) on a resumable session's record: it follows the session,
+   * not the socket. Offline means the session ended (see "Presence over
+   * sessions" in the README); absent on a plain v1 connection.
+   */
+  readonly resumable?: true;
 }
 
 export interface PresenceConnectEvent extends PresenceEntry {
@@ -45,7 +62,26 @@ export interface PresenceDisconnectEvent extends PresenceEntry {
   readonly lastSeenAt?: number;
 }
 
-/** A cluster-wide presence event: a `connect` or a `disconnect`. */
+/**
+ * A resumable session's record moved to another node without going offline:
+ * its client resumed there, or that node adopted it from a lost node.
+ * `nodeId` is the new node, `from` the old one.
+ */
+export interface PresenceMovedEvent extends PresenceEntry {
+  readonly type: "moved";
+  readonly resumable: true;
+  /** The node that held the record before. */
+  readonly from: string;
+  /** When it moved (the new node's clock). */
+  readonly at: number;
+}
+
+/**
+ * A cluster-wide presence event: a `connect` or a `disconnect`. (A resumable
+ * session's `moved` is delivered only to subscribers that ask for it,
+ * `subscribe(fn, { moves: true })`: code written as "not a connect, so a
+ * disconnect" keeps working.)
+ */
 export type PresenceEvent = PresenceConnectEvent | PresenceDisconnectEvent;
 
 const reasons = new Set<string>(Object.values(PresenceReason));
@@ -61,7 +97,9 @@ function isEntry(v: Record<string, unknown>): boolean {
 }
 
 /** Parses one message of the events channel; undefined when it is not one. */
-export function parseEventsMessage(text: string): PresenceEvent[] | undefined {
+export function parseEventsMessage(
+  text: string,
+): Array<PresenceEvent | PresenceMovedEvent> | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -71,12 +109,14 @@ export function parseEventsMessage(text: string): PresenceEvent[] | undefined {
   if (typeof parsed !== "object" || parsed === null) return undefined;
   const { v, events } = parsed as { v?: unknown; events?: unknown };
   if (v !== 1 || !Array.isArray(events)) return undefined;
-  const out: PresenceEvent[] = [];
+  const out: Array<PresenceEvent | PresenceMovedEvent> = [];
   for (const e of events as unknown[]) {
     if (typeof e !== "object" || e === null) return undefined;
     const r = e as Record<string, unknown>;
     if (!isEntry(r)) return undefined;
     if (r.type === "connect") out.push(r as unknown as PresenceConnectEvent);
+    else if (r.type === "moved" && typeof r.from === "string")
+      out.push(r as unknown as PresenceMovedEvent);
     else if (r.type === "disconnect" && typeof r.reason === "string" && reasons.has(r.reason))
       out.push(r as unknown as PresenceDisconnectEvent);
     else return undefined;
@@ -96,12 +136,13 @@ export function parseEntry(text: string): PresenceEntry | undefined {
       typeof r.identity === "string" &&
       typeof r.connectedAt === "number"
     ) {
-      return {
+      const entry = {
         nodeId: r.nodeId,
         sessionId: r.sessionId,
         identity: r.identity,
         connectedAt: r.connectedAt,
       };
+      return r.resumable === true ? { ...entry, resumable: true } : entry;
     }
   } catch {
     // not JSON: fall through

@@ -10,6 +10,7 @@ export {
   type PresenceDisconnectEvent,
   type PresenceEntry,
   type PresenceEvent,
+  type PresenceMovedEvent,
   PresenceReason,
 } from "./events.js";
 export {
@@ -23,6 +24,9 @@ export {
   type PresenceDisconnectReport,
   type PresenceListeners,
   type PresenceReaderOptions,
+  type PresenceSessionAdopted,
+  type PresenceSessionEnd,
+  type PresenceSessionMoved,
   type PresenceSource,
   type PresenceState,
   type PresenceStats,

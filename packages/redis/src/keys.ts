@@ -7,6 +7,8 @@ export interface PresenceKeys {
   readonly prefix: string;
   readonly nodes: string;
   readonly events: string;
+  /** Resumable sessions' records, wherever they are (sessionId -> record). */
+  readonly sessions: string;
   heartbeat(nodeId: string): string;
   conns(nodeId: string): string;
   identity(identity: string): string;
@@ -17,6 +19,7 @@ export function presenceKeys(prefix: string): PresenceKeys {
     prefix,
     nodes: `${prefix}nodes`,
     events: `${prefix}events`,
+    sessions: `${prefix}sess`,
     heartbeat: (nodeId) => `${prefix}hb:${nodeId}`,
     conns: (nodeId) => `${prefix}conns:${nodeId}`,
     identity: (identity) => `${prefix}ident:${identity}`,

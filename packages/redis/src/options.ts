@@ -15,11 +15,19 @@ import type { RedisClient } from "./redis-client.js";
  *   two refreshes may fail before the key lapses.
  * - `maxBuffered` 10 000: presence changes kept while Redis is unreachable;
  *   past it the oldest are dropped (and reported). Infinity: no bound.
+ * - `orphanWindowMs` 0: a lost (or closed) node's resumable sessions are
+ *   reported `node_lost` at its reap, like its plain connections: right for
+ *   the server's in-process session store, whose sessions die with their
+ *   process. With a shared session store (sessions outlive their process),
+ *   set it to the server's `resume.windowMs`: they stay online until a
+ *   survivor adopts them or their client resumes elsewhere, and are
+ *   reported `node_lost` only if neither happens within it.
  */
 export const presenceDefaults = Object.freeze({
   keyPrefix: "{heartline}:",
   nodeTtlMs: 10_000,
   maxBuffered: 10_000,
+  orphanWindowMs: 0,
 });
 
 /** Events of an attached presence, also given up front through `on`. */
@@ -34,8 +42,16 @@ export interface PresenceListeners {
     readonly removed: number;
     readonly droppedBefore: number;
   }) => void;
-  /** This node reaped a lost node and reported its connections `node_lost`. */
-  reap?: (info: { readonly nodeId: string; readonly connections: number }) => void;
+  /**
+   * This node reaped a lost node: `connections` reported `node_lost`,
+   * `sessions` (resumable) orphaned, left online for a survivor to adopt
+   * (only with the lost node's `orphanWindowMs` above 0).
+   */
+  reap?: (info: {
+    readonly nodeId: string;
+    readonly connections: number;
+    readonly sessions: number;
+  }) => void;
   /**
    * The link to Redis changed: `connected` (commands flow), `disconnected`
    * (Redis unreachable: changes are buffered, the node is not refreshing its
@@ -57,6 +73,33 @@ export type PresenceState = "connecting" | "connected" | "disconnected" | "close
 export interface PresenceConnection {
   readonly sessionId: string;
   readonly connectedAt: number;
+  /**
+   * True when the connection carries a resumable session (the Heartline
+   * server's `conn.resumable`): presence then follows the session, not the
+   * socket. Absent or false: a plain v1 connection, followed as a socket.
+   */
+  readonly resumable?: boolean;
+}
+
+/** The server's `sessionEnd` event, as presence reads it: the session's one end, cluster-wide. */
+export interface PresenceSessionEnd {
+  readonly sessionId: string;
+  /** `expired`, `client_closed`, `server_closed`, `evicted`, `overflow`, … */
+  readonly reason: string;
+  /** Clock time of the end. */
+  readonly at?: number | undefined;
+}
+
+/** The server's `sessionMoved` event: the session left this process (resumed elsewhere, or fenced). */
+export interface PresenceSessionMoved {
+  readonly sessionId: string;
+}
+
+/** The server's `sessionAdopted` event: this process adopted a lost process's session. */
+export interface PresenceSessionAdopted {
+  readonly sessionId: string;
+  /** The lost process's node id (the same as its presence `nodeId`). */
+  readonly from: string;
 }
 
 /** What presence needs from the server's `disconnect` report. */
@@ -71,6 +114,12 @@ export interface PresenceDisconnectReport {
  * The slice of a Heartline server presence listens to (no `ws` here). `on` may
  * return an unsubscribe function (the Heartline server's does); `connections()`,
  * when there, lets presence record connections accepted before it was attached.
+ *
+ * Presence also listens, when the source has them, to `sessionEnd`
+ * (`PresenceSessionEnd`), `sessionMoved` (`PresenceSessionMoved`) and
+ * `sessionAdopted` (`PresenceSessionAdopted`); an `on` that throws for an
+ * event it does not know (a server older than these events) is taken to
+ * never emit it. They matter only for connections with `resumable: true`.
  */
 export interface PresenceSource<TConn extends PresenceConnection> {
   // NoInfer: the connection type is read from `connections()`, so that
@@ -96,7 +145,14 @@ export interface AttachPresenceOptions<TConn extends PresenceConnection> {
   nodeHeartbeatMs?: number;
   keyPrefix?: string;
   maxBuffered?: number;
-  /** Timers for the node heartbeat and retries. Default `systemClock`. */
+  /**
+   * How long a lost or closed node's resumable sessions stay online, from its
+   * reap, for a survivor to adopt them (`sessionAdopted`) or their client to
+   * resume elsewhere; then `node_lost`. 0 (default): reported at the reap.
+   * Set it to the server's `resume.windowMs` with a shared session store.
+   */
+  orphanWindowMs?: number;
+  /** Timers for the node heartbeat and retries, and the orphans' deadlines. Default `systemClock`. */
   clock?: Clock;
   on?: PresenceListeners;
 }
@@ -125,6 +181,8 @@ export interface PresenceStats {
   /** Node heartbeats (refresh and reap) that succeeded. */
   readonly heartbeats: number;
   readonly writeErrors: number;
+  /** Orphaned resumable sessions this node reported `node_lost` (their window passed unadopted). */
+  readonly orphansLost: number;
   /** Whether the node is registered in Redis as far as it knows. */
   readonly registered: boolean;
   /** The link to Redis now. */

@@ -4,8 +4,29 @@ import type { PresenceConnectEvent, PresenceDisconnectEvent, PresenceEntry } fro
 export type PendingOp =
   | { readonly kind: "connect"; readonly event: PresenceConnectEvent }
   | { readonly kind: "disconnect"; readonly event: PresenceDisconnectEvent }
+  /** A connection carrying a resumable session: record the session here, wherever it was. */
+  | { readonly kind: "session"; readonly entry: PresenceEntry }
+  /** A resumable session ended (`sessionEnd`): its one `disconnect`, cluster-wide. */
+  | {
+      readonly kind: "sessionEnd";
+      readonly sessionId: string;
+      readonly reason: string;
+      readonly at: number;
+    }
+  /** This node adopted a lost node's session (`sessionAdopted`). */
+  | {
+      readonly kind: "adopt";
+      readonly sessionId: string;
+      readonly from: string;
+      readonly at: number;
+      /** Set when the session ended or moved on here before the adoption was written. */
+      cancelled: boolean;
+    }
   /** Make Redis hold exactly `snapshot`: the node's connections when the resync was asked for. */
   | { readonly kind: "resync"; readonly snapshot: readonly PresenceEntry[] };
+
+/** Every change but a resync. */
+export type PendingChange = Exclude<PendingOp, { kind: "resync" }>;
 
 /**
  * The node's ordered queue of presence writes, bounded while Redis cannot take
@@ -51,7 +72,7 @@ export class PendingChanges {
   }
 
   /** Appends a change; returns how many older changes were dropped to make room (0 or 1). */
-  push(op: PendingOp & { kind: "connect" | "disconnect" }): number {
+  push(op: PendingChange): number {
     let dropped = 0;
     if (this.#changes >= this.#maxBuffered) {
       // The head may be in flight, so it is never dropped: the oldest change after it is.

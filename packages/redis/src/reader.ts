@@ -3,6 +3,7 @@ import { PresenceError, PresenceErrorCode } from "./errors.js";
 import {
   type PresenceEntry,
   type PresenceEvent,
+  type PresenceMovedEvent,
   parseEntry,
   parseEventsMessage,
 } from "./events.js";
@@ -19,11 +20,22 @@ export interface SubscribeOptions {
    * Called after the subscription is active again.
    */
   onGap?: () => void;
+  /**
+   * Also deliver `moved` events (a resumable session's record moved to
+   * another node without going offline: a resume there, or an adoption).
+   * Off by default, so a listener written for `connect`/`disconnect` only
+   * never mistakes a move for a disconnect.
+   */
+  moves?: boolean;
 }
 
 /** Who is online, cluster-wide, and the events channel. */
 export interface PresenceReader {
-  /** Every live connection in the cluster, of nodes whose heartbeat has not lapsed. */
+  /**
+   * Every live connection in the cluster: plain connections of nodes whose
+   * heartbeat has not lapsed, and every resumable session that has not
+   * ended (wherever it waits: on a node, or orphaned by a lost one).
+   */
   list(): Promise<PresenceEntry[]>;
   /** The live connections of one identity (several tabs, devices or nodes). */
   connectionsOf(identity: string): Promise<PresenceEntry[]>;
@@ -41,15 +53,21 @@ export interface PresenceReader {
    */
   subscribe(
     listener: (event: PresenceEvent) => void,
-    options?: SubscribeOptions,
+    options?: SubscribeOptions & { moves?: false },
+  ): Promise<() => Promise<void>>;
+  /** The same, with `moved` events too. */
+  subscribe(
+    listener: (event: PresenceEvent | PresenceMovedEvent) => void,
+    options: SubscribeOptions & { moves: true },
   ): Promise<() => Promise<void>>;
   /** Ends the reader's own subscriber connection (never the client it was given). */
   close(): Promise<void>;
 }
 
 interface Subscriber {
-  readonly listener: (event: PresenceEvent) => void;
+  readonly listener: (event: PresenceEvent | PresenceMovedEvent) => void;
   readonly onGap: (() => void) | undefined;
+  readonly moves: boolean;
 }
 
 type ErrorListener = (err: PresenceError) => void;
@@ -108,15 +126,26 @@ export function openPresenceReader(
     return [...(await liveNodes(members))].sort();
   }
 
+  // A plain connection is online while its node lives; a resumable session
+  // while its record exists (offline means it ended: see the README), so a
+  // session of a lapsed or lost node is still listed.
   async function list(): Promise<PresenceEntry[]> {
     const live = await nodes();
-    const hashes = await Promise.all(live.map((n) => redis.hvals(keys.conns(n))));
+    const [sessions, ...hashes] = await Promise.all([
+      redis.hvals(keys.sessions),
+      ...live.map((n) => redis.hvals(keys.conns(n))),
+    ]);
     const out: PresenceEntry[] = [];
     for (const values of hashes) {
       for (const text of values) {
         const entry = parseEntry(text);
-        if (entry) out.push(entry);
+        // Sessions come from their own hash, below, wherever they are.
+        if (entry && entry.resumable !== true) out.push(entry);
       }
+    }
+    for (const text of sessions ?? []) {
+      const entry = parseEntry(text);
+      if (entry) out.push(entry);
     }
     return out;
   }
@@ -124,8 +153,9 @@ export function openPresenceReader(
   async function connectionsOf(identity: string): Promise<PresenceEntry[]> {
     const values = await redis.hvals(keys.identity(identity));
     const entries = values.map(parseEntry).filter((e): e is PresenceEntry => e !== undefined);
-    const live = await liveNodes([...new Set(entries.map((e) => e.nodeId))]);
-    return entries.filter((e) => live.has(e.nodeId));
+    const plainNodes = entries.filter((e) => e.resumable !== true).map((e) => e.nodeId);
+    const live = await liveNodes([...new Set(plainNodes)]);
+    return entries.filter((e) => e.resumable === true || live.has(e.nodeId));
   }
 
   function deliver(channel: string, message: string): void {
@@ -137,6 +167,7 @@ export function openPresenceReader(
     }
     for (const event of events) {
       for (const s of subscribers) {
+        if (event.type === "moved" && !s.moves) continue;
         try {
           s.listener(event);
         } catch (cause) {
@@ -208,16 +239,20 @@ export function openPresenceReader(
     connectionsOf,
     isOnline: async (identity) => (await connectionsOf(identity)).length > 0,
     nodes,
-    async subscribe(listener, opts) {
+    // One body for both overloads: `moves` decides what the listener is given.
+    subscribe: (async (
+      listener: (event: PresenceEvent | PresenceMovedEvent) => void,
+      opts?: SubscribeOptions,
+    ) => {
       if (closed)
         throw new PresenceError(PresenceErrorCode.Closed, "the presence reader is closed");
-      const s: Subscriber = { listener, onGap: opts?.onGap };
+      const s: Subscriber = { listener, onGap: opts?.onGap, moves: opts?.moves === true };
       subscribers.add(s);
       await ensureSubscribed();
       return async () => {
         subscribers.delete(s);
       };
-    },
+    }) as PresenceReader["subscribe"],
     async close() {
       closed = true;
       subscribers.clear();

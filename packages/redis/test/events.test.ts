@@ -12,6 +12,17 @@ describe("parseEventsMessage", () => {
     ],
     ["node_lost", { v: 1, events: [{ ...entry, type: "disconnect", reason: "node_lost", at: 5 }] }],
     ["empty batch", { v: 1, events: [] }],
+    [
+      "moved (a resumable session)",
+      { v: 1, events: [{ ...entry, resumable: true, type: "moved", from: "n0", at: 7 }] },
+    ],
+    [
+      "a session's end",
+      {
+        v: 1,
+        events: [{ ...entry, resumable: true, type: "disconnect", reason: "expired", at: 9 }],
+      },
+    ],
   ])("reads %s", (_name, message) => {
     expect(parseEventsMessage(JSON.stringify(message))).toEqual(message.events);
   });
@@ -25,6 +36,7 @@ describe("parseEventsMessage", () => {
       "unknown reason",
       JSON.stringify({ v: 1, events: [{ ...entry, type: "disconnect", reason: "x", at: 1 }] }),
     ],
+    ["moved without from", JSON.stringify({ v: 1, events: [{ ...entry, type: "moved", at: 1 }] })],
     [
       "missing identity",
       JSON.stringify({ v: 1, events: [{ ...entry, identity: 3, type: "connect", at: 1 }] }),
@@ -33,9 +45,12 @@ describe("parseEventsMessage", () => {
     expect(parseEventsMessage(text)).toBeUndefined();
   });
 
-  it("every reason of the server, plus node_lost and resync", () => {
+  it("every reason of the server, plus node_lost and resync, plus a session's end reasons", () => {
     expect(Object.values(PresenceReason).sort()).toEqual(
       [
+        "evicted",
+        "expired",
+        "overflow",
         "client_closed",
         "connection_lost",
         "node_lost",
@@ -54,6 +69,13 @@ describe("parseEventsMessage", () => {
 describe("parseEntry", () => {
   it("keeps exactly the entry fields", () => {
     expect(parseEntry(JSON.stringify({ ...entry, extra: 1 }))).toEqual(entry);
+  });
+  it("keeps resumable: true (a session's record), and only true", () => {
+    expect(parseEntry(JSON.stringify({ ...entry, resumable: true }))).toEqual({
+      ...entry,
+      resumable: true,
+    });
+    expect(parseEntry(JSON.stringify({ ...entry, resumable: "yes" }))).toEqual(entry);
   });
   it.each(["{}", "[]", "null", "x", JSON.stringify({ ...entry, connectedAt: "1" })])(
     "rejects %s",

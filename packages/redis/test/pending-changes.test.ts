@@ -17,7 +17,13 @@ const change = (n: number) => ({
 function drain(q: PendingChanges): string[] {
   const out: string[] = [];
   for (let op = q.peek(); op !== undefined; op = q.peek()) {
-    out.push(op.kind === "resync" ? `resync(${op.snapshot.length})` : op.event.sessionId);
+    out.push(
+      op.kind === "resync"
+        ? `resync(${op.snapshot.length})`
+        : op.kind === "connect" || op.kind === "disconnect"
+          ? op.event.sessionId
+          : op.kind,
+    );
     q.done(op);
   }
   return out;

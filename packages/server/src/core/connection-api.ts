@@ -27,6 +27,14 @@ export interface Connection<TServer = unknown, TAuth = unknown> {
   /** False once the connection's end has been decided (and reported). */
   readonly isOpen: boolean;
   /**
+   * True when this connection carries a resumable session (resumption on,
+   * offered by the client and granted; also on a resumed connection and on
+   * the session's handle); false on a plain v1 connection. Fixed for the
+   * connection's life. Lets a listener of `connection` (presence, say) tell,
+   * before any end, whether a `sessionEnd` will follow its `disconnect`.
+   */
+  readonly resumable: boolean;
+  /**
    * `live` while open; after its end `waiting` while its resumable session
    * waits for its client, `live` again once the session resumed on another
    * connection, `ended` when the session ended (or for a plain v1 connection).

@@ -133,6 +133,10 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     return !this.#ended;
   }
 
+  get resumable(): boolean {
+    return this.#bound;
+  }
+
   get state(): ConnectionState {
     if (!this.#ended) return "live";
     return (this.#bound && this.#host.sessionRoute(this.sessionId)?.state) || "ended";

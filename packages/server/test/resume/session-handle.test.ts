@@ -157,6 +157,21 @@ describe("a session waiting for its client", () => {
     expect(handle.state).toBe("ended");
   });
 
+  it("conn.resumable: true on a resumable session's connections (new and resumed) and its handle, false on plain v1; fixed for life", () => {
+    const s = resumeSetup();
+    const seen: boolean[] = [];
+    s.core.on("connection", (conn) => seen.push(conn.resumable));
+    const peer = s.open({});
+    const plain = s.open();
+    peer.lose();
+    s.open({ token: peer.token });
+    expect(seen).toEqual([true, false, true]);
+    expect(s.core.session("s1")!.resumable).toBe(true);
+    expect(s.core.session("s2")!.resumable).toBe(false);
+    plain.lose();
+    expect(s.conns().map((c) => [c.sessionId, c.resumable])).toEqual([["s1", true]]);
+  });
+
   it("plain v1 is unchanged: an ended connection refuses, session(id) finds only open ones", () => {
     const s = resumeSetup(false);
     const peer = s.open();

@@ -95,6 +95,11 @@ export class SessionHandle<TServer, TAuth, TOwner extends HandleOwner<TServer>>
     return this.#session.auth;
   }
 
+  /** A handle is always a resumable session's. */
+  get resumable(): boolean {
+    return true;
+  }
+
   get state(): ConnectionState {
     const state = this.#session.state;
     return state === "ended" ? "ended" : state === "detached" ? "waiting" : "live";
