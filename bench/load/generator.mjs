@@ -131,7 +131,9 @@ function maybeConnected() {
 }
 
 function connectAll() {
-  const { kind, url, count, connectPerSecond } = config;
+  const { kind, count, connectPerSecond } = config;
+  // `urls` (bench/scale.mjs, workers on ports of their own): clients spread over them by index.
+  const urlOf = (index) => (config.urls ? config.urls[index % config.urls.length] : config.url);
   const driver = drivers[kind];
   const stepMs = 20;
   const perStep = Math.max(1, Math.round((connectPerSecond * stepMs) / 1000));
@@ -154,7 +156,7 @@ function connectAll() {
         sendMessage: undefined,
       };
       clients.push(client);
-      driver(client, url, hooks, config.localAddress, config);
+      driver(client, urlOf(client.index), hooks, config.localAddress, config);
     }
     if (next === count) clearInterval(pacer);
   }, stepMs);
