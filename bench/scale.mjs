@@ -555,6 +555,7 @@ async function rollingScenario({ script, n, reconnectName }) {
       "duplicates",
       "gaps",
       "missing",
+      "cutByFailedResume",
       "unackedByServer",
       "replayed",
       "droppedReplays",

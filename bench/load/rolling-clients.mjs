@@ -292,8 +292,14 @@ function report() {
     sample: {
       clients: sampledClients.length,
       ...sample,
-      // Sent but never echoed (after the settle: lost one way or the other).
-      missing: sampledClients.reduce((sum, c) => sum + (c.outSeq - c.lastEcho), 0),
+      // Sent but never echoed (after the settle: lost one way or the other), on sessions that resumed.
+      missing: sampledClients
+        .filter((c) => c.state !== "failed")
+        .reduce((sum, c) => sum + (c.outSeq - c.lastEcho), 0),
+      // The same on sessions that did not resume: their stream ended with them (counted there).
+      cutByFailedResume: sampledClients
+        .filter((c) => c.state === "failed")
+        .reduce((sum, c) => sum + (c.outSeq - c.lastEcho), 0),
       // Still unacknowledged by the server (its ack is due within one X: not a loss).
       unackedByServer: sampledClients.reduce((sum, c) => sum + c.outUnacked.length, 0),
     },

@@ -74,7 +74,11 @@ const hl = createServer({
   intervalMs,
   maxConnections,
   reconnectWindow,
-  resume: { windowMs, store },
+  // The load stands in for 100,000 clients from a handful of loopback addresses
+  // (≤ 18,000 each): the per-address bound on waiting sessions (default 1,000,
+  // a hundredth of the table) would evict most sessions a goodbye leaves
+  // waiting. A deployment behind a NAT raises it the same way (server README).
+  resume: { windowMs, store, maxWaitingPerAddress: 100_000 },
   on: {
     connection: () => {
       counts.open++;
