@@ -7,7 +7,7 @@
 //   node bench/scale.mjs [--part=steady,rolling] [--n=1000,10000,50000,100000]
 //                        [--topology=cluster,ports] [--compare-at=100000]
 //                        [--rolling-n=100000] [--windows=default,0]
-//                        [--workers=W] [--interval=15000] [--window=30] [--cps=1000]
+//                        [--workers=W] [--cap=C] [--interval=15000] [--window=30] [--cps=1000]
 //                        [--sampled=1000] [--rate=1]
 //
 // steady   for each N: the cluster (one port, the primary's round-robin) at X,
@@ -75,6 +75,8 @@ const { values: args } = parseArgs({
     ),
     "compare-at": { type: "string" },
     workers: { type: "string" },
+    // A lower per-process cap than the descriptor limit gives (to try the 503 path at small N).
+    cap: { type: "string" },
   },
 });
 const parts = args.part.split(",");
@@ -89,7 +91,8 @@ const cps = Number(args.cps);
 const sampledTotal = Number(args.sampled);
 const ratePerSampled = Number(args.rate);
 const log = (line) => process.stderr.write(`${line}\n`);
-const partial = Object.keys(DEFAULTS).some((k) => args[k] !== DEFAULTS[k]) || args.workers;
+const partial =
+  Object.keys(DEFAULTS).some((k) => args[k] !== DEFAULTS[k]) || args.workers || args.cap;
 
 // ---- descriptors: how many processes, and why ----
 
@@ -109,7 +112,8 @@ function descriptorPlan() {
     ...(parts.includes("rolling") ? [rollingN] : []),
   );
   const refusal = fileLimitRefusal(largest);
-  const cap = Math.floor((hard - FILE_HEADROOM) / 1000) * 1000;
+  const limitCap = Math.floor((hard - FILE_HEADROOM) / 1000) * 1000;
+  const cap = Math.min(limitCap, Number(args.cap ?? limitCap));
   const workers = Number(args.workers ?? Math.max(2, Math.ceil(largest / (PLAN_FILL * cap))));
   const text =
     `open-file limit ${soft}/${hard} (soft/hard); ` +

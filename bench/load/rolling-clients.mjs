@@ -90,7 +90,9 @@ function connect(client) {
   client.ws = ws;
   let welcomed = false;
   let retryAfterMs;
+  let refused = false;
   ws.on("unexpected-response", (_req, res) => {
+    refused = true;
     const seconds = Number(res.headers["retry-after"]);
     if (seconds >= 0) retryAfterMs = seconds * 1000;
     bump(failures, `http ${res.statusCode}`);
@@ -122,7 +124,8 @@ function connect(client) {
     }
   });
   ws.on("error", (error) => {
-    if (!welcomed) bump(failures, error.code ?? error.message);
+    // A refusal was counted by its status (terminate() then errors as well).
+    if (!welcomed && !refused) bump(failures, error.code ?? error.message);
   });
   ws.on("close", (code) => {
     if (client.ws !== ws) return;
