@@ -77,6 +77,8 @@ const { values: args } = parseArgs({
     workers: { type: "string" },
     // A lower per-process cap than the descriptor limit gives (to try the 503 path at small N).
     cap: { type: "string" },
+    // Print what would run (processes, descriptors, the time budget) and exit.
+    plan: { type: "boolean", default: false },
   },
 });
 const parts = args.part.split(",");
@@ -123,8 +125,32 @@ function descriptorPlan() {
     `each process holds at most ${cap.toLocaleString("en-US")} connections: ${workers} worker processes ` +
     `(each refusing past ${cap.toLocaleString("en-US")} with 503; planned at ≤ ${Math.round(PLAN_FILL * 100)} % ` +
     `of it${args.workers ? ", --workers given" : ""}) and load processes of ≤ ${cap.toLocaleString("en-US")} clients each`;
-  return { soft, hard, cap, workers, text };
+  const peak = rollingPeak(rollingN, workers);
+  const rollingText = parts.includes("rolling")
+    ? `; in the rolling restart at ${largestText(rollingN)}, round-robin spreads each closing worker's ` +
+      `clients evenly over all workers, which piles up to ~${peak.toLocaleString("en-US")} on one (simulated)` +
+      (peak > cap ? ": past the cap a worker answers 503 and the client tries again (counted)" : "")
+    : "";
+  return { soft, hard, cap, workers, rollingPeak: peak, text: text + rollingText };
 }
+/**
+ * The most connections one worker holds during a rolling restart of `workers`
+ * under round-robin, if every closing worker's clients spread evenly over all
+ * live workers (its replacement included): the last ones restarted pile up to
+ * about e times their share.
+ */
+function rollingPeak(n, workers) {
+  const load = Array(workers).fill(n / workers);
+  let max = n / workers;
+  for (let k = 0; k < workers; k++) {
+    const moving = load[k];
+    load[k] = 0;
+    for (let j = 0; j < workers; j++) load[j] += moving / workers;
+    max = Math.max(max, ...load);
+  }
+  return Math.round(max);
+}
+const largestText = (n) => `N = ${n.toLocaleString("en-US")}`;
 const plan = descriptorPlan();
 
 // ---- budget and cleanup ----
@@ -150,6 +176,16 @@ const deadline = setTimeout(() => {
 }, deadlineMs);
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => void cleanup().then(() => process.exit(130)));
+}
+
+if (args.plan) {
+  log(`scale: ${plan.text}`);
+  log(
+    `scale: parts ${parts.join(", ")}; steady N = ${ns.join(", ")} (cluster), ports at ${compareAt}; ` +
+      `rolling N = ${rollingN}, windows ${windowsToRun.join(", ")}; ` +
+      `time budget ${Math.round(deadlineMs / 60_000)} min (a bound, not an estimate)`,
+  );
+  process.exit(0);
 }
 
 // ---- helpers ----
@@ -496,8 +532,8 @@ async function rollingScenario({ script, n, reconnectName }) {
     const roll0 = performance.now();
     let workers = servers.workers;
     for (const { index } of servers.workers) {
-      const t0 = performance.now();
       const before = await toWorkers(servers.primary, { type: "stats" }, "stats");
+      const t0 = performance.now();
       const reply = waitForMessage(servers.primary, "restarted", 120_000);
       servers.primary.send({ type: "restart", index });
       const restarted = await reply;
