@@ -120,6 +120,25 @@ describe.skipIf(skipRedisTests)(
       expect(a.log.ends).toEqual([]);
     });
 
+    it("a burst of 200 client messages echoed over a real socket costs far fewer than 200 round trips to Redis", async () => {
+      const [a] = await twoNodes("e2e-burst");
+      const c = await TestClient.connect(a.url, ["heartline.v1", "heartline.resume"]);
+      await until(() => a.store.stats().inFlight === 0, "quiet");
+      const before = a.store.stats();
+      // 200 frames sent in one go: they arrive in one or a few reads.
+      for (let i = 0; i < 200; i++) c.send({ type: "message", seq: i + 1, data: i });
+      await until(() => c.ofType("message").length === 200, "200 echoes", 10_000);
+      expect(c.ofType("message").map((m) => m.seq)).toEqual(
+        Array.from({ length: 200 }, (_, i) => i + 1),
+      );
+      const after = a.store.stats();
+      const batches = after.batches - before.batches;
+      console.info(
+        `e2e burst: 200 messages in and 200 echoes out -> ${batches} batches (round trips), ${after.commands - before.commands} commands`,
+      );
+      expect(batches).toBeLessThan(40);
+    });
+
     it("takeover across servers: a resume on B closes the half-open connection on A with 4409 at once, reported replaced once", async () => {
       const [a, b] = await twoNodes("e2e-takeover");
       const c1 = await TestClient.connect(a.url, ["heartline.v1", "heartline.resume"]);

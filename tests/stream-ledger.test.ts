@@ -98,6 +98,12 @@ describe("streamVerdict", () => {
     ]);
     expect(failures(died)).toEqual({});
     expect(died.diedWithNode).toBe(1);
+    // A fenced node lives: its lost echo is a failure, not a death.
+    const fencedLost = streamVerdict(client({ echoes: echoes.slice(1) }), [
+      { ...clean[0]!, fenced: true },
+      clean[1]!,
+    ]);
+    expect(fencedLost.lostToClient).toEqual(["a/1/1"]);
     // An echo reported undelivered by its node's sessionEnd is not lost.
     const ended = streamVerdict(client({ echoes: echoes.slice(0, 2) }), [
       clean[0]!,

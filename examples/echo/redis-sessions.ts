@@ -35,6 +35,10 @@ export function redisSessions(url: string, nodeId: string | undefined): RedisSes
     ...(nodeId === undefined ? {} : { nodeId }),
     onError: (error) => console.error(`echo demo: session store ${error.code}: ${error.message}`),
   });
+  // On stderr with the other notes (stdout is the JSON lines); the host only, never a password in the URL.
+  console.error(
+    `echo demo: sessions and presence in Redis at ${new URL(url).host}, as node ${store.nodeId}`,
+  );
   let presence: Presence | undefined;
   return {
     store,

@@ -17,8 +17,10 @@ export interface SessionCluster {
   node(id: string): SessionNode;
   /** Node ids the router skips. */
   readonly down: Set<string>;
-  /** Marks the current `id` as SIGKILLed or frozen: its unrecorded work may be lost or repeated. */
+  /** Marks the current `id` as SIGKILLed: its unrecorded work may be lost or repeated. */
   markLost(id: string): void;
+  /** Marks the current `id` as frozen past the liveness period: repeats allowed, losses not. */
+  markFenced(id: string): void;
   /** A URL-per-attempt function for `user`, preferring `prefer`. */
   router(user: string, prefer: string): () => string;
   /** Every node's lines (killed and restarted ones too), for stream-ledger.ts. */
@@ -40,6 +42,7 @@ export async function startSessionCluster(
   const retired: SessionNode[] = [];
   const down = new Set<string>();
   const lost = new Set<SessionNode>();
+  const fenced = new Set<SessionNode>();
   const node = (id: string): SessionNode => {
     const found = nodes.find((n) => n.nodeId === id);
     if (found === undefined) throw new Error(`no node ${id}`);
@@ -51,6 +54,7 @@ export async function startSessionCluster(
     node,
     down,
     markLost: (id) => void lost.add(node(id)),
+    markFenced: (id) => void fenced.add(node(id)),
     router(_user, prefer) {
       return () => {
         const start = Math.max(0, ids.indexOf(prefer));
@@ -67,6 +71,7 @@ export async function startSessionCluster(
         nodeId: n.nodeId,
         lines: n.child.lines,
         lost: lost.has(n),
+        fenced: fenced.has(n),
       })),
     all(type, sessionId) {
       return incarnations().flatMap((n) =>

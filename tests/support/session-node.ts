@@ -52,7 +52,7 @@ export async function startSessionNode(config: SessionNodeConfig): Promise<Sessi
     port,
     config,
     child,
-    available: () => child.lines.findLast((l) => l.type === "available")?.available === true,
+    available: () => child.lines.filter((l) => l.type === "available").at(-1)?.available === true,
     lines: (type, sessionId) =>
       child.lines.filter(
         (l) => l.type === type && (sessionId === undefined || l.sessionId === sessionId),

@@ -45,6 +45,8 @@ export interface StreamClient extends StreamClientRecord {
   readonly sessionId: string | undefined;
   /** Sends the next numbered message now; returns send's answer. */
   sendNext(): boolean;
+  /** Ends the current socket without a close frame (a lost link): the client reconnects and resumes. */
+  cut(): void;
   /** Sends one message every `everyMs` until `stop`. */
   stream(everyMs: number): void;
   stop(): void;
@@ -71,9 +73,18 @@ export function startStreamClient(options: StreamClientOptions): StreamClient {
     disconnects: [],
     errors: [],
   };
+  // Every socket the client opens, so that `cut` can end the current one abruptly.
+  const sockets: WebSocket[] = [];
+  class Recorded extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols);
+      sockets.push(this);
+      if (sockets.length > 4) sockets.shift();
+    }
+  }
   const client = createClient<StreamMessage, StreamEcho>({
     url: options.url,
-    WebSocket: WebSocket as never,
+    WebSocket: Recorded as never,
     connectTimeoutMs: options.connectTimeoutMs ?? 2000,
     reconnect: { ...(options.reconnect ?? { baseMs: 100, capMs: 400 }), stableAfterMs: 100 },
     outbox: { maxUnackedMessages: 1000 },
@@ -116,6 +127,9 @@ export function startStreamClient(options: StreamClientOptions): StreamClient {
       return record.opens.at(-1)?.sessionId;
     },
     sendNext,
+    cut() {
+      sockets.at(-1)?.terminate();
+    },
     stream(everyMs) {
       clearInterval(timer);
       timer = setInterval(sendNext, everyMs);

@@ -20,8 +20,18 @@ import type { StreamClientRecord, StreamEcho, StreamMessage } from "./stream-cli
 export interface NodeRecord {
   readonly nodeId: string;
   readonly lines: readonly Line[];
-  /** SIGKILLed (or fenced) during the test: its unrecorded work may be lost or repeated. */
+  /**
+   * SIGKILLed during the test: what it handed its application unrecorded may
+   * be handed over again elsewhere, and echoes it accepted may die with it.
+   */
   readonly lost: boolean;
+  /**
+   * Cut off from the cluster and fenced (frozen past the liveness period,
+   * then thawed): it may have handed messages to its application before it
+   * learnt so (repeats allowed), but it lives, so every echo it accepted is
+   * delivered or reported (`sessionMoved`), never lost.
+   */
+  readonly fenced?: boolean;
 }
 
 export interface StreamVerdict {
@@ -50,6 +60,7 @@ export interface StreamVerdict {
 
 interface Delivery {
   readonly node: string;
+  /** Lost or fenced: a repeat after it is the documented window. */
   readonly lost: boolean;
   readonly sessionId: string;
   readonly seq: number | undefined;
@@ -73,7 +84,7 @@ export function streamVerdict(
       if (l.type === "message" && mine(l.data)) {
         deliveries.push({
           node: n.nodeId,
-          lost: n.lost,
+          lost: n.lost || n.fenced === true,
           sessionId: l.sessionId as string,
           seq: l.seq as number | undefined,
           c: (l.data as StreamMessage).c,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { type Clock, ResumeFailure, rethrowLater, type TimerHandle } from "@heartline/protocol";
 import type {
   OpenResult,
@@ -23,22 +23,15 @@ import {
 import { SessionStoreError, SessionStoreErrorCode } from "./errors.js";
 import { HostedSession, JournalBuffer } from "./hosted-session.js";
 import { defaultNodeId } from "./node-id.js";
-import type { RedisClient } from "./redis-client.js";
+import { NodeLease } from "./node-lease.js";
 import { type BatchCounters, type BatchOp, type BatchReply, runBatch } from "./session-batch.js";
+import { SessionJournal } from "./session-journal.js";
 import { type SessionKeys, sessionKeys } from "./session-keys.js";
-import {
-  adoptScript,
-  createScript,
-  detachScript,
-  dropScript,
-  endScript,
-  journalScript,
-  nodeForgetScript,
-  nodeLeaveScript,
-  nodeTickScript,
-  takeScript,
-} from "./session-scripts.js";
+import { hashFields, sameHash, sha256 } from "./session-record.js";
+import { adoptScript, createScript, dropScript, endScript, takeScript } from "./session-scripts.js";
 import { type RedisSessionStoreOptions, resolveStoreOptions } from "./session-store-options.js";
+import { leftNotice, TakeoverNotices, takenNotice } from "./takeover-notices.js";
+import { WindowQueue } from "./window-queue.js";
 
 /** What `createRedisSessionStore` returns: the seam, plus this store's figures. */
 // biome-ignore lint/suspicious/noExplicitAny: as createRedisSessionStore's TAuth
@@ -69,25 +62,6 @@ export interface RedisSessionStoreStats {
 
 type Hooks<TData, TAuth> = SessionStoreHooks<TData, TAuth>;
 type Session<TData, TAuth> = HostedSession<TData, TAuth>;
-
-const sha256 = (secret: string): string => createHash("sha256").update(secret).digest("hex");
-
-function sameHash(a: string, b: string): boolean {
-  // Both are 64 hex characters when well formed; timingSafeEqual needs equal lengths.
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
-}
-
-function hashFields(flat: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (Array.isArray(flat)) {
-    for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
-  } else if (flat !== null && typeof flat === "object") {
-    for (const [k, v] of Object.entries(flat)) out[k] = String(v);
-  }
-  return out;
-}
 
 /**
  * A `SessionStore` on Redis (issue 25): resumable sessions that outlive the
@@ -120,30 +94,18 @@ export function createRedisSessionStore<
   // so the first waiter's window ends first: one timer for all).
   const byId = new Map<string, Session<TData, TAuth>>();
   const bySessionId = new Map<string, Session<TData, TAuth>>();
-  const waitingQueue = new Map<string, Session<TData, TAuth>>();
+  let windows: WindowQueue<Session<TData, TAuth>> | undefined;
   // The same sessions under the in-process store's eviction rule (its classes, per address and client).
   let waitingSet: WaitingSessions<Session<TData, TAuth>> | undefined;
-  let windowTimer: TimerHandle | undefined;
-  let windowTimerAt = Number.POSITIVE_INFINITY;
 
-  const dirty = new Set<Session<TData, TAuth>>();
-  let flushScheduled = false;
-  let flushing: Promise<void> | undefined;
   let retryTimer: TimerHandle | undefined;
-  // Ends decided while Redis was unreachable: written when it is back.
-  const pendingEnds: BatchOp[] = [];
 
   let linkUp = redis.status === "ready";
   let writesFailing = false;
   let available = linkUp;
   let closed = false;
   let started = false;
-  let registered = false;
-  let tickTimer: TimerHandle | undefined;
-  let ticking = false;
   let lastRefreshAt = 0;
-  const sweeping = new Set<string>();
-  let subscriber: RedisClient | undefined;
 
   let evicted = 0;
   let refused = 0;
@@ -220,8 +182,8 @@ export function createRedisSessionStore<
     writesFailing = false;
     setAvailable();
     scheduleFlush();
-    if (registered) void tick();
-    else void ensureRegistered();
+    if (lease.registered) void lease.tick();
+    else void lease.ensureRegistered();
   };
   const onClose = (): void => {
     linkUp = false;
@@ -266,7 +228,7 @@ export function createRedisSessionStore<
       const data = (JSON.parse(text) as { data: TData }).data;
       if (buffer.push(data, text) === "full") break;
     }
-    const s = new HostedSession<TData, TAuth>(sink, id, sessionId, auth, buffer, {
+    const s = new HostedSession<TData, TAuth>(journal, id, sessionId, auth, buffer, {
       owner,
       epoch,
       receivedSeq: rs,
@@ -285,12 +247,12 @@ export function createRedisSessionStore<
     if (byId.get(s.id) === s) byId.delete(s.id);
     if (bySessionId.get(s.sessionId) === s) bySessionId.delete(s.sessionId);
     stopWaiting(s);
-    dirty.delete(s);
+    journal.forget(s);
   }
 
   /** No longer waiting here (resumed, ended, moved): out of the window queue and the eviction sets. */
   function stopWaiting(s: Session<TData, TAuth>): void {
-    if (waitingQueue.get(s.id) === s) waitingQueue.delete(s.id);
+    windows?.remove(s);
     waitingSet?.remove(s);
   }
 
@@ -308,7 +270,7 @@ export function createRedisSessionStore<
     s.owner = undefined;
     s.detachedAt = at;
     stopWaiting(s);
-    waitingQueue.set(s.id, s);
+    windows!.add(s);
     // The in-process store's eviction rule, over the sessions waiting on this node.
     s.evictionClass = evictionClass(
       s.auth !== undefined && s.auth !== null,
@@ -322,34 +284,6 @@ export function createRedisSessionStore<
       set.remove(victim);
       void endHere(victim, "evicted", "");
     }
-    armWindow();
-  }
-
-  function armWindow(): void {
-    const first = waitingQueue.values().next();
-    if (first.done === true) return;
-    const at = first.value.detachedAt + h().options.windowMs;
-    if (windowTimer !== undefined && windowTimerAt <= at) return;
-    if (windowTimer !== undefined) clock.clearTimeout(windowTimer);
-    windowTimerAt = at;
-    windowTimer = clock.setTimeout(windowsPassed, Math.max(0, at - clock.now()));
-  }
-
-  function windowsPassed(): void {
-    windowTimer = undefined;
-    windowTimerAt = Number.POSITIVE_INFINITY;
-    const now = clock.now();
-    const windowMs = h().options.windowMs;
-    const due: Session<TData, TAuth>[] = [];
-    for (const s of waitingQueue.values()) {
-      if (s.detachedAt + windowMs > now) break;
-      due.push(s);
-    }
-    for (const s of due) {
-      waitingQueue.delete(s.id);
-      void expire(s);
-    }
-    armWindow();
   }
 
   /** The window passed: end it, once cluster-wide (the script decides), reported with what it held. */
@@ -384,7 +318,7 @@ export function createRedisSessionStore<
       else if (s.state === "detached") {
         // Redis's record says the window has not passed (its detach not
         // recorded yet): asked again after retryMs, never in a loop.
-        waitingQueue.set(s.id, s);
+        windows?.retry(s);
         scheduleRetry();
       }
     } catch (error) {
@@ -392,7 +326,7 @@ export function createRedisSessionStore<
       failed("expiry", error);
       // Tried again once Redis answers: back in the queue, due now.
       if (s.state === "detached") {
-        waitingQueue.set(s.id, s);
+        windows?.retry(s);
         scheduleRetry();
       }
     }
@@ -440,35 +374,38 @@ export function createRedisSessionStore<
     else call(hk.onMoved, s.sessionId, list);
   }
 
-  // ---- the journal: one batch per event-loop turn ----
+  // ---- the journal: one batch per event-loop turn (session-journal.ts) ----
 
-  const sink = {
-    markDirty(session: HostedSession<unknown, unknown>): void {
-      const s = session as Session<TData, TAuth>;
-      if (s.state === "ended") return;
-      dirty.add(s);
-      scheduleFlush();
+  const journal: SessionJournal<TData, TAuth> = new SessionJournal<TData, TAuth>({
+    keys,
+    get clock() {
+      return clock;
     },
-  };
-
-  function scheduleFlush(): void {
-    if (flushScheduled || (dirty.size === 0 && pendingEnds.length === 0)) return;
-    flushScheduled = true;
-    const run = (): void => {
-      flushScheduled = false;
-      void flushNow();
-    };
-    // After the I/O already read (every frame of this turn marks first), or a microtask.
-    if (clock.afterIO !== undefined) clock.afterIO(run);
-    else queueMicrotask(run);
-  }
+    ownerKey: () => ownerKey,
+    ttlMs,
+    linkUp: () => linkUp,
+    batch,
+    lose,
+    failed(what, error) {
+      failed(what, error);
+      scheduleRetry();
+    },
+    succeeded() {
+      if (!writesFailing) return;
+      writesFailing = false;
+      setAvailable();
+    },
+    report,
+  });
+  const flushNow = (): Promise<void> => journal.flush();
+  const scheduleFlush = (): void => journal.schedule();
 
   function scheduleRetry(): void {
     if (retryTimer !== undefined || closed) return;
     retryTimer = clock.setTimeout(() => {
       retryTimer = undefined;
       scheduleFlush();
-      if (waitingQueue.size > 0) windowsPassed();
+      windows?.fire();
     }, opts.retryMs);
   }
 
@@ -478,131 +415,6 @@ export function createRedisSessionStore<
       setAvailable();
     }
     report(SessionStoreErrorCode.RedisWrite, `${what} failed; held and retried`, error);
-  }
-
-  /** Records every dirty session now (one batch); resolves when that and any batch before it are done. */
-  function flushNow(): Promise<void> {
-    const previous = flushing ?? Promise.resolve();
-    const next = previous.then(flushOnce);
-    flushing = next;
-    void next.finally(() => {
-      if (flushing === next) flushing = undefined;
-    });
-    return next;
-  }
-
-  async function flushOnce(): Promise<void> {
-    if (dirty.size === 0 && pendingEnds.length === 0) return;
-    if (!linkUp) return; // held; 'ready' flushes
-    const sessions = [...dirty];
-    dirty.clear();
-    const ops: BatchOp[] = [];
-    const sent: Array<{
-      s: Session<TData, TAuth>;
-      epoch: string;
-      rs: number;
-      as: number;
-      n: number;
-      proven: boolean;
-      detach: boolean;
-      at: number;
-    }> = [];
-    const ttl = ttlMs();
-    for (const s of sessions) {
-      if (s.state === "ended") continue;
-      const n = s.unacked.unrecorded.length;
-      const entry = {
-        s,
-        epoch: s.epoch,
-        rs: s.receivedSeq,
-        as: s.unacked.ackedSeq,
-        n,
-        proven: s.provenPending,
-        detach: s.detachPending,
-        at: s.detachedAt,
-      };
-      sent.push(entry);
-      ops.push({
-        script: journalScript,
-        keys: [keys.session(s.id), keys.messages(s.id)],
-        args: [
-          ownerKey,
-          s.epoch,
-          entry.rs,
-          entry.as,
-          s.recordedOut + 1,
-          entry.proven ? 1 : 0,
-          ttl,
-          ...s.unacked.unrecorded.slice(0, n),
-        ],
-      });
-      if (entry.detach) {
-        ops.push({
-          script: detachScript,
-          keys: [keys.session(s.id), keys.messages(s.id)],
-          args: [ownerKey, s.epoch, s.detachConn ?? "", entry.at, ttl],
-        });
-      }
-    }
-    const ends = pendingEnds.splice(0);
-    ops.push(...ends);
-    let replies: BatchReply[];
-    try {
-      replies = await batch(ops);
-    } catch (error) {
-      for (const e of sent) if (e.s.state !== "ended") dirty.add(e.s);
-      pendingEnds.unshift(...ends);
-      failed("journal batch", error);
-      scheduleRetry();
-      return;
-    }
-    let i = 0;
-    let anyFailed: Error | undefined;
-    for (const e of sent) {
-      const s = e.s;
-      const r = replies[i++]!;
-      const d = e.detach ? replies[i++]! : undefined;
-      if (s.state === "ended") continue;
-      if (!r.ok || (d !== undefined && !d.ok)) {
-        anyFailed = r.ok ? (d as { error: Error }).error : r.error;
-        dirty.add(s);
-        continue;
-      }
-      const code = Number(r.value);
-      if (code < 0) {
-        // Refused at an epoch this node has since left behind (it resumed
-        // the session again here): not a fence, write again at the new one.
-        if (s.epoch !== e.epoch) {
-          dirty.add(s);
-          continue;
-        }
-        lose(s, code === -1 ? "moved" : "gone");
-        continue;
-      }
-      const before = s.recordedIn + s.recordedOut;
-      s.unacked.unrecorded.splice(0, e.n);
-      s.recordedOut += e.n;
-      s.recordedIn = Math.max(s.recordedIn, e.rs);
-      s.recordedAcked = Math.max(s.recordedAcked, e.as);
-      if (e.proven) s.provenPending = false;
-      if (e.detach && s.detachedAt === e.at) s.detachPending = false;
-      if (s.recordedIn + s.recordedOut !== before) call(s.onRecorded);
-    }
-    for (let k = 0; k < ends.length; k++) {
-      const r = replies[i++]!;
-      if (!r.ok) {
-        anyFailed = r.error;
-        pendingEnds.push(ends[k]!);
-      }
-    }
-    if (anyFailed !== undefined) {
-      failed("journal batch", anyFailed);
-      scheduleRetry();
-    } else if (writesFailing) {
-      writesFailing = false;
-      setAvailable();
-    }
-    if (dirty.size > 0 || pendingEnds.length > 0) scheduleFlush();
   }
 
   function clientKeyOf(auth: TAuth): string | undefined {
@@ -671,7 +483,7 @@ export function createRedisSessionStore<
         return { kind: "plain", failure };
       }
       if (Number(replies[0]!.value) !== 1) continue; // the id was taken: draw another
-      const s = new HostedSession<TData, TAuth>(sink, id, sessionId, auth, newBuffer(0), {
+      const s = new HostedSession<TData, TAuth>(journal, id, sessionId, auth, newBuffer(0), {
         owner,
         epoch: "1",
         receivedSeq: 0,
@@ -699,6 +511,7 @@ export function createRedisSessionStore<
     try {
       const r = await resume(parsed.id, parsed.secret, auth, owner);
       if (r.kind === "failed") return create(auth, owner, r.failure, newSessionId);
+      if (r.kind === "busy") return { kind: "unavailable" };
       return r.result;
     } catch (error) {
       failed("resume", error);
@@ -712,14 +525,16 @@ export function createRedisSessionStore<
     auth: TAuth,
     owner: SessionOwner,
   ): Promise<
-    { kind: "failed"; failure: ResumeFailure } | { kind: "ok"; result: OpenResult<TData, TAuth> }
+    | { kind: "failed"; failure: ResumeFailure }
+    | { kind: "ok"; result: OpenResult<TData, TAuth> }
+    | { kind: "busy" }
   > {
     const o = h().options;
     const presented = sha256(secret);
     for (let attempt = 0; attempt < 5; attempt++) {
       const local = byId.get(id);
       // A local journal must be in Redis before the session moves to a new epoch.
-      if (local !== undefined && (dirty.has(local) || flushing !== undefined)) await flushNow();
+      if (local !== undefined && (journal.dirty.has(local) || journal.busy)) await flushNow();
       const f = hashFields(await command("HGETALL", keys.session(id)));
       if (f.st === undefined) return { kind: "failed", failure: ResumeFailure.Unknown };
       if (f.st === "x") {
@@ -803,15 +618,15 @@ export function createRedisSessionStore<
         s = rebuild(id, f.sid ?? "", sessionAuth, epoch, owner, rs, as, texts);
       }
       s.detachConn = owner.connectionId;
-      const notices: BatchOp[] = [indexAdd(id)];
+      const after: BatchOp[] = [indexAdd(id)];
       if (oldNode !== nodeId) {
         // The node that held it closes its connection 4409 (or drops its waiting copy) at once.
-        notices.push({
+        after.push({
           command: "PUBLISH",
-          args: [keys.nodeChannel(oldNode), JSON.stringify({ t: "taken", id, ep: Number(epoch) })],
+          args: [keys.nodeChannel(oldNode), takenNotice(id, Number(epoch))],
         });
       }
-      void batch(notices).catch((e) => failed("takeover notice", e));
+      void batch(after).catch((e) => failed("takeover notice", e));
       return {
         kind: "ok",
         result: {
@@ -823,7 +638,9 @@ export function createRedisSessionStore<
         },
       };
     }
-    return { kind: "failed", failure: ResumeFailure.Unknown };
+    // Changed under us five times running (other resumes of the same token
+    // racing): 503, the token kept, the client tries again shortly.
+    return { kind: "busy" };
   }
 
   // ---- detach, release, end ----
@@ -849,7 +666,7 @@ export function createRedisSessionStore<
     s.detachPending = true;
     s.fresh = false;
     wait(s, clock.now());
-    sink.markDirty(s as HostedSession<unknown, unknown>);
+    journal.markDirty(s as HostedSession<unknown, unknown>);
     await flushNow();
     return true;
   }
@@ -875,7 +692,7 @@ export function createRedisSessionStore<
       const replies = await batch([op, indexRemove(s.id)]);
       if (!replies[0]!.ok) throw replies[0]!.error;
     } catch (error) {
-      pendingEnds.push(op);
+      journal.pendingEnds.push(op);
       failed("release", error);
       scheduleRetry();
     }
@@ -914,7 +731,7 @@ export function createRedisSessionStore<
       if (!replies[0]!.ok) throw replies[0]!.error;
       code = Number((replies[0]!.value as unknown[])[0]);
     } catch (error) {
-      pendingEnds.push(op);
+      journal.pendingEnds.push(op);
       failed("end", error);
       scheduleRetry();
       code = 1;
@@ -939,45 +756,7 @@ export function createRedisSessionStore<
     return endHere(s, reason, "");
   }
 
-  // ---- node liveness and adoption ----
-
-  async function tick(): Promise<void> {
-    if (ticking || closed || !started || !linkUp || !registered) return;
-    ticking = true;
-    try {
-      const now = clock.now();
-      const ops: BatchOp[] = [
-        {
-          script: nodeTickScript,
-          keys: [keys.registry],
-          args: [ownerKey, now, opts.nodeTtlMs, "tick"],
-        },
-        { command: "PEXPIRE", args: [keys.index(ownerKey), ttlMs()] },
-      ];
-      // Attached sessions' keys, refreshed every half window (their journal refreshes busy ones anyway).
-      const refresh = now - lastRefreshAt >= h().options.windowMs / 2;
-      if (refresh) {
-        lastRefreshAt = now;
-        for (const s of byId.values()) {
-          if (s.state !== "attached") continue;
-          ops.push({ command: "PEXPIRE", args: [keys.session(s.id), ttlMs()] });
-          ops.push({ command: "PEXPIRE", args: [keys.messages(s.id), ttlMs()] });
-        }
-      }
-      const replies = await batch(ops);
-      if (!replies[0]!.ok) throw replies[0]!.error;
-      const v = replies[0]!.value as unknown[];
-      if (Number(v[0]) === -1) {
-        await leaseLost();
-        return;
-      }
-      for (const dead of v.slice(1)) void sweep(String(dead));
-    } catch (error) {
-      report(SessionStoreErrorCode.RedisWrite, "node heartbeat failed", error);
-    } finally {
-      ticking = false;
-    }
-  }
+  // ---- node liveness and adoption (node-lease.ts) ----
 
   /**
    * This node's lease lapsed (it was cut off from Redis, or paused, for
@@ -1008,148 +787,97 @@ export function createRedisSessionStore<
     });
     incarnation = randomBytes(6).toString("hex");
     ownerKey = `${nodeId}#${incarnation}`;
-    await register();
+    await lease.register();
   }
 
-  /** The first registration (at start, or at the first "ready" when Redis was not there yet). */
-  async function ensureRegistered(): Promise<void> {
-    if (registered || closed) return;
+  /** The adopt script's answer for one session of a dead owner: hosted here if it won. */
+  function adoptedHere(id: string, reply: BatchReply, now: number): BatchOp[] {
+    if (!reply.ok) {
+      report(SessionStoreErrorCode.RedisWrite, `adopting ${id} failed`, reply.error);
+      return [];
+    }
+    const v = reply.value as unknown[];
+    if (Number(v[0]) !== 1) {
+      adoptionsLost++;
+      return [];
+    }
+    let auth: TAuth;
     try {
-      await register();
+      auth = parseAuth(String(v[3]));
     } catch (error) {
-      report(SessionStoreErrorCode.RedisWrite, "node registration failed", error);
+      report(SessionStoreErrorCode.BadRecord, `session ${id}: unreadable auth`, error);
+      return [];
     }
+    // A copy here from an older epoch is stale: it gives way first.
+    const stale = byId.get(id);
+    if (stale !== undefined) lose(stale, "moved");
+    const s = rebuild(
+      id,
+      String(v[2]),
+      auth,
+      String(v[1]),
+      undefined,
+      Number(v[5]),
+      Number(v[6]),
+      (v[8] as string[]) ?? [],
+    );
+    s.adoptedFrom = String(v[4]);
+    wait(s, now);
+    adopted++;
+    call(h().onAdopted, s, s.adoptedFrom);
+    return [indexAdd(id)];
   }
 
-  async function register(): Promise<void> {
-    const [r] = await batch([
-      {
-        script: nodeTickScript,
-        keys: [keys.registry],
-        args: [ownerKey, clock.now(), opts.nodeTtlMs, "start"],
-      },
-    ]);
-    if (!r!.ok) throw r!.error;
-    registered = true;
-  }
-
-  /** Adopts every session of a dead owner that is still its own (the script decides, once each). */
-  async function sweep(dead: string): Promise<void> {
-    if (sweeping.has(dead) || closed) return;
-    sweeping.add(dead);
-    try {
-      const hk = h();
-      const o = hk.options;
-      const ids = ((await command("SMEMBERS", keys.index(dead))) as string[]) ?? [];
-      for (let i = 0; i < ids.length; i += opts.adoptBatch) {
-        const chunk = ids.slice(i, i + opts.adoptBatch);
-        const now = clock.now();
-        const ops: BatchOp[] = chunk.map((id) => ({
-          script: adoptScript,
-          keys: [keys.session(id), keys.messages(id)],
-          args: [dead, ownerKey, nodeId, now, ttlMs(), o.maxUnackedMessages],
-        }));
-        const replies = await batch(ops);
-        const mine: BatchOp[] = [];
-        chunk.forEach((id, k) => {
-          const r = replies[k]!;
-          if (!r.ok) {
-            report(SessionStoreErrorCode.RedisWrite, `adopting ${id} failed`, r.error);
-            return;
-          }
-          const v = r.value as unknown[];
-          if (Number(v[0]) !== 1) {
-            adoptionsLost++;
-            return;
-          }
-          let auth: TAuth;
-          try {
-            auth = parseAuth(String(v[3]));
-          } catch (error) {
-            report(SessionStoreErrorCode.BadRecord, `session ${id}: unreadable auth`, error);
-            return;
-          }
-          const s = rebuild(
-            id,
-            String(v[2]),
-            auth,
-            String(v[1]),
-            undefined,
-            Number(v[5]),
-            Number(v[6]),
-            (v[8] as string[]) ?? [],
-          );
-          s.adoptedFrom = String(v[4]);
-          wait(s, now);
-          adopted++;
-          mine.push(indexAdd(id));
-          call(hk.onAdopted, s, s.adoptedFrom);
-        });
-        mine.push({ command: "SREM", args: [keys.index(dead), ...chunk] });
-        await batch(mine);
-      }
-      const left = Number(await command("SCARD", keys.index(dead)));
-      if (left === 0) {
-        await batch([
-          { script: nodeForgetScript, keys: [keys.registry], args: [dead, clock.now()] },
-        ]);
-      }
-    } catch (error) {
-      report(SessionStoreErrorCode.RedisWrite, `adopting the sessions of ${dead} failed`, error);
-    } finally {
-      sweeping.delete(dead);
-    }
-  }
-
-  function scheduleTick(): void {
-    tickTimer = clock.setTimeout(() => {
-      if (closed) return;
-      scheduleTick();
-      void tick();
-    }, opts.nodeHeartbeatMs);
-  }
-
-  // ---- notices from other nodes ----
-
-  function onNotice(_channel: string, message: string): void {
-    let n: { t?: string; id?: string; ep?: number };
-    try {
-      n = JSON.parse(message) as typeof n;
-    } catch {
-      return;
-    }
-    if (n.t === "taken" && typeof n.id === "string") {
-      const s = byId.get(n.id);
-      // Only a copy older than the take: a notice that arrives late must not drop a newer one.
-      if (s !== undefined && Number(s.epoch) < Number(n.ep)) lose(s, "moved");
-    } else if (n.t === "left") {
-      void tick();
-    }
-  }
-
-  function subscribe(): void {
-    const sub = redis.duplicate();
-    subscriber = sub;
-    const channels = [keys.nodeChannel(nodeId), keys.nodesChannel];
-    const join = (): void => {
-      // Idempotent: ioredis also resubscribes by itself after a reconnect.
-      void (async () => {
-        try {
-          for (const channel of channels) await sub.subscribe(channel);
-        } catch (error) {
-          // Tried again at the duplicate's next "ready"; meanwhile a missed
-          // notice is made good by fencing (the old holder's next write is refused).
-          report(SessionStoreErrorCode.RedisWrite, "subscribing to takeover notices failed", error);
+  const lease = new NodeLease({
+    keys,
+    get clock() {
+      return clock;
+    },
+    nodeTtlMs: opts.nodeTtlMs,
+    nodeHeartbeatMs: opts.nodeHeartbeatMs,
+    adoptBatch: opts.adoptBatch,
+    ownerKey: () => ownerKey,
+    linkUp: () => linkUp && !closed,
+    batch,
+    command,
+    heartbeatOps(now) {
+      const ops: BatchOp[] = [{ command: "PEXPIRE", args: [keys.index(ownerKey), ttlMs()] }];
+      // Attached sessions' keys, every half window (the journal refreshes busy ones anyway).
+      if (now - lastRefreshAt >= h().options.windowMs / 2) {
+        lastRefreshAt = now;
+        for (const s of byId.values()) {
+          if (s.state !== "attached") continue;
+          ops.push({ command: "PEXPIRE", args: [keys.session(s.id), ttlMs()] });
+          ops.push({ command: "PEXPIRE", args: [keys.messages(s.id), ttlMs()] });
         }
-      })();
-    };
-    sub.on("error", () => {
-      // ioredis reconnects by itself; failures that matter are reported above.
-    });
-    sub.on("message", onNotice);
-    sub.on("ready", join);
-    if (sub.status === "ready") join();
-  }
+      }
+      return ops;
+    },
+    adoptOp: (id, dead, now) => ({
+      script: adoptScript,
+      keys: [keys.session(id), keys.messages(id)],
+      args: [dead, ownerKey, nodeId, now, ttlMs(), h().options.maxUnackedMessages],
+    }),
+    adopted: adoptedHere,
+    leaseLost,
+    report,
+  });
+
+  // ---- notices from other nodes (takeover-notices.ts) ----
+
+  const notices = new TakeoverNotices(
+    redis,
+    keys,
+    nodeId,
+    (n) => {
+      if (n.t === "taken") {
+        const s = byId.get(n.id);
+        // Only a copy older than the take: a notice that arrives late must not drop a newer one.
+        if (s !== undefined && Number(s.epoch) < n.ep) lose(s, "moved");
+      } else void lease.tick();
+    },
+    report,
+  );
 
   // ---- the seam ----
 
@@ -1168,6 +896,7 @@ export function createRedisSessionStore<
       hooks = given;
       clock = given.clock;
       budget.max = given.options.maxUnackedBytesTotal;
+      windows = new WindowQueue(clock, given.options.windowMs, (s) => void expire(s));
       waitingSet = new WaitingSessions(
         given.options.maxWaitingPerAddress,
         given.options.maxWaitingPerClient,
@@ -1175,12 +904,12 @@ export function createRedisSessionStore<
       lastRefreshAt = clock.now();
       redis.on("ready", onReady);
       redis.on("close", onClose);
-      subscribe();
+      notices.open();
       // The client may have connected (or dropped) between the factory and now.
       linkUp = redis.status === "ready";
       available = linkUp;
-      if (linkUp) void ensureRegistered();
-      scheduleTick();
+      if (linkUp) void lease.ensureRegistered();
+      lease.start();
     },
     open: async (token, auth, owner, address, newSessionId) => {
       const result = await open(token, auth, owner, newSessionId);
@@ -1209,21 +938,17 @@ export function createRedisSessionStore<
           s.state = "detached";
           s.owner = undefined;
           s.detachedAt = now;
-          dirty.add(s);
+          journal.dirty.add(s);
         }
       }
       closed = true;
-      if (tickTimer !== undefined) clock.clearTimeout(tickTimer);
+      lease.stop();
       if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
-      if (windowTimer !== undefined) clock.clearTimeout(windowTimer);
       try {
         await flushNow();
         await batch([
-          { script: nodeLeaveScript, keys: [keys.registry], args: [ownerKey] },
-          {
-            command: "PUBLISH",
-            args: [keys.nodesChannel, JSON.stringify({ t: "left", own: ownerKey })],
-          },
+          lease.leaveOp(),
+          { command: "PUBLISH", args: [keys.nodesChannel, leftNotice(ownerKey)] },
         ]);
       } catch (error) {
         report(
@@ -1234,26 +959,18 @@ export function createRedisSessionStore<
       }
       byId.clear();
       bySessionId.clear();
-      waitingQueue.clear();
+      windows?.clear();
       waitingSet = undefined;
-      dirty.clear();
+      journal.clear();
       redis.off("ready", onReady);
       redis.off("close", onClose);
-      const sub = subscriber;
-      subscriber = undefined;
-      if (sub !== undefined) {
-        try {
-          await sub.quit();
-        } catch {
-          sub.disconnect();
-        }
-      }
+      await notices.close();
       setAvailable();
     },
     counts(): SessionStoreCounts {
       return {
         sessions: byId.size,
-        detached: waitingQueue.size,
+        detached: waitingSet?.size ?? 0,
         evicted,
         refused,
         adopted,
@@ -1265,10 +982,10 @@ export function createRedisSessionStore<
         batches: counters.batches,
         commands: counters.commands,
         moved,
-        dirty: dirty.size,
+        dirty: journal.dirty.size,
         adoptionsLost,
         inFlight,
-        pending: dirty.size + pendingEnds.length + (flushScheduled ? 1 : 0),
+        pending: journal.pending,
       };
     },
   };

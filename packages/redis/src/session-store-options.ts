@@ -36,19 +36,19 @@ export interface RedisSessionStoreOptions {
    */
   readonly redis: SessionRedisClient;
   /** This process's id in the cluster (unique; the `nodeId` of every owner). Default `hostname:pid:random`. */
-  readonly nodeId?: string;
+  readonly nodeId?: string | undefined;
   /** Prefix of every key and channel. Default `redisSessionStoreDefaults.keyPrefix`. */
-  readonly keyPrefix?: string;
+  readonly keyPrefix?: string | undefined;
   /** A node's lease: silent this long, it is dead. Default 10 000. */
-  readonly nodeTtlMs?: number;
+  readonly nodeTtlMs?: number | undefined;
   /** How often a node renews its lease and looks for dead nodes. Default `nodeTtlMs / 3`; below `nodeTtlMs`. */
-  readonly nodeHeartbeatMs?: number;
+  readonly nodeHeartbeatMs?: number | undefined;
   /** Retry period of failed batches while connected. Default 250. */
-  readonly retryMs?: number;
+  readonly retryMs?: number | undefined;
   /** Sessions per adoption batch. Default 200. */
-  readonly adoptBatch?: number;
+  readonly adoptBatch?: number | undefined;
   /** Store errors (failed batches, unreadable records, a lapsed lease): each a `SessionStoreError`. */
-  readonly onError?: (error: SessionStoreError) => void;
+  readonly onError?: ((error: SessionStoreError) => void) | undefined;
 }
 
 export interface ResolvedStoreOptions {

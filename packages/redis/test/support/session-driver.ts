@@ -56,6 +56,8 @@ export interface NodeEvents {
   moved: Array<{ sessionId: string; unrecorded: ReadonlyArray<UnackedMessage<Data>> }>;
   adopted: StoredSession<Data, Auth>[];
   availability: boolean[];
+  /** The store's `onError` reports, by code. */
+  errors: string[];
 }
 
 export class TestNode {
@@ -66,6 +68,7 @@ export class TestNode {
     moved: [],
     adopted: [],
     availability: [],
+    errors: [],
   };
   #conn = 0;
 
@@ -83,6 +86,7 @@ export class TestNode {
       keyPrefix: prefix,
       retryMs: 50,
       ...lease,
+      onError: (error) => this.events.errors.push(error.code),
     });
     const ev = this.events;
     this.store.start({

@@ -102,8 +102,8 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
   #lastWritten = 0;
   /** The highest seq an `ack` frame of this connection said. */
   #ackSent = 0;
-  /** The store recorded more: send what became allowed. Set on the session while bound. */
-  readonly #recorded = (): void => this.#afterRecorded();
+  /** The store recorded more: send what became allowed. Set on the session while bound (made at the first bind only). */
+  #recorded: (() => void) | undefined = undefined;
 
   constructor(
     host: Host<TClient, TServer, TAuth>,
@@ -150,7 +150,9 @@ export class ServerConnection<TClient = unknown, TServer = unknown, TAuth = unkn
     this.#tokenUnproven = true;
     // Nothing of it written here yet: `replay` writes what the client has not acknowledged.
     this.#lastWritten = session.unacked.ackedSeq;
-    this.#ackSent = session.receivedSeq;
+    this.#ackSent = session.recordedIn;
+    // Bound once per connection (smaller than a closure); never called by the in-process store.
+    this.#recorded ??= this.#afterRecorded.bind(this);
     session.onRecorded = this.#recorded;
   }
 

@@ -78,10 +78,12 @@ export class Shutdown {
       for (const conn of [...live]) conn.goAway(frame);
       const after = afterGoodbye();
       if (after !== undefined) {
-        this.#pending = after.finally(() => {
+        const settled = (): void => {
           this.#pending = undefined;
           if (live.size === 0 && this.#deadline === undefined) this.#resolve!();
-        });
+        };
+        // A rejection is the caller's to report (it is not one here): settled either way.
+        this.#pending = after.then(settled, settled);
       }
       if (live.size === 0) this.#done();
       else {

@@ -1,8 +1,10 @@
 // One resume end to end over real `ws` sockets on loopback (port 0): takeover, replay, acks.
+import { connect } from "node:net";
 import { CloseCode } from "@heartline/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ResumedInfo, SessionEndInfo } from "../../src/index.js";
-import { startServer, TestClient, until } from "../helpers.js";
+import { settle, startServer, TestClient, until } from "../helpers.js";
+import { LaggingStore } from "./lagging-store.js";
 
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -81,5 +83,28 @@ describe("resume over ws", () => {
       '{"type":"message","data":"hi"}',
       '{"type":"message","data":"all"}',
     ]);
+  });
+});
+
+describe("resume over ws: an upgrade abandoned while the store opened its session", () => {
+  it("gives the session back when the client left before the handshake completed", async () => {
+    const store = new LaggingStore();
+    store.hold();
+    const s = await startServer({ resume: { store } });
+    cleanup = () => s.hl.close();
+    const socket = connect(s.port, "127.0.0.1");
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(
+      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+        "Sec-WebSocket-Protocol: heartline.v1, heartline.resume\r\n\r\n",
+    );
+    await until(() => store.calls.includes("open:new"), "the store's open");
+    socket.destroy();
+    await settle();
+    store.gate!.open();
+    await until(() => store.calls.some((c) => c.startsWith("release:")), "the release");
+    expect(s.hl.stats().sessions).toMatchObject({ live: 0, detached: 0 });
+    expect(s.events.connections).toEqual([]);
   });
 });

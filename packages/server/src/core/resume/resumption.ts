@@ -237,14 +237,14 @@ export class Resumption<TServer, TAuth, TConn extends ResumingConnection<TServer
     this.#conns.set(opened.owner.connectionId, conn);
     conn.bind(session);
     if (result.kind === "resumed") {
-      // Opened here directly (not at admission): the old connection's end is reported now, before the new welcome.
-      if (offer.opened === undefined) this.#replaceLocal(result.replaced);
       if (!this.#handles.has(session.sessionId)) {
         // Resumed from another process: its handle here starts now.
         this.#handles.set(session.sessionId, new SessionHandle(session, this.#handleHost, conn));
       }
       this.#resumed++;
-      const resumed = { gapMs: result.gapMs, ack: session.receivedSeq };
+      // What the store recorded as received: a receipt not recorded yet is
+      // not acknowledged (the client sends it again; it is dropped as a duplicate).
+      const resumed = { gapMs: result.gapMs, ack: session.recordedIn };
       const welcome = welcomeFrame(conn.sessionId, this.#terms, this.#resume(result.token), {
         ack: resumed.ack,
       });
