@@ -138,7 +138,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   const shared: RedisSessions | undefined =
     options.redisUrl === undefined || resumeWindowMs === 0
       ? undefined
-      : redisSessions(options.redisUrl, options.nodeId);
+      : redisSessions(options.redisUrl, options.nodeId, resumeWindowMs);
   const heartline = createServer<unknown, unknown, undefined>({
     server: http,
     resume:

@@ -23,8 +23,16 @@ export interface RedisSessions {
   close(): Promise<void>;
 }
 
-/** Connects to `url` (e.g. `redis://127.0.0.1:6379`); `nodeId` unset: hostname, pid and a random suffix. */
-export function redisSessions(url: string, nodeId: string | undefined): RedisSessions {
+/**
+ * Connects to `url` (e.g. `redis://127.0.0.1:6379`); `nodeId` unset: hostname,
+ * pid and a random suffix. `windowMs`: the server's resume window, so that a
+ * lost node's sessions stay online in presence until a survivor adopts them.
+ */
+export function redisSessions(
+  url: string,
+  nodeId: string | undefined,
+  windowMs: number,
+): RedisSessions {
   // A command waits at most one retry while Redis is away: the store holds
   // and retries its own batches, and serving goes on (new sessions plain v1).
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
@@ -49,6 +57,8 @@ export function redisSessions(url: string, nodeId: string | undefined): RedisSes
         nodeId: store.nodeId,
         // The demo has no login: a session is its own identity.
         identify: (conn) => conn.sessionId,
+        // Sessions outlive this process: a lost node's stay online for a survivor to adopt.
+        orphanWindowMs: windowMs,
         on: {
           error: (error) => console.error(`echo demo: presence ${error.code}: ${error.message}`),
         },

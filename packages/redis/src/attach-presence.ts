@@ -54,8 +54,10 @@ export interface Presence extends PresenceReader {
   /**
    * Stops the heartbeat and detaches from the server; writes what is pending
    * (up to `timeoutMs`, default 2000) and then unregisters the node, reporting
-   * any connection it still held as `server_closed`. Close the Heartline server
-   * first, so each connection is reported with its own reason.
+   * any connection it still held as `server_closed` (its resumable sessions
+   * are orphaned instead when `orphanWindowMs` is above 0: a survivor adopts
+   * them). Close the Heartline server first, so each connection is reported
+   * with its own reason and each session handed over or ended.
    */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }

@@ -355,8 +355,10 @@ return 1
 
 /**
  * This node adopted a lost node's session (the server's `sessionAdopted`):
- * move its record here, only if it is still the lost node's (held there or
- * orphaned from it); a record that moved on (resumed elsewhere) or ended
+ * move its record here, only if it is still the lost node's: held by
+ * `from`, or by no live node (orphaned, or its node's heartbeat lapsed:
+ * the session store's node id may differ from presence's, or be unknown).
+ * A record that moved on to a live node (resumed elsewhere), or ended,
  * stays as it is. ARGV: prefix, nodeId, sessionId, from, at. Returns the
  * record JSON now stored (`moved` published, never offline), or nil.
  */
@@ -365,12 +367,17 @@ local p, node, sid, from = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local cur = redis.call("HGET", p .. "sess", sid)
 if not cur then return nil end
 local c = cjson.decode(cur)
-if c.nodeId ~= from then return nil end
+if c.nodeId == node then return nil end
+if c.nodeId ~= from and not redis.call("ZSCORE", p .. "orphans", sid)
+    and redis.call("EXISTS", p .. "hb:" .. tostring(c.nodeId)) == 1 then
+  return nil
+end
+local held_by = c.nodeId
 take_session(p, sid)
 c.nodeId = node
 put_session(p, sid, c)
 local e = event_of(c, "moved", tonumber(ARGV[5]))
-e.from = from
+e.from = held_by
 publish(p, {cjson.encode(e)})
 return cjson.encode(c)
 `;

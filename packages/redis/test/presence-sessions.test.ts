@@ -226,6 +226,20 @@ describe.skipIf(skipRedisTests)("presence over resumable sessions (a real redis-
     expect(await a.p.isOnline("cat")).toBe(false);
   });
 
+  it("a claim from a connection older than the recorded one (queued, written late) does not move the record back", async () => {
+    const kp = prefix("stale");
+    const events = await collect(kp);
+    const a = await node(kp, "n1");
+    const b = await node(kp, "n2");
+    const sid = "stale-session";
+    b.server.open("sam", 9000, sid); // the newer connection, recorded first
+    await settled(kp, events, [b.p]);
+    a.server.open("sam", 5000, sid); // n1's older connection, its write late
+    await settled(kp, events, [a.p]);
+    expect(events.map(trace)).toEqual(["connect sam@n2"]);
+    expect((await a.p.list()).map((e) => `${e.identity}@${e.nodeId}`)).toEqual(["sam@n2"]);
+  });
+
   it("a lost node's sessions are not reported node_lost: a survivor adopts them (moved), and ends them with their reason", async () => {
     const kp = prefix("adopt");
     const events = await collect(kp);
@@ -319,6 +333,73 @@ describe.skipIf(skipRedisTests)("presence over resumable sessions (a real redis-
       "rex@other",
     ]);
     expect([survivor.p.stats().local, other.p.stats().local]).toEqual([1, 1]);
+  });
+
+  it("an adoption whose `from` is not presence's node id (the session store's own, or unknown) moves a record no live node holds, never one a live node holds", async () => {
+    const kp = prefix("fromless");
+    const events = await collect(kp);
+    const victim = await node(kp, "victim", { nodeTtlMs: 300, orphanWindowMs: 60_000 });
+    const fc = FakeTimers.createClock(1_000_000);
+    const survivor = await node(kp, "survivor", { clock: clockOf(fc), orphanWindowMs: 60_000 });
+    const other = await node(kp, "other");
+    const lapsed = victim.server.open("amy", 1000);
+    const orphaned = victim.server.open("ben", 1000);
+    const held = other.server.open("cal", 1000);
+    await settled(kp, events, [victim.p, other.p]);
+    await waitFor(
+      "the victim's key to lapse",
+      async () => (await admin.pttl(`${kp}hb:victim`)) === -2,
+    );
+    // Not reaped yet, but its heartbeat lapsed: adopted under the store's own id for the victim.
+    survivor.server.sessionAdopted(lapsed.sessionId, "store-node-7", "amy");
+    await settled(kp, events, [survivor.p]);
+    const beats = survivor.p.stats().heartbeats;
+    await fc.tickAsync(100);
+    await waitFor("the reaping heartbeat", () => survivor.p.stats().heartbeats > beats);
+    // Orphaned by the reap: adopted with no `from` at all.
+    survivor.server.sessionAdopted(orphaned.sessionId, "", "ben");
+    // Held by a live node: an adoption claim must not take it.
+    survivor.server.sessionAdopted(held.sessionId, "", "cal");
+    await settled(kp, events, [survivor.p]);
+    expect(events.map(trace).slice(3)).toEqual([
+      "moved amy@survivor<victim",
+      "moved ben@survivor<victim",
+    ]);
+    expect((await other.p.list()).map((e) => `${e.identity}@${e.nodeId}`).sort()).toEqual([
+      "amy@survivor",
+      "ben@survivor",
+      "cal@other",
+    ]);
+  });
+
+  it("a claim or an adoption still queued when its session moved on or ended is dropped: the holder records it", async () => {
+    const kp = prefix("queued");
+    const events = await collect(kp);
+    const victim = await node(kp, "victim", { nodeTtlMs: 300, orphanWindowMs: 60_000 });
+    const a = await node(kp, "n1", { orphanWindowMs: 60_000 });
+    const w1 = victim.server.open("wyn", 1000);
+    const w2 = victim.server.open("wil", 1000);
+    await settled(kp, events, [victim.p]);
+    // One event-loop turn: the first write is in flight, the others wait behind it.
+    a.server.open("ada", 2000);
+    const quick = a.server.open("qui", 2000); // moved away at once (resumed elsewhere)
+    a.server.sessionMoved(quick.sessionId);
+    a.server.sessionAdopted(w1.sessionId, "victim", "wyn"); // then resumed elsewhere
+    a.server.sessionMoved(w1.sessionId);
+    a.server.sessionAdopted(w2.sessionId, "victim", "wil"); // then ended here
+    a.server.sessionEnd(w2.sessionId, "server_closed", 3000);
+    await settled(kp, events, [a.p]);
+    expect(events.map(trace)).toEqual([
+      "connect wyn@victim",
+      "connect wil@victim",
+      "connect ada@n1",
+      "disconnect wil@victim server_closed",
+    ]);
+    expect(a.p.stats().local).toBe(1);
+    expect((await a.p.list()).map((e) => `${e.identity}@${e.nodeId}`).sort()).toEqual([
+      "ada@n1",
+      "wyn@victim",
+    ]);
   });
 
   it("a lost node's session no one adopts is reported node_lost at the first heartbeat at its reap + the node's orphanWindowMs: alive 1 ms before", async () => {
