@@ -301,6 +301,7 @@ async function steadyScenario({ script, n, topology }) {
     await sleep(2000);
     // Idle: RSS and the processes' own CPU with no client (timers, Redis leases, presence beats).
     const idleRss = rssOf(pids);
+    const idlePrimaryRss = rssBytes(servers.primary.pid);
     const idleCpu0 = cpuOf(pids);
     const idle0 = performance.now();
     await sleep(5000);
@@ -357,9 +358,11 @@ async function steadyScenario({ script, n, topology }) {
     const t0 = performance.now();
     for (const g of generators) g.send({ type: "window-start" });
     const rssSamples = [];
+    const primaryRssSamples = [];
     while (performance.now() < t0 + windowMs) {
       await sleep(Math.min(1000, t0 + windowMs - performance.now()));
       rssSamples.push(rssOf(pids));
+      primaryRssSamples.push(rssBytes(servers.primary.pid));
     }
     const windows = await ask(generators, { type: "window-end" }, "window", 30_000);
     const seconds = (performance.now() - t0) / 1000;
@@ -387,6 +390,9 @@ async function steadyScenario({ script, n, topology }) {
     for (const r of reports)
       for (const [k, v] of Object.entries(r.unexpectedCloses))
         unexpected[k] = (unexpected[k] ?? 0) + v;
+    const dataset = { before: (await redisFigures()).usedMemory };
+    await redis.cli("flushall");
+    dataset.after = (await redisFigures()).usedMemory;
     const serverTimeouts = sum(statsAfter.map((s) => s.reply.stats.timeouts));
     const lateness = statsAfter.flatMap((s) => s.reply.stats.lateness);
     const heartbeatsPerSecond = heartbeats / seconds;
@@ -419,6 +425,9 @@ async function steadyScenario({ script, n, topology }) {
       },
       memory: {
         idleRssBytes: idleRss,
+        // The primary's own part: it accepts and hands over every connection in the cluster.
+        primaryBytesPerConnection:
+          (percentile(sorted(primaryRssSamples), 50) - idlePrimaryRss) / Math.max(1, open),
         rssBytes: rss,
         bytesPerConnection: (rss - idleRss) / Math.max(1, open),
       },
@@ -426,7 +435,13 @@ async function steadyScenario({ script, n, topology }) {
         usedMemoryBefore: redisBefore.usedMemory,
         usedMemory: redis1.usedMemory,
         usedMemoryRss: redis1.usedMemoryRss,
-        bytesPerSession: (redis1.usedMemory - redisBefore.usedMemory) / Math.max(1, ready),
+        // What the keys hold: used_memory just before and after a FLUSHALL at the end (every
+        // session is still there, the silent ones waiting for their window). Measured from before
+        // the connect instead, it moved by ~250 B per session at N = 2,000 with what survives a
+        // FLUSHALL (the first scenario of a run paid ~490 KB more, once).
+        bytesPerSession: (dataset.before - dataset.after) / Math.max(1, ready),
+        usedMemoryGrowthPerConnection:
+          (redis1.usedMemory - redisBefore.usedMemory) / Math.max(1, ready),
         cpuShare: (redis1.cpu - redis0.cpu) / seconds,
       },
       rttMs: summarize(windows.flatMap((w) => w.rtts)),
@@ -677,7 +692,7 @@ function steadyMarkdown(report) {
       "Servers on core 0 (primary + workers), load, probe and Redis on core 1. " +
       "5 % of the clients go silent after the window.",
     "",
-    "| N | topology | workers | held | CPU % (all server processes) | of it primary | CPU ms / 1k heartbeats | above idle | RSS / conn (all) | Redis bytes / session | Redis CPU % | detection p50 / p99 / max (ms) | healthy timed out | connect CPU ms / conn (primary) |",
+    "| N | topology | workers | held | CPU % (all server processes) | of it primary | CPU ms / 1k heartbeats | above idle | RSS / conn (all; of it primary) | Redis bytes / session | Redis CPU % | detection p50 / p99 / max (ms) | healthy timed out | connect CPU ms / conn (primary) |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of report.results) {
@@ -688,7 +703,7 @@ function steadyMarkdown(report) {
     const d = r.detectionErrorMs;
     lines.push(
       `| ${int(r.n)} | ${r.topology} | ${r.workers} | ${int(r.openAtWindowEnd)} | ${fmt(r.cpu.share * 100)} | ${fmt(r.cpu.primaryShare * 100, 2)} | ` +
-        `${fmt(r.cpu.msPer1kHeartbeats, 1)} | ${fmt(r.cpu.msPer1kHeartbeatsAboveIdle, 1)} | ${kib(r.memory.bytesPerConnection)} | ` +
+        `${fmt(r.cpu.msPer1kHeartbeats, 1)} | ${fmt(r.cpu.msPer1kHeartbeatsAboveIdle, 1)} | ${kib(r.memory.bytesPerConnection)} (${kib(r.memory.primaryBytesPerConnection)}) | ` +
         `${int(r.redis.bytesPerSession)} | ${fmt(r.redis.cpuShare * 100)} | ${fmt(d.p50)} / ${fmt(d.p99)} / ${fmt(d.max)}` +
         `${d.undetected ? ` (${d.undetected} undetected)` : ""} | ${r.healthyTimedOut} | ` +
         `${fmt(r.connect.cpuMsPerConnection, 3)} (${fmt(r.connect.primaryCpuMsPerConnection, 3)}) |`,
@@ -700,7 +715,7 @@ function steadyMarkdown(report) {
       "**above idle** takes out what the same processes burnt with no client (their timers, the Redis leases and presence beats), " +
       "which dominates at small N and X = 15 s.",
     "- **RSS / conn**: (median summed RSS over the window − summed idle RSS) ÷ connections held.",
-    "- **Redis bytes / session**: `used_memory` after the connect − before, ÷ connections (session + presence records).",
+    "- **Redis bytes / session**: `used_memory` just before − just after a FLUSHALL at the scenario's end, ÷ connections: what the session and presence records hold (every session is still there, the silent ones waiting for their window).",
     "- **Detection**: per silent client, close frame arrived − last frame sent − 2X, on the probe's clock.",
     "- **Healthy timed out**: clients that were not silent and were closed 4000, plus server timeouts beyond the silent count.",
     "- **Connect CPU / conn**: all server processes over the connect phase ÷ connections; in brackets the primary's part (its round-robin hand-off).",
