@@ -84,7 +84,8 @@ function connect(client) {
   if (client.everOpen) attemptTimes.push(epoch(now()));
   const ws = new WebSocket(config.url, ["heartline.v1", offer], {
     perMessageDeflate: false,
-    localAddress: config.localAddress,
+    // Spread over the process's source addresses (bench/scale.mjs: PER_ADDRESS).
+    localAddress: config.localAddresses[client.index % config.localAddresses.length],
     handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
   });
   client.ws = ws;
@@ -184,12 +185,14 @@ function onWelcome(client, m) {
     if (m.resume === undefined) {
       bump(failures, "no resume in welcome");
       client.state = "failed";
+      failedCount++;
       maybeConnected();
       return;
     }
     client.everOpen = true;
     client.state = "open";
     client.pingSeq = 0;
+    readyCount++;
     maybeConnected();
   }
 }
@@ -213,9 +216,8 @@ function onMessage(client, m) {
 
 let readyCount = 0;
 let failedCount = 0;
+/** Counted as they happen (a filter over every client per welcome was quadratic at 10,000). */
 function maybeConnected() {
-  readyCount = clients.filter((c) => c.everOpen).length;
-  failedCount = clients.filter((c) => !c.everOpen && c.state === "failed").length;
   if (!connectedSent && readyCount + failedCount === config.count) {
     connectedSent = true;
     process.send({ type: "connected", ready: readyCount, failed: failedCount, failures });
@@ -339,4 +341,6 @@ process.on("message", (message) => {
 });
 
 process.on("disconnect", () => process.exit(0));
+// An orderly exit on SIGTERM, so that `--cpu-prof` (BENCH_LOAD_NODE_ARGS) gets to write its profile.
+process.on("SIGTERM", () => process.exit(0));
 process.send({ type: "up" });
