@@ -301,6 +301,13 @@ function ask(children, message, type, timeoutMs = 15_000) {
   return replies;
 }
 
+/** Summed RSS of the server processes, and the workers' heapUsed + external, right after a full GC in each. */
+async function afterGc(primary, pids) {
+  const replies = await toWorkers(primary, { type: "gc" }, "gc-done");
+  await sleep(300);
+  return { rss: rssOf(pids), js: sum(replies.map((r) => r.reply.heapUsed + r.reply.external)) };
+}
+
 async function redisFigures() {
   const memory = await redis.info("memory");
   return {
@@ -326,6 +333,7 @@ async function steadyScenario({ script, n, topology }) {
     await sleep(2000);
     // Idle: RSS and the processes' own CPU with no client (timers, Redis leases, presence beats).
     const idleRss = rssOf(pids);
+    const idleAfterGc = await afterGc(servers.primary, pids);
     const idlePrimaryRss = rssBytes(servers.primary.pid);
     const idleCpu0 = cpuOf(pids);
     const idle0 = performance.now();
@@ -399,6 +407,7 @@ async function steadyScenario({ script, n, topology }) {
     const open = sum(windows.map((w) => w.open));
     const rss = percentile(sorted(rssSamples), 50);
     const statsBefore = await toWorkers(servers.primary, { type: "stats" }, "stats");
+    const loadedAfterGc = await afterGc(servers.primary, pids);
 
     // Silence: the probe's clients send one last ping, then only read.
     const silence0 = performance.now();
@@ -455,6 +464,9 @@ async function steadyScenario({ script, n, topology }) {
           (percentile(sorted(primaryRssSamples), 50) - idlePrimaryRss) / Math.max(1, open),
         rssBytes: rss,
         bytesPerConnection: (rss - idleRss) / Math.max(1, open),
+        // Both readings right after a full GC in every worker: less noise from GC timing.
+        bytesPerConnectionAfterGc: (loadedAfterGc.rss - idleAfterGc.rss) / Math.max(1, open),
+        jsBytesPerConnectionAfterGc: (loadedAfterGc.js - idleAfterGc.js) / Math.max(1, open),
       },
       redis: {
         usedMemoryBefore: redisBefore.usedMemory,
@@ -717,18 +729,19 @@ function steadyMarkdown(report) {
       "Servers on core 0 (primary + workers), load, probe and Redis on core 1. " +
       "5 % of the clients go silent after the window.",
     "",
-    "| N | topology | workers | held | CPU % (all server processes) | of it primary | CPU ms / 1k heartbeats | above idle | RSS / conn (all; of it primary) | Redis bytes / session | Redis CPU % | detection p50 / p99 / max (ms) | healthy timed out | connect CPU ms / conn (primary) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| N | topology | workers | held | CPU % (all server processes) | of it primary | CPU ms / 1k heartbeats | above idle | RSS / conn (all; of it primary) | RSS / conn after GC | JS heap + external / conn after GC | Redis bytes / session | Redis CPU % | detection p50 / p99 / max (ms) | healthy timed out | connect CPU ms / conn (primary) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of report.results) {
     if (r.error) {
-      lines.push(`| ${int(r.n)} | ${r.topology} | | failed: ${r.error} | | | | | | | | | | |`);
+      lines.push(`| ${int(r.n)} | ${r.topology} | | failed: ${r.error} | | | | | | | | | | | | |`);
       continue;
     }
     const d = r.detectionErrorMs;
     lines.push(
       `| ${int(r.n)} | ${r.topology} | ${r.workers} | ${int(r.openAtWindowEnd)} | ${fmt(r.cpu.share * 100)} | ${fmt(r.cpu.primaryShare * 100, 2)} | ` +
         `${fmt(r.cpu.msPer1kHeartbeats, 1)} | ${fmt(r.cpu.msPer1kHeartbeatsAboveIdle, 1)} | ${kib(r.memory.bytesPerConnection)} (${kib(r.memory.primaryBytesPerConnection)}) | ` +
+        `${kib(r.memory.bytesPerConnectionAfterGc)} | ${kib(r.memory.jsBytesPerConnectionAfterGc)} | ` +
         `${int(r.redis.bytesPerSession)} | ${fmt(r.redis.cpuShare * 100)} | ${fmt(d.p50)} / ${fmt(d.p99)} / ${fmt(d.max)}` +
         `${d.undetected ? ` (${d.undetected} undetected)` : ""} | ${r.healthyTimedOut} | ` +
         `${fmt(r.connect.cpuMsPerConnection, 3)} (${fmt(r.connect.primaryCpuMsPerConnection, 3)}) |`,
@@ -739,7 +752,7 @@ function steadyMarkdown(report) {
     "- **CPU ms / 1k heartbeats**: CPU of every server process (primary and workers) over the window ÷ heartbeats answered; " +
       "**above idle** takes out what the same processes burnt with no client (their timers, the Redis leases and presence beats), " +
       "which dominates at small N and X = 15 s.",
-    "- **RSS / conn**: (median summed RSS over the window − summed idle RSS) ÷ connections held.",
+    "- **RSS / conn**: (median summed RSS over the window − summed idle RSS) ÷ connections held; **after GC** the same from two readings right after `gc()` in every worker (less GC-timing noise); **JS heap + external** the workers' own `heapUsed + external`, loaded − idle, after GC.",
     "- **Redis bytes / session**: `used_memory` just before − just after a FLUSHALL at the scenario's end, ÷ connections: what the session and presence records hold (every session is still there, the silent ones waiting for their window).",
     "- **Detection**: per silent client, close frame arrived − last frame sent − 2X, on the probe's clock.",
     "- **Healthy timed out**: clients that were not silent and were closed 4000, plus server timeouts beyond the silent count.",
