@@ -526,7 +526,9 @@ function peakRate(times, binMs) {
 /** Reconnect attempts per second, in 1 s bins from the first: the herd's shape. */
 function histogram(times, binMs = 1000) {
   if (times.length === 0) return [];
-  const t0 = Math.min(...times);
+  // A loop, not Math.min(...times): at 100,000 reconnects a spread overflows the stack.
+  let t0 = Number.POSITIVE_INFINITY;
+  for (const t of times) if (t < t0) t0 = t;
   const bins = [];
   for (const t of times) {
     const b = Math.floor((t - t0) / binMs);
