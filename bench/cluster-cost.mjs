@@ -24,6 +24,7 @@
 //
 // Server on core 0; load and redis-server on core 1 (the machine has two).
 import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -54,6 +55,8 @@ const { values: args } = parseArgs({
       Object.entries(DEFAULTS).map(([k, v]) => [k, { type: "string", default: v }]),
     ),
     only: { type: "string" },
+    /** A sentence for the results file (e.g. that the machine was shared during the run). */
+    note: { type: "string" },
   },
 });
 const rounds = Number(args.rounds);
@@ -135,7 +138,10 @@ const stats = async (server) =>
 const usedMemory = async () => (await redis.info("memory")).used_memory;
 
 /** One side (memory or redis) at N connections: throughput, latency, Redis traffic and memory. */
+const loadavg = () => os.loadavg()[0].toFixed(2);
+
 async function messagesRun(script, store, n, round) {
+  const loadBefore = loadavg();
   await redis.cli("flushall");
   const keyPrefix = `hl-bench-${round}-${n}:`;
   const memBefore = await usedMemory();
@@ -223,6 +229,7 @@ async function messagesRun(script, store, n, round) {
         store === "redis" ? (memAfterUnacked - memBeforeUnacked) / sentAll.sent : 0,
       unackedSent: sentAll.sent,
       storeErrors: statsAfter.storeErrors,
+      loadavg: `${loadBefore} → ${loadavg()}`,
     };
   } finally {
     await kill(load, 0);
@@ -351,6 +358,7 @@ async function main() {
     "",
     `Command: \`node bench/cluster-cost.mjs ${process.argv.slice(2).join(" ")}\``,
     "",
+    ...(args.note ? [args.note, ""] : []),
     ...(skippedN.length
       ? skippedN.map((s) => `Not run at N = ${s.n}: ${s.refusal}`).concat([""])
       : []),
@@ -359,12 +367,12 @@ async function main() {
       : []),
     "## Per run",
     "",
-    "| round | N | store | echoed | msg/s per server core | msg/s per core incl. Redis | p50 ms | p99 ms | Redis commands executed / msg | commands sent / msg | store batches / msg | socket writes (round trips) / msg | B / idle session | B / unacked msg | out of order |",
-    "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| round | N | store | echoed | msg/s per server core | msg/s per core incl. Redis | p50 ms | p99 ms | Redis commands executed / msg | commands sent / msg | store batches / msg | socket writes (round trips) / msg | B / idle session | B / unacked msg | out of order | loadavg (1 min) |",
+    "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...runs.map(
       (r) =>
         `| ${r.round + 1} | ${r.n} | ${r.store} | ${r.echoed} | ${fmt(r.perCoreServer, 0)} | ${fmt(r.perCoreWithRedis, 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ` +
-        `${fmt(r.commandsPerMessage, 3)} | ${fmt(r.commandsSentPerMessage, 3)} | ${fmt(r.batchesPerMessage, 3)} | ${fmt(r.roundTripsPerMessage, 3)} | ${fmt(r.bytesPerIdleSession, 0)} | ${fmt(r.bytesPerUnackedMessage, 0)} | ${r.outOfOrder} |`,
+        `${fmt(r.commandsPerMessage, 3)} | ${fmt(r.commandsSentPerMessage, 3)} | ${fmt(r.batchesPerMessage, 3)} | ${fmt(r.roundTripsPerMessage, 3)} | ${fmt(r.bytesPerIdleSession, 0)} | ${fmt(r.bytesPerUnackedMessage, 0)} | ${r.outOfOrder} | ${r.loadavg} |`,
     ),
     "",
     "## Redis ÷ memory (median, min–max over rounds)",

@@ -48,6 +48,8 @@ function startDemo(
       detached: true,
       env: {
         ...process.env,
+        // The demo's in-memory default: CI's REDIS_URL is there for the Redis tests.
+        REDIS_URL: "",
         PORT: "0",
         HOST: "127.0.0.1",
         HEARTBEAT_INTERVAL_MS: "300",

@@ -54,7 +54,8 @@ async function startTree(command: string, args: string[]) {
   const top = spawn(command, args, {
     cwd: root,
     detached: true, // its own process group, led by the top process
-    env: { ...process.env, PORT: "0" },
+    // REDIS_URL "": the demo's in-memory default (CI's REDIS_URL is there for the Redis tests).
+    env: { ...process.env, PORT: "0", REDIS_URL: "" },
     stdio: ["ignore", "ignore", "pipe"],
   });
   group = top.pid!;

@@ -53,6 +53,8 @@ async function startDemo(runtime: "node" | "bun" | "deno"): Promise<Demo> {
       stdio: ["ignore", "pipe", "pipe"],
       env: {
         ...process.env,
+        // The demo's in-memory default: CI's REDIS_URL is there for the Redis tests.
+        REDIS_URL: "",
         PORT: "0",
         HOST: "127.0.0.1",
         HEARTBEAT_INTERVAL_MS: String(INTERVAL_MS),

@@ -38,6 +38,8 @@ async function startDemo(port: number, drainMs = DRAIN_MS): Promise<Demo> {
       cwd: root,
       env: {
         ...process.env,
+        // The demo's in-memory default: CI's REDIS_URL is there for the Redis tests.
+        REDIS_URL: "",
         PORT: String(port),
         TRUST_PROXY: "1",
         DRAIN_MS: String(drainMs),

@@ -16,12 +16,15 @@ import {
   startRedisServer,
 } from "./support/redis-server-process.js";
 import { type SessionCluster, startSessionCluster } from "./support/session-cluster.js";
-import { until } from "./support/stream-client.js";
+import { type StreamClient, startStreamClient, until } from "./support/stream-client.js";
+import { failures, streamVerdict } from "./support/stream-ledger.js";
 
 const intervalMs = 200;
 
 let cluster: SessionCluster | undefined;
+const clients: StreamClient[] = [];
 afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
   await cluster?.stop();
   cluster = undefined;
 });
@@ -139,5 +142,69 @@ describe.skipIf(skipRedisTests)("resumable sessions while Redis is away", () => 
     expect(again.welcome.resumed).toBeUndefined();
     expect(again.frames.filter((f) => f.type === "message")).toEqual([]);
     again.ws.close(1000);
+  }, 60_000);
+
+  it("attached sessions hold through an outage: nothing acknowledged or echoed that was not recorded; afterwards everything flows, exactly once", async () => {
+    const redis = await startRedisServer({ persistence: true, name: "held redis" });
+    const c = await twoNodes(redis);
+    const streams = ["a", "b"].flatMap((id) =>
+      [0, 1].map((i) =>
+        startStreamClient({ user: `${id}${i}`, url: () => c.node(id).url(`${id}${i}`) }),
+      ),
+    );
+    clients.push(...streams);
+    await until("every client open", () => streams.every((s) => s.client.state === "open"));
+    for (const s of streams) s.stream(20);
+    await new Promise((r) => setTimeout(r, 300));
+
+    await redis.stop();
+    await until(
+      "both stores unavailable",
+      () => !c.node("a").available() && !c.node("b").available(),
+    );
+    // A moment for what was recorded before the stop to arrive; from then on nothing may.
+    await new Promise((r) => setTimeout(r, 200));
+    const echoesAt = streams.map((s) => s.echoes.length);
+    const unackedAt = streams.map((s) => s.client.stats.unacked);
+    await new Promise((r) => setTimeout(r, 800));
+    // No echo written (none could be recorded), no ack (no receipt recorded): the unacked grow.
+    expect(streams.map((s) => s.echoes.length)).toEqual(echoesAt);
+    streams.forEach((s, i) => expect(s.client.stats.unacked).toBeGreaterThan(unackedAt[i]!));
+    // The connections held: no client saw its link end.
+    for (const s of streams) expect(s.disconnects).toEqual([]);
+
+    await redis.start();
+    await until(
+      "both stores available again",
+      () => c.node("a").available() && c.node("b").available(),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    for (const s of streams) s.stop();
+    await until(
+      "everything acknowledged and echoed",
+      () =>
+        streams.every(
+          (s) =>
+            s.client.stats.unacked === 0 &&
+            Object.keys(failures(streamVerdict(s, c.records()))).length === 0,
+        ),
+      15_000,
+      () =>
+        JSON.stringify(
+          streams.map((s) => ({
+            user: s.user,
+            unacked: s.client.stats.unacked,
+            f: failures(streamVerdict(s, c.records())),
+          })),
+        ),
+    );
+    for (const s of streams) {
+      const v = streamVerdict(s, c.records());
+      expect(failures(v), s.user).toEqual({});
+      expect(v.repeatedInWindow).toEqual([]); // no process lost: strictly once
+      expect(s.reported).toEqual([]);
+      expect(s.opens).toHaveLength(1); // never reconnected
+    }
+    expect(c.all("sessionEnd")).toEqual([]);
   }, 60_000);
 });

@@ -67,6 +67,34 @@ describe("streamVerdict", () => {
     expect(failures(ok)).toEqual({});
     expect(ok.repeatedInWindow).toEqual([2]);
 
+    // A live process that then lost the session (its sessionMoved: the client resumed
+    // elsewhere before its receipt was recorded): the same window.
+    const moved = [
+      node("a", [
+        msg("s", 1, 1),
+        sent("a", 1, 1),
+        msg("s", 2, 2),
+        line({ type: "sessionMoved", sessionId: "s", undelivered: [] }),
+      ]),
+      repeat[1]!,
+    ];
+    const afterMove = streamVerdict(
+      client({ echoes: [echoOf("a", 1, 1), echoOf("b", 2, 2), echoOf("b", 3, 3)] }),
+      moved,
+    );
+    expect(failures(afterMove)).toEqual({});
+    expect(afterMove.repeatedInWindow).toEqual([2]);
+    // A sessionMoved BEFORE the delivery does not excuse it.
+    const movedFirst = [
+      node("a", [
+        msg("s", 1, 1),
+        line({ type: "sessionMoved", sessionId: "s", undelivered: [] }),
+        msg("s", 2, 2),
+      ]),
+      repeat[1]!,
+    ];
+    expect(streamVerdict(client({}), movedFirst).duplicatedToServer).toEqual([2]);
+
     // The same repeat with no lost node involved: a duplicate.
     const live = [{ ...repeat[0]!, lost: false }, repeat[1]!];
     expect(streamVerdict(client({}), live).duplicatedToServer).toEqual([2]);

@@ -5,10 +5,12 @@
 // client → server: every message `send` accepted reaches the application of
 // some node exactly once, in order (by its seq in the session), or the client
 // reports it undelivered; never neither. The one allowed repeat is the
-// documented at-least-once window: a lost process had handed the message to
-// its application without recording it, and the node where the session
-// resumed hands it over again with the SAME (sessionId, seq). A repeat with
-// another seq, or one not involving a lost process, is a failure.
+// at-least-once window: a process handed the message to its application,
+// then lost the session before its receipt was recorded (it was killed, cut
+// off and fenced, or the client resumed elsewhere first: its `sessionMoved`),
+// and the node where the session resumed hands it over again with the SAME
+// (sessionId, seq). A repeat with another seq, or after a delivery by a
+// process that kept the session, is a failure.
 //
 // server → client: every echo a node's `send` accepted arrives once and in
 // order, or is reported in that node's `sessionEnd`/`sessionMoved`; echoes
@@ -40,7 +42,7 @@ export interface StreamVerdict {
   readonly lostToServer: number[];
   /** Delivered to a server application more than once outside the documented window. */
   readonly duplicatedToServer: number[];
-  /** Delivered more than once in the documented window (same sessionId and seq, a lost process involved). */
+  /** Delivered more than once in the window (same sessionId and seq, after a process that then lost the session). */
   readonly repeatedInWindow: number[];
   /** Delivered to the server out of order, or under two different seqs in one session. */
   readonly disorderedToServer: number[];
@@ -56,11 +58,13 @@ export interface StreamVerdict {
   readonly diedWithNode: number;
   /** How many messages the server applications received in all (first deliveries). */
   readonly delivered: number;
+  /** Every delivery of each counter delivered more than once, as `node:sessionId-prefix:seq` (for failure messages). */
+  readonly repeats: Record<number, string[]>;
 }
 
 interface Delivery {
   readonly node: string;
-  /** Lost or fenced: a repeat after it is the documented window. */
+  /** The process lost the session after this delivery (killed, fenced, or its `sessionMoved`): a repeat after it is the window. */
   readonly lost: boolean;
   readonly sessionId: string;
   readonly seq: number | undefined;
@@ -80,17 +84,20 @@ export function streamVerdict(
   // ---- client → server ----
   const deliveries: Delivery[] = [];
   for (const n of nodes) {
-    for (const l of n.lines) {
+    n.lines.forEach((l, at) => {
       if (l.type === "message" && mine(l.data)) {
+        const movedAfter = n.lines
+          .slice(at)
+          .some((m) => m.type === "sessionMoved" && m.sessionId === l.sessionId);
         deliveries.push({
           node: n.nodeId,
-          lost: n.lost || n.fenced === true,
+          lost: n.lost || n.fenced === true || movedAfter,
           sessionId: l.sessionId as string,
           seq: l.seq as number | undefined,
           c: (l.data as StreamMessage).c,
         });
       }
-    }
+    });
   }
   const byC = new Map<number, Delivery[]>();
   for (const d of deliveries) byC.set(d.c, [...(byC.get(d.c) ?? []), d]);
@@ -154,8 +161,13 @@ export function streamVerdict(
       else lostToClient.push(key);
     }
   }
+  const repeats: Record<number, string[]> = {};
+  for (const c of [...duplicatedToServer, ...repeatedInWindow]) {
+    repeats[c] = (byC.get(c) ?? []).map((d) => `${d.node}:${d.sessionId.slice(0, 8)}:${d.seq}`);
+  }
   return {
     user: client.user,
+    repeats,
     lostToServer,
     duplicatedToServer,
     repeatedInWindow,

@@ -13,6 +13,8 @@ export interface LeaseHost {
   readonly adoptBatch: number;
   /** The owner key sessions are recorded under now (`nodeId#incarnation`). */
   ownerKey(): string;
+  /** The TTL of every key of the store (a window, a tombstone window, two leases). */
+  ttlMs(): number;
   /** Whether the client can send now. */
   linkUp(): boolean;
   /** One round trip. */
@@ -90,7 +92,7 @@ export class NodeLease {
       {
         script: nodeTickScript,
         keys: [h.keys.registry],
-        args: [h.ownerKey(), h.clock.now(), h.nodeTtlMs, "start"],
+        args: [h.ownerKey(), h.clock.now(), h.nodeTtlMs, "start", h.ttlMs()],
       },
     ]);
     if (!r!.ok) throw r!.error;
@@ -108,7 +110,7 @@ export class NodeLease {
         {
           script: nodeTickScript,
           keys: [h.keys.registry],
-          args: [h.ownerKey(), now, h.nodeTtlMs, "tick"],
+          args: [h.ownerKey(), now, h.nodeTtlMs, "tick", h.ttlMs()],
         },
         ...h.heartbeatOps(now),
       ]);

@@ -406,7 +406,21 @@ export function createRedisSessionStore<
       retryTimer = undefined;
       scheduleFlush();
       windows?.fire();
+      // Nothing of the journal's to retry: a probe says when Redis answers
+      // again (a failed resume or create must not leave the store unavailable).
+      if (writesFailing && linkUp && journal.pending === 0) void probe();
     }, opts.retryMs);
+  }
+
+  async function probe(): Promise<void> {
+    try {
+      const [r] = await batch([{ command: "PING", args: [] }]);
+      if (!r!.ok) throw r!.error;
+      writesFailing = false;
+      setAvailable();
+    } catch {
+      scheduleRetry();
+    }
   }
 
   function failed(what: string, error: unknown): void {
@@ -415,6 +429,7 @@ export function createRedisSessionStore<
       setAvailable();
     }
     report(SessionStoreErrorCode.RedisWrite, `${what} failed; held and retried`, error);
+    scheduleRetry();
   }
 
   function clientKeyOf(auth: TAuth): string | undefined {
@@ -837,6 +852,7 @@ export function createRedisSessionStore<
     nodeHeartbeatMs: opts.nodeHeartbeatMs,
     adoptBatch: opts.adoptBatch,
     ownerKey: () => ownerKey,
+    ttlMs,
     linkUp: () => linkUp && !closed,
     batch,
     command,

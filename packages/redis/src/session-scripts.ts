@@ -180,7 +180,8 @@ return {1, ep, v[4], v[5], v[6], v[7], v[8], v[9], texts}
 
 /**
  * The node heartbeat, on the registry hash (field = owner key, value = the
- * clock time its lease ends). ARGV: own, now, ttlMs, mode ("start" | "tick").
+ * clock time its lease ends). ARGV: own, now, ttlMs, mode ("start" | "tick"),
+ * the registry's own TTL.
  * "tick" returns {-1} when this owner's lease had already lapsed (or was
  * forgotten): it was presumed dead and its sessions are being adopted, so it
  * must not renew (the caller starts a new incarnation). Else {1, dead owner
@@ -193,6 +194,8 @@ if ARGV[4] == "tick" then
   if not mine or tonumber(mine) <= now then return {-1} end
 end
 redis.call("HSET", KEYS[1], own, now + tonumber(ARGV[3]))
+-- Every key has a TTL: the registry outlives the last node by a window and two leases.
+redis.call("PEXPIRE", KEYS[1], ARGV[5])
 local out = {1}
 local all = redis.call("HGETALL", KEYS[1])
 for i = 1, #all, 2 do

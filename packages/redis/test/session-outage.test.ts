@@ -60,6 +60,53 @@ describe.skipIf(skipRedisTests)("Redis session store: outage (an own redis-serve
     }
   });
 
+  it("an outage longer than the lease: the node gives its sessions up, re-registers, adopts them back from Redis; the token resumes with the recorded replay", async () => {
+    requireRedisUrl();
+    const own = ownRedis({ persist: true });
+    await own.start();
+    const r = await connectRedis(own.url);
+    try {
+      const time = fakeTime();
+      const a = new TestNode(r, time, "hl-long-outage:", "A");
+      const opened = await a.open();
+      if (opened.kind !== "created") throw new Error(opened.kind);
+      send(opened.session, 2);
+      await waitFor("recorded", () => opened.session.recordedOut === 2);
+      await own.stop();
+      await waitFor("unavailable", () => !a.store.available);
+      // 5 s pass with Redis away (the lease is 3 s): no heartbeat can renew it.
+      for (let i = 0; i < 20; i++) {
+        time.tick(250);
+        await settle();
+      }
+      await own.start();
+      await waitFor("given up", () => a.events.replaced.length === 1, 10_000);
+      expect(a.events.replaced[0]!.unrecorded).toEqual([]); // everything was recorded
+      expect(a.events.errors).toContain("session_store_lease_lost");
+      // Its next heartbeat finds its old incarnation dead and adopts the session back.
+      await waitFor(
+        "adopted back",
+        async () => {
+          time.tick(250);
+          await settle();
+          return a.events.adopted.length === 1;
+        },
+        10_000,
+      );
+      const back = await a.open(opened.token);
+      expect(back.kind).toBe("resumed");
+      if (back.kind !== "resumed") return;
+      const replay: number[] = [];
+      back.session.unacked.replay((_text, seq) => replay.push(seq));
+      expect(replay).toEqual([1, 2]);
+      expect(a.events.ends).toHaveLength(0);
+      await a.store.shutdown();
+    } finally {
+      r.disconnect();
+      await own.dispose();
+    }
+  });
+
   it("Redis restarted empty: an old token answers unknown (never a wrong replay); an attached session that vanished is reported with everything it held", async () => {
     requireRedisUrl();
     const own = ownRedis();

@@ -215,6 +215,41 @@ describe.skipIf(skipRedisTests)("Redis session store (real redis-server)", () =>
     await b.store.shutdown();
   });
 
+  it("a resume whose read fails answers unavailable (token kept); a probe after retryMs makes the store available again", async () => {
+    const time = fakeTime();
+    const kp = prefix("probe");
+    const real = await client();
+    let failNext = false;
+    const flaky = new Proxy(real, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop === "call") {
+          return (...args: unknown[]) => {
+            if (failNext && args[0] === "HGETALL") {
+              failNext = false;
+              return Promise.reject(new Error("LOADING Redis is loading the dataset in memory"));
+            }
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const a = new TestNode(flaky, time, kp, "A");
+    const opened = await a.open();
+    if (opened.kind !== "created") throw new Error(opened.kind);
+    await a.store.detach(opened.session, opened.owner);
+    failNext = true;
+    expect((await a.open(opened.token)).kind).toBe("unavailable");
+    expect(a.events.availability).toEqual([false]);
+    expect(a.store.available).toBe(false);
+    await advance(time, 50, 50); // retryMs in the driver: the probe answers
+    await waitFor("available", () => a.store.available);
+    expect(a.events.availability).toEqual([false, true]);
+    expect((await a.open(opened.token)).kind).toBe("resumed");
+    await a.store.shutdown();
+  });
+
   it("expiry at the window's exact end, once, with the undelivered messages; the next resume hears expired", async () => {
     const time = fakeTime();
     const kp = prefix("expiry");
