@@ -177,6 +177,17 @@ const deadline = setTimeout(() => {
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => void cleanup().then(() => process.exit(130)));
 }
+// Whatever throws, the children and redis-server go too (a crash once left a redis-server behind).
+process.on("uncaughtException", (error) => {
+  log(`scale: ${error.stack ?? error}`);
+  void cleanup().then(() => process.exit(1));
+});
+
+/** A child that died makes `send` emit "error" on it: report it; the waits on it time out, bounded. */
+function guard(child) {
+  child.on("error", (error) => log(`scale: ${child.benchName}: ${error.message}`));
+  return child;
+}
 
 if (args.plan) {
   log(`scale: ${plan.text}`);
@@ -237,24 +248,26 @@ const rssOf = (pids) => sum(pids.map((pid) => rssBytes(pid)));
 const loadavg = () => os.loadavg().map((v) => Math.round(v * 100) / 100);
 
 async function startServers({ script, topology, workers, reconnect, keyPrefix }) {
-  const primary = spawnPinned({
-    core: SERVER_CORE,
-    script: here("./servers/scale-primary.mjs"),
-    name: `primary (${topology})`,
-    env: {
-      BENCH_WORKER_SCRIPT: script,
-      BENCH_WORKERS: String(workers),
-      BENCH_TOPOLOGY: topology,
-      // One shared port, fixed so that a restarted worker binds the same one.
-      BENCH_PORT: String(topology === "cluster" ? await freePort() : 0),
-      BENCH_INTERVAL_MS: String(INTERVAL_MS),
-      BENCH_MAX_CONNECTIONS: String(plan.cap),
-      BENCH_KEY_PREFIX: keyPrefix,
-      BENCH_RECONNECT_MIN_MS: String(reconnect?.minMs ?? 1000),
-      BENCH_RECONNECT_MAX_MS: String(reconnect?.maxMs ?? 10_000),
-      REDIS_URL: redis.url,
-    },
-  });
+  const primary = guard(
+    spawnPinned({
+      core: SERVER_CORE,
+      script: here("./servers/scale-primary.mjs"),
+      name: `primary (${topology})`,
+      env: {
+        BENCH_WORKER_SCRIPT: script,
+        BENCH_WORKERS: String(workers),
+        BENCH_TOPOLOGY: topology,
+        // One shared port, fixed so that a restarted worker binds the same one.
+        BENCH_PORT: String(topology === "cluster" ? await freePort() : 0),
+        BENCH_INTERVAL_MS: String(INTERVAL_MS),
+        BENCH_MAX_CONNECTIONS: String(plan.cap),
+        BENCH_KEY_PREFIX: keyPrefix,
+        BENCH_RECONNECT_MIN_MS: String(reconnect?.minMs ?? 1000),
+        BENCH_RECONNECT_MAX_MS: String(reconnect?.maxMs ?? 10_000),
+        REDIS_URL: redis.url,
+      },
+    }),
+  );
   const ready = await Promise.race([
     waitForMessage(primary, "ready", 60_000),
     waitForMessage(primary, "failed", 60_000).then((m) => {
@@ -283,13 +296,15 @@ function loadShares(n, cap, probeCount) {
 
 function spawnLoad(script, shares) {
   return shares.map((share) =>
-    spawnPinned({
-      core: LOAD_CORE,
-      script,
-      name: share.name,
-      // Diagnostics only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/x"): the load's own profile.
-      nodeArgs: process.env.BENCH_LOAD_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
-    }),
+    guard(
+      spawnPinned({
+        core: LOAD_CORE,
+        script,
+        name: share.name,
+        // Diagnostics only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/x"): the load's own profile.
+        nodeArgs: process.env.BENCH_LOAD_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
+      }),
+    ),
   );
 }
 
