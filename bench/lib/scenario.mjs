@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { openFileLimits } from "./machine.mjs";
 import { cpuSeconds, kill, rssBytes, sleep, spawnPinned, waitForMessage } from "./procs.mjs";
 import { median, summarize } from "./stats.mjs";
+import { explainStalls, startTimeline } from "./timeline.mjs";
 
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
@@ -98,6 +99,8 @@ export async function runScenario({
   log,
   profileDir,
   heapProfileDir,
+  /** Also profile the silence phase (the detection tail), in its own file. */
+  profileSilence = false,
   sourceAddresses = ["127.0.0.1"],
 }) {
   const children = [];
@@ -206,6 +209,8 @@ export async function runScenario({
     const cpu0 = cpuSeconds(serverProc.pid);
     const loadCpu0 = loadPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const t0 = performance.now();
+    // /proc beside the server's own stall records, from here to the end of the silence phase.
+    const timeline = startTimeline(serverProc.pid);
     send(generators, { type: "window-start" });
     serverProc.send({ type: "gc-tally-reset" });
     if (profileDir) serverProc.send({ type: "profile-start" });
@@ -260,13 +265,36 @@ export async function runScenario({
     const silenceBudget = 3 * intervalMs + timing.silenceGraceMs;
     const silenceStart = performance.now();
     serverProc.send({ type: "gc-tally-reset" });
+    if (profileDir && profileSilence) serverProc.send({ type: "profile-start" });
     send(generators, { type: "silence" });
     let silenceTimedOut = false;
     await allMessages(generators, "silence-done", silenceBudget).catch(() => {
       silenceTimedOut = true;
     });
-    const silenceSeconds = (performance.now() - silenceStart) / 1000;
+    const silenceEnd = performance.now();
+    const silenceSeconds = (silenceEnd - silenceStart) / 1000;
     const gcSilence = await gcTally(serverProc);
+    const samples = timeline.stop();
+    let silenceProfile = null;
+    if (profileDir && profileSilence) {
+      const written = waitForMessage(serverProc, "profile-written", 30_000);
+      serverProc.send({
+        type: "profile-stop",
+        path: `${profileDir}/${server.name}-${n}-silence-${Date.now()}.cpuprofile`,
+      });
+      silenceProfile = (await written).path;
+    }
+    const epoch = (t) => performance.timeOrigin + t;
+    const tail = {
+      steady: explainStalls(samples, gcSteady.stalls ?? [], { from: epoch(t0), to: epoch(t1) }),
+      silence: explainStalls(samples, gcSilence.stalls ?? [], {
+        from: epoch(silenceStart),
+        to: epoch(silenceEnd),
+      }),
+    };
+    // The raw stall lists are in `tail`; the GC tallies keep their figures only.
+    delete gcSteady.stalls;
+    delete gcSilence.stalls;
     const reports = await (() => {
       const replies = allMessages(generators, "report", 10_000);
       send(generators, { type: "report" });
@@ -326,6 +354,8 @@ export async function runScenario({
       rttMs: summarize(rtts),
       detectionErrorMs: {
         ...summarize(detections),
+        // Every silent client's lateness, for a p99 pooled over runs (bench/tail.mjs).
+        samples: detections,
         silent: silentTotal,
         undetected: silentTotal - detections.length,
         byCloseFrame: detectionsByFrame,
@@ -337,6 +367,7 @@ export async function runScenario({
       },
       unexpectedCloses,
       gc: { steady: gcSteady, silence: gcSilence },
+      tail,
       load: {
         processes: generatorCount,
         sourceAddresses,
@@ -346,6 +377,7 @@ export async function runScenario({
       serverStats: { beforeSilence: statsBefore, afterSilence: summarizeStats(statsAfter) },
       elapsedSeconds: (performance.now() - started) / 1000,
       profile,
+      silenceProfile,
       heapProfile,
       loadavg: { before: loadavgBefore, after: loadavg() },
     };

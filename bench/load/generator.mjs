@@ -131,7 +131,15 @@ function maybeConnected() {
 }
 
 function connectAll() {
-  const { kind, url, count, connectPerSecond } = config;
+  const { kind, count, connectPerSecond } = config;
+  // `urls` (bench/scale.mjs, workers on ports of their own): clients spread over them by index.
+  const urlOf = (index) => (config.urls ? config.urls[index % config.urls.length] : config.url);
+  // `localAddresses` (bench/scale.mjs): several source addresses, a bound connect's port search
+  // slowing down as one address fills.
+  const addressOf = (index) =>
+    config.localAddresses
+      ? config.localAddresses[index % config.localAddresses.length]
+      : config.localAddress;
   const driver = drivers[kind];
   const stepMs = 20;
   const perStep = Math.max(1, Math.round((connectPerSecond * stepMs) / 1000));
@@ -154,7 +162,7 @@ function connectAll() {
         sendMessage: undefined,
       };
       clients.push(client);
-      driver(client, url, hooks, config.localAddress, config);
+      driver(client, urlOf(client.index), hooks, addressOf(client.index), config);
     }
     if (next === count) clearInterval(pacer);
   }, stepMs);

@@ -62,8 +62,24 @@ const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 /** Under --trace-gc-nvp (`pnpm bench --trace-gc`), marks each phase in V8's trace on stdout. */
 const tracing = process.execArgv.includes("--trace-gc-nvp");
 
+// Each stall of the event loop over STALL_MS, as { at (epoch ms at its end),
+// ms }: the orchestrator lines them up with /proc (bench/lib/timeline.mjs)
+// to tell whether the server was running or waiting for a CPU meanwhile.
+// One 10 ms interval timer, the same in every server under test.
+const STALL_TICK_MS = 10;
+const STALL_MS = 20;
+let stalls = [];
+let lastTick = performance.now();
+setInterval(() => {
+  const now = performance.now();
+  const held = now - lastTick - STALL_TICK_MS;
+  lastTick = now;
+  if (held >= STALL_MS) stalls.push({ at: performance.timeOrigin + now, ms: held });
+}, STALL_TICK_MS).unref();
+
 function resetGcTally() {
   if (tracing) process.stdout.write(`bench-phase-start pid=${process.pid}\n`);
+  stalls = [];
   gcTally = {};
   for (const kind of Object.values(GC_KINDS)) gcTally[kind] = { count: 0, totalMs: 0, maxMs: 0 };
   gcTallySince = performance.now();
@@ -78,6 +94,16 @@ function readGcTally() {
     seconds: (performance.now() - gcTallySince) / 1000,
     loopDelayMaxMs: loopDelay.max / 1e6,
     loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    // The phase's whole event-loop delay histogram, in ms (issue 26: per-run histograms for both servers).
+    loopDelayMs: {
+      p50: loopDelay.percentile(50) / 1e6,
+      p90: loopDelay.percentile(90) / 1e6,
+      p99: loopDelay.percentile(99) / 1e6,
+      p999: loopDelay.percentile(99.9) / 1e6,
+      max: loopDelay.max / 1e6,
+      count: loopDelay.count,
+    },
+    stalls,
   };
 }
 
