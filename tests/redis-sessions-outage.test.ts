@@ -169,7 +169,9 @@ describe.skipIf(skipRedisTests)("resumable sessions while Redis is away", () => 
     await new Promise((r) => setTimeout(r, 800));
     // No echo written (none could be recorded), no ack (no receipt recorded): the unacked grow.
     expect(streams.map((s) => s.echoes.length)).toEqual(echoesAt);
-    streams.forEach((s, i) => expect(s.client.stats.unacked).toBeGreaterThan(unackedAt[i]!));
+    streams.forEach((s, i) => {
+      expect(s.client.stats.unacked).toBeGreaterThan(unackedAt[i]!);
+    });
     // The connections held: no client saw its link end.
     for (const s of streams) expect(s.disconnects).toEqual([]);
 
