@@ -403,6 +403,9 @@ async function main() {
           s(({ d }) => d.commandsPerMessage),
           3,
         )} | ${show(
+          s(({ d }) => d.commandsSentPerMessage),
+          3,
+        )} | ${show(
           s(({ d }) => d.roundTripsPerMessage),
           3,
         )} | ` +
@@ -451,7 +454,7 @@ async function main() {
   writeFileSync(`${dir}/${name}.md`, `${text}\n`);
   writeFileSync(
     `${dir}/${name}.json`,
-    `${JSON.stringify({ date, machine, args, skippedN, failures, runs, resumes }, null, 2)}\n`,
+    `${JSON.stringify({ date, machine, redisVersion: version, argv: process.argv.slice(2), args, skippedN, failures, runs, resumes }, null, 2)}\n`,
   );
   log(`cluster-cost: wrote bench/results/${name}.md and .json`);
 }
