@@ -169,6 +169,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
 
   const dashboard = observability.attach(heartline);
   await shared?.attach(heartline);
+  await shared?.ready(10_000);
   health["/readyz"] = createHealthHandler({ server: heartline });
   health["/healthz"] = (_request, response) => {
     response.writeHead(200, { "content-type": "text/plain", "cache-control": "no-store" });

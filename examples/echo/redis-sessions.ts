@@ -17,6 +17,12 @@ export interface RedisSessions {
   readonly store: RedisSessionStore<unknown, undefined>;
   /** This process's id in the cluster (sessions and presence share it). */
   readonly nodeId: string;
+  /**
+   * Resolves once the Redis client is `ready`, or after `ms` (then sessions
+   * are plain v1 until it is: the store's outage rule). The demo waits for it
+   * before it listens, so its first clients get resumable sessions too.
+   */
+  ready(ms: number): Promise<void>;
   /** Attaches presence to the server (after `createServer`). */
   attach(heartline: HeartlineServer): Promise<Presence>;
   /** After `heartline.close()` (which hands the sessions over): presence, then the link. */
@@ -51,6 +57,24 @@ export function redisSessions(
   return {
     store,
     nodeId: store.nodeId,
+    async ready(ms) {
+      if (redis.status === "ready") return;
+      // Not events.once: it rejects on the client's "error" events, which are retried.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          redis.off("ready", onReady);
+          console.error(
+            `echo demo: redis ${new URL(url).host} not ready after ${ms} ms; sessions are plain v1 until it is`,
+          );
+          resolve();
+        }, ms);
+        const onReady = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        redis.once("ready", onReady);
+      });
+    },
     async attach(heartline) {
       presence = await attachPresence(heartline, {
         redis,

@@ -113,11 +113,12 @@ describe.skipIf(skipRedisTests)("the demo with REDIS_URL", () => {
     }
     let target = one!;
     const echoes: string[] = [];
+    const drops: { willResume: boolean }[] = [];
     const client = createClient<string, string>({
       url: () => `ws://127.0.0.1:${target.port}/ws`,
       WebSocket: Recorded as never,
       reconnect: { baseMs: 10, capMs: 50 },
-      on: { message: (data) => void echoes.push(data) },
+      on: { message: (data) => void echoes.push(data), disconnect: (e) => void drops.push(e) },
     });
     clients.push(client as HeartlineClient);
     client.connect();
@@ -129,6 +130,9 @@ describe.skipIf(skipRedisTests)("the demo with REDIS_URL", () => {
     target = two!;
     sockets[0]!.terminate(); // lost, not closed: the session stays resumable
     client.send("across"); // queued while the client reconnects
+    // Demo 1's welcome offered resumption: it listens only once its Redis
+    // client is ready (before that, new sessions are plain v1, the outage rule).
+    expect(await until("the drop", () => drops[0])).toMatchObject({ willResume: true });
     const resume = await until("demo 2's resume line", () =>
       two!.events.find((e) => e.event === "resume"),
     );
