@@ -33,7 +33,9 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildHeartline } from "./lib/build-heartline.mjs";
+import { decomposeDetections, describeDecomposition } from "./lib/decompose.mjs";
 import { describeMachine, openFileLimits } from "./lib/machine.mjs";
+import { describeNetDelta, netDelta, readNetCounters } from "./lib/net-drops.mjs";
 import {
   cpuSeconds,
   kill,
@@ -426,13 +428,22 @@ async function steadyScenario({ script, n, topology }) {
 
     // Silence: the probe's clients send one last ping, then only read.
     const silence0 = performance.now();
+    const net0 = readNetCounters();
     for (const g of generators) g.send({ type: "silence" });
     let silenceTimedOut = false;
     await all(generators, "silence-done", 3 * INTERVAL_MS + 5000).catch(() => {
       silenceTimedOut = true;
     });
+    const silenceNet = netDelta(net0, readNetCounters());
     const reports = await ask(generators, { type: "report" }, "report");
     const statsAfter = await toWorkers(servers.primary, { type: "stats" }, "stats");
+    const decomposition = decomposeDetections(
+      reports.flatMap((r) => r.silentTimes ?? []),
+      statsAfter.flatMap((s) => s.reply.stats.timedOut ?? []),
+      2 * INTERVAL_MS,
+    );
+    log(`  silence: kernel ${describeNetDelta(silenceNet)}`);
+    log(`  detection parts: ${describeDecomposition(decomposition)}`);
     const detections = reports.flatMap((r) => r.detections);
     const silentTotal = sum(reports.map((r) => r.silentTotal));
     const unexpected = {};
@@ -507,6 +518,11 @@ async function steadyScenario({ script, n, topology }) {
         waitedSeconds: (performance.now() - silence0) / 1000,
       },
       serverLatenessMs: summarize(lateness),
+      // Each silent client's error split into uplink (its last ping's way in), judged (the
+      // server's lateness) and downlink (the close frame's way back): bench/lib/decompose.mjs.
+      detectionParts: decomposition,
+      // The kernel over the silence phase: loopback backlog drops and TCP retransmissions.
+      silenceNet,
       // Healthy clients closed: every close of a client that was not silent (4000 = timed out).
       healthyClosed: unexpected,
       healthyTimedOut: (unexpected["4000"] ?? 0) + Math.max(0, serverTimeouts - silentTotal),
@@ -515,6 +531,7 @@ async function steadyScenario({ script, n, topology }) {
         index: s.index,
         ...s.reply.stats,
         lateness: undefined,
+        timedOut: undefined,
       })),
       loadProcesses: shares.length,
       sourceAddresses: addresses,

@@ -111,7 +111,7 @@ async function main() {
         load: { resume: true },
       }
     : { name: "heartline", kind: "heartline", script: await buildHeartline() };
-  const nodeArgs = args["trace-gc"] ? ["--trace-gc-nvp"] : [];
+  const nodeArgs = args["trace-gc"] ? [process.env.TRACE_GC_FLAG ?? "--trace-gc-nvp"] : [];
   const floor = { name: "floor", kind: "floor", script: here("./servers/floor.mjs"), nodeArgs };
   heartline.nodeArgs = nodeArgs;
   const runs = [];

@@ -91,6 +91,8 @@ function allMessages(children, type, timeoutMs) {
  * phase lengths in `timing`, and returns its raw figures. Every child it
  * starts is killed before it returns or throws.
  */
+const extraServerArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+
 export async function runScenario({
   server,
   n,
@@ -112,7 +114,8 @@ export async function runScenario({
       core: SERVER_CORE,
       script: server.script,
       env: { BENCH_INTERVAL_MS: String(intervalMs), ...server.env },
-      nodeArgs: ["--expose-gc", ...(server.nodeArgs ?? [])],
+      // BENCH_SERVER_NODE_ARGS: V8/Node flags for the server under test (e.g. GC experiments).
+      nodeArgs: ["--expose-gc", ...(server.nodeArgs ?? []), ...extraServerArgs],
       // A server entry may run on another runtime (bench/runtimes.mjs: Bun, Deno).
       runtime: server.runtime,
       prefix,

@@ -75,6 +75,8 @@ function heartline(client, url, hooks, localAddress, options = {}) {
       if (resume && message.resume === undefined)
         return hooks.failed(client, "no resume in welcome");
       welcomed = true;
+      // The session id joins this client's times to the server's report of it (bench/lib/decompose.mjs).
+      client.sessionId = message.sessionId;
       return hooks.ready(client);
     }
     if (message.type === "pong") return hooks.pong(client, message.seq);

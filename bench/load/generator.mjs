@@ -26,6 +26,8 @@ let silenceStarted = false;
 let silentTotal = 0;
 let silentClosed = 0;
 const detections = [];
+/** Per silent client with a session id: [sessionId, last frame sent, close seen], epoch ms. */
+const silentTimes = [];
 /** Detections timed by the close frame's arrival (the rest by the socket's close: no frame came). */
 let detectionsByFrame = 0;
 const unexpectedCloses = {};
@@ -95,6 +97,10 @@ const hooks = {
       if (client.closeFrameAt !== 0) detectionsByFrame++;
       const observedAt = client.closeFrameAt !== 0 ? client.closeFrameAt : closedAt;
       detections.push(observedAt - client.lastSentAt - 2 * config.intervalMs);
+      if (client.sessionId !== undefined) {
+        const origin = performance.timeOrigin;
+        silentTimes.push([client.sessionId, origin + client.lastSentAt, origin + observedAt]);
+      }
       silentClosed++;
       if (silentClosed === silentTotal) process.send({ type: "silence-done" });
     } else {
@@ -153,6 +159,7 @@ function connectAll() {
         sentAt: 0,
         lastSentAt: 0,
         closeFrameAt: 0,
+        sessionId: undefined,
         silent: false,
         goSilent: false,
         deferSilence: false,
@@ -225,6 +232,7 @@ process.on("message", (message) => {
         silentTotal,
         silentClosed,
         detections,
+        silentTimes,
         detectionsByFrame,
         unexpectedCloses,
         silenceStarted,

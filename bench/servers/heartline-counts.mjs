@@ -9,6 +9,8 @@ export function countingListeners(intervalMs) {
   let timeouts = 0;
   /** Server-side lateness of each timeout report: now − lastHeardAt − timeoutMs (a cross-check). */
   const lateness = [];
+  /** Per timeout: [sessionId, lastHeardAt, reported at], epoch ms (bench/lib/decompose.mjs). */
+  const timedOut = [];
   return {
     on: {
       connection: () => {
@@ -18,10 +20,12 @@ export function countingListeners(intervalMs) {
         open--;
         if (info.reason === DisconnectReason.Timeout) {
           timeouts++;
-          lateness.push(Date.now() - info.lastHeardAt - 2 * intervalMs);
+          const at = Date.now();
+          lateness.push(at - info.lastHeardAt - 2 * intervalMs);
+          timedOut.push([info.sessionId, info.lastHeardAt, at]);
         }
       },
     },
-    getStats: () => ({ open, timeouts, lateness }),
+    getStats: () => ({ open, timeouts, lateness, timedOut }),
   };
 }

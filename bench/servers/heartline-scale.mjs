@@ -54,6 +54,8 @@ const counts = {
   errors: {},
 };
 const lateness = [];
+/** Per timeout: [sessionId, lastHeardAt, reported at], epoch ms (bench/lib/decompose.mjs). */
+const timedOut = [];
 const bump = (map, key) => {
   map[key] = (map[key] ?? 0) + 1;
 };
@@ -95,7 +97,9 @@ const hl = createServer({
       counts.open--;
       if (info.reason === DisconnectReason.Timeout) {
         counts.timeouts++;
-        lateness.push(Date.now() - info.lastHeardAt - 2 * intervalMs);
+        const at = Date.now();
+        lateness.push(at - info.lastHeardAt - 2 * intervalMs);
+        timedOut.push([info.sessionId, info.lastHeardAt, at]);
       } else if (!closing) bump(counts.otherDisconnects, info.reason);
     },
     sessionEnd: (info) => bump(counts.sessionEnds, info.reason),
@@ -159,6 +163,7 @@ announceReady({
     pid: process.pid,
     ...counts,
     lateness,
+    timedOut,
     sessions: hl.stats().sessions,
     store: store.stats?.(),
   }),

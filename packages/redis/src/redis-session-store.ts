@@ -31,6 +31,7 @@ import { hashFields, sameHash, sha256 } from "./session-record.js";
 import { adoptScript, createScript, dropScript, endScript, takeScript } from "./session-scripts.js";
 import { type RedisSessionStoreOptions, resolveStoreOptions } from "./session-store-options.js";
 import { leftNotice, TakeoverNotices, takenNotice } from "./takeover-notices.js";
+import { TtlRefresh, type TtlRefreshHost } from "./ttl-refresh.js";
 import { WindowQueue } from "./window-queue.js";
 
 /** What `createRedisSessionStore` returns: the seam, plus this store's figures. */
@@ -106,7 +107,6 @@ export function createRedisSessionStore<
   let available = linkUp;
   let closed = false;
   let started = false;
-  let lastRefreshAt = 0;
 
   let evicted = 0;
   let refused = 0;
@@ -911,19 +911,8 @@ export function createRedisSessionStore<
     linkUp: () => linkUp && !closed,
     batch,
     command,
-    heartbeatOps(now) {
-      const ops: BatchOp[] = [{ command: "PEXPIRE", args: [keys.index(ownerKey), ttlMs()] }];
-      // Attached sessions' keys, every half window (the journal refreshes busy ones anyway).
-      if (now - lastRefreshAt >= h().options.windowMs / 2) {
-        lastRefreshAt = now;
-        for (const s of byId.values()) {
-          if (s.state !== "attached") continue;
-          ops.push({ command: "PEXPIRE", args: [keys.session(s.id), ttlMs()] });
-          ops.push({ command: "PEXPIRE", args: [keys.messages(s.id), ttlMs()] });
-        }
-      }
-      return ops;
-    },
+    // The attached sessions' keys are refreshed apart, a slice at a time (ttl-refresh.ts).
+    heartbeatOps: () => [{ command: "PEXPIRE", args: [keys.index(ownerKey), ttlMs()] }],
     adoptOp: (id, dead, now) => ({
       script: adoptScript,
       keys: [keys.session(id), keys.messages(id)],
@@ -933,6 +922,27 @@ export function createRedisSessionStore<
     leaseLost,
     report,
   });
+
+  // Attached sessions' keys, each at least once per half window (the journal refreshes busy ones too).
+  let refresh: TtlRefresh<Session<TData, TAuth>> | undefined;
+  const refreshHost: TtlRefreshHost<Session<TData, TAuth>> = {
+    get clock() {
+      return clock;
+    },
+    sessions: () => byId.values(),
+    count: () => byId.size,
+    opsFor: (s) =>
+      s.state !== "attached"
+        ? undefined
+        : [
+            { command: "PEXPIRE", args: [keys.session(s.id), ttlMs()] },
+            { command: "PEXPIRE", args: [keys.messages(s.id), ttlMs()] },
+          ],
+    linkUp: () => linkUp && !closed,
+    batch,
+    failed: (error) =>
+      report(SessionStoreErrorCode.RedisWrite, "TTL refresh failed; retried next pass", error),
+  };
 
   // ---- notices from other nodes (takeover-notices.ts) ----
 
@@ -972,7 +982,6 @@ export function createRedisSessionStore<
         given.options.maxWaitingPerAddress,
         given.options.maxWaitingPerClient,
       );
-      lastRefreshAt = clock.now();
       redis.on("ready", onReady);
       redis.on("close", onClose);
       notices.open();
@@ -981,6 +990,8 @@ export function createRedisSessionStore<
       available = linkUp;
       if (linkUp) void lease.ensureRegistered();
       lease.start();
+      refresh = new TtlRefresh(refreshHost, given.options.windowMs / 2);
+      refresh.start();
     },
     open: async (token, auth, owner, address, newSessionId) => {
       const result = await open(token, auth, owner, newSessionId);
@@ -1014,6 +1025,7 @@ export function createRedisSessionStore<
       }
       closed = true;
       lease.stop();
+      refresh?.stop();
       if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
       try {
         await flushNow();
