@@ -788,7 +788,8 @@ function steadyMarkdown(report) {
       "which dominates at small N and X = 15 s.",
     "- **RSS / conn**: (median summed RSS over the window − summed idle RSS) ÷ connections held; **after GC** the same from two readings right after `gc()` in every worker (less GC-timing noise); **JS heap + external** the workers' own `heapUsed + external`, loaded − idle, after GC.",
     "- **Redis bytes / session**: `used_memory` just before − just after a FLUSHALL at the scenario's end, ÷ connections: what the session and presence records hold (every session is still there, the silent ones waiting for their window).",
-    "- **Detection**: per silent client, close frame arrived − last frame sent − 2X, on the probe's clock.",
+    "- **Detection**: per silent client, close frame arrived − last frame sent − 2X, on the probe's clock. " +
+      "**Detection split** (below): the same error per client, joined to the worker's report on the session id, as uplink (last ping sent → the worker's `lastHeardAt`) + judged (the worker's lateness past `lastHeardAt + 2X`) + downlink (the close frame's way back), `lib/decompose.mjs`; **kernel**: loopback backlog drops and TCP retransmissions over the silence phase.",
     "- **Healthy timed out**: clients that were not silent and were closed 4000, plus server timeouts beyond the silent count.",
     "- **Connect CPU / conn**: all server processes over the connect phase ÷ connections; in brackets the primary's part (its round-robin hand-off).",
     "",
@@ -798,6 +799,8 @@ function steadyMarkdown(report) {
       `- N = ${int(r.n)} ${r.topology}: ${r.connected} connected, ${r.failed} failed (${JSON.stringify(r.failures)}), ` +
         `per worker at the window ${JSON.stringify(r.perWorkerOpen)}; server lateness p99 ${fmt(r.serverLatenessMs.p99)} ms; ` +
         `healthy closes ${JSON.stringify(r.healthyClosed)}; probe loop max ${fmt(r.detectionErrorMs.probeEventLoopLagMaxMs)} ms; ` +
+        (r.detectionParts ? `detection split: ${describeDecomposition(r.detectionParts)}; ` : "") +
+        (r.silenceNet ? `silence, kernel: ${describeNetDelta(r.silenceNet)}; ` : "") +
         `loadavg ${r.loadavg.before[0]} → ${r.loadavg.after[0]}`,
     );
   }

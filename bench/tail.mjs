@@ -21,7 +21,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildHeartline } from "./lib/build-heartline.mjs";
+import { describeDecomposition } from "./lib/decompose.mjs";
 import { describeMachine } from "./lib/machine.mjs";
+import { describeNetDelta } from "./lib/net-drops.mjs";
 import { killAll, sleep } from "./lib/procs.mjs";
 import { fileLimitRefusal, runScenario } from "./lib/scenario.mjs";
 import { percentile, sorted } from "./lib/stats.mjs";
@@ -95,6 +97,8 @@ function summarizeRun(r, name, pair) {
     loadLagP99Ms: r.load.eventLoopLagP99Ms,
     loadavg: r.loadavg,
     silenceProfile: r.silenceProfile,
+    parts: r.detectionParts,
+    net: r.silenceNet,
   };
 }
 
@@ -144,7 +148,9 @@ async function main() {
           `${fmt(run.msPer1kHeartbeats, 2)} ms CPU / 1k heartbeats; silence: ${s.stalls} stalls ≥ 20 ms ` +
           `(${s.over} ≥ 50 ms, ${s.stallMs} ms held; running ${pct(s.runningShare)}, waiting ${pct(s.waitingShare)}, ` +
           `its other threads ran ${pct(s.helpersShare)}), ` +
-          `server core steal ${pct(s.serverCore.steal)}, loadavg ${run.loadavg.before[0]} → ${run.loadavg.after[0]}`,
+          `server core steal ${pct(s.serverCore.steal)}, loadavg ${run.loadavg.before[0]} → ${run.loadavg.after[0]}; ` +
+          `kernel ${describeNetDelta(run.net)}` +
+          (run.parts ? `; detection parts: ${describeDecomposition(run.parts)}` : ""),
       );
       runs.push(run);
     }
@@ -217,8 +223,12 @@ function render(machine, runs) {
       "runnable but waiting for one (another task on its core, or the hypervisor), from /proc/<pid>/schedstat; *own threads*: the time the " +
       "server's other threads (V8's GC helpers, libuv's pool, all pinned to core 0 too) ran meanwhile: waiting on them is the server's own stall; steal: core 0's steal time over the phase.",
     "",
-    "| pair | server | detection p99 / max, ms | RTT p99, ms | CPU ms / 1k beats | loop delay p99 / max (steady), ms | stalls steady | loop delay p99 / max (silence), ms | stalls silence | running / waiting / own threads in stalls (silence) | steal core 0 (silence) | GC in silence (mark-compacts, scavenges, ms) |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "*Split*: Heartline's runs only (its server reports each timeout with the session id; the floor's has none): each silent client's " +
+      "error = uplink (its last ping's way to the server) + judged (the server's own lateness past lastHeardAt + 2X) + downlink (the close frame's way back), p99 of each, ms. " +
+      "*Kernel*: over the silence phase, packets the loopback backlog dropped / TCP segments sent again (machine-wide).",
+    "",
+    "| pair | server | detection p99 / max, ms | RTT p99, ms | CPU ms / 1k beats | loop delay p99 / max (steady), ms | stalls steady | loop delay p99 / max (silence), ms | stalls silence | running / waiting / own threads in stalls (silence) | steal core 0 (silence) | GC in silence (mark-compacts, scavenges, ms) | split p99: uplink / judged / downlink, ms | kernel: dropped / resent |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...runs.map((r) => {
       const st = r.tail.steady;
       const si = r.tail.silence;
@@ -227,7 +237,9 @@ function render(machine, runs) {
         `| ${r.pair + 1} | ${r.server} | ${fmt(r.detectionP99)} / ${fmt(r.detectionMax)} | ${fmt(r.rttP99, 2)} | ${fmt(r.msPer1kHeartbeats, 2)} | ` +
         `${fmt(r.loopSteady?.p99)} / ${fmt(r.loopSteady?.max)} | ${st.stalls} (${st.over}) | ${fmt(r.loopSilence?.p99)} / ${fmt(r.loopSilence?.max)} | ` +
         `${si.stalls} (${si.over}) | ${pct(si.runningShare)} / ${pct(si.waitingShare)} / ${pct(si.helpersShare)} | ${pct(si.serverCore.steal)} | ` +
-        `${g.markCompact.count}, ${g.scavenge.count}, ${fmt(g.markCompact.totalMs + g.scavenge.totalMs, 0)} |`
+        `${g.markCompact.count}, ${g.scavenge.count}, ${fmt(g.markCompact.totalMs + g.scavenge.totalMs, 0)} | ` +
+        `${r.parts ? `${fmt(r.parts.uplinkMs.p99)} / ${fmt(r.parts.judgedMs.p99)} / ${fmt(r.parts.downlinkMs.p99)}` : "—"} | ` +
+        `${r.net.backlogDrops ?? "—"} / ${r.net.retransSegs ?? "—"} |`
       );
     }),
     "",

@@ -4,7 +4,9 @@ import { mkdirSync } from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { decomposeDetections } from "./decompose.mjs";
 import { openFileLimits } from "./machine.mjs";
+import { netDelta, readNetCounters } from "./net-drops.mjs";
 import { cpuSeconds, kill, rssBytes, sleep, spawnPinned, waitForMessage } from "./procs.mjs";
 import { median, summarize } from "./stats.mjs";
 import { explainStalls, startTimeline } from "./timeline.mjs";
@@ -53,7 +55,7 @@ export function fileLimitRefusal(n) {
 /** Server stats as JSON-worthy figures: a server's own lateness samples become p50/p99/max. */
 function summarizeStats(stats) {
   if (!Array.isArray(stats.lateness)) return stats;
-  return { ...stats, lateness: summarize(stats.lateness) };
+  return { ...stats, lateness: summarize(stats.lateness), timedOut: undefined };
 }
 
 /**
@@ -269,12 +271,14 @@ export async function runScenario({
     const silenceStart = performance.now();
     serverProc.send({ type: "gc-tally-reset" });
     if (profileDir && profileSilence) serverProc.send({ type: "profile-start" });
+    const net0 = readNetCounters();
     send(generators, { type: "silence" });
     let silenceTimedOut = false;
     await allMessages(generators, "silence-done", silenceBudget).catch(() => {
       silenceTimedOut = true;
     });
     const silenceEnd = performance.now();
+    const silenceNet = netDelta(net0, readNetCounters());
     const silenceSeconds = (silenceEnd - silenceStart) / 1000;
     const gcSilence = await gcTally(serverProc);
     const samples = timeline.stop();
@@ -307,6 +311,14 @@ export async function runScenario({
     serverProc.send({ type: "stats" });
     const statsAfter = (await statsReply2).stats;
     const detections = reports.flatMap((r) => r.detections);
+    // Heartline's servers report each timeout with its session id (the floor's have none).
+    const detectionParts = statsAfter.timedOut
+      ? decomposeDetections(
+          reports.flatMap((r) => r.silentTimes ?? []),
+          statsAfter.timedOut,
+          2 * intervalMs,
+        )
+      : undefined;
     const detectionsByFrame = reports.reduce((sum, r) => sum + r.detectionsByFrame, 0);
     const silentTotal = reports.reduce((sum, r) => sum + r.silentTotal, 0);
     const unexpectedCloses = {};
@@ -368,6 +380,10 @@ export async function runScenario({
         // The probe's own stalls read as detection error: it should stay small.
         probeEventLoopLagMaxMs: reports.at(-1).lagMaxMs,
       },
+      // Heartline only: each silent client's error split into uplink, judged, downlink.
+      detectionParts,
+      // The kernel over the silence phase: loopback backlog drops and TCP retransmissions.
+      silenceNet,
       unexpectedCloses,
       gc: { steady: gcSteady, silence: gcSilence },
       tail,
