@@ -1,10 +1,5 @@
 import { type Clock, CloseCode, DisconnectReason } from "@heartline/protocol";
-import {
-  type Attributes,
-  type BatchObservableCallback,
-  type MeterProvider,
-  metrics,
-} from "@opentelemetry/api";
+import { type Attributes, type MeterProvider, metrics } from "@opentelemetry/api";
 import type { DisconnectInfo } from "../core/connection-api.js";
 import { HeartlineError, ServerErrorCode } from "../core/errors.js";
 import type { ServerEventName, ServerListeners } from "../core/listeners.js";
@@ -17,6 +12,7 @@ import {
   heartlineMetricUnits as U,
 } from "./names.js";
 import { instrumentSessions } from "./session-instruments.js";
+import { observeWhileAlive } from "./weak-batch.js";
 
 export type { MetricsOptions } from "./options.js";
 
@@ -102,14 +98,7 @@ export function instrumentServer(
     unit: U[M.AcceptErrors],
   });
   const observed = [connections, messages, frames, outbound, acceptErrors];
-  // A WeakRef: a provider outliving the server must not keep it alive.
-  const ref = new WeakRef(core);
-  const observe: BatchObservableCallback = (result) => {
-    const target = ref.deref();
-    if (target === undefined) {
-      meter.removeBatchObservableCallback(observe, observed);
-      return;
-    }
+  observeWhileAlive(meter, core, observed, (target, result) => {
     const stats = target.stats();
     result.observe(connections, stats.open);
     result.observe(messages, stats.messagesIn, RECEIVE);
@@ -118,8 +107,7 @@ export function instrumentServer(
     result.observe(frames, stats.framesOut, TRANSMIT);
     result.observe(outbound, stats.outboundBufferedBytes);
     result.observe(acceptErrors, stats.acceptErrors);
-  };
-  meter.addBatchObservableCallback(observe, observed);
+  });
 
   const disconnects = meter.createCounter(M.Disconnects, {
     description: "Ended connections, each counted once, by reason.",

@@ -1,6 +1,7 @@
-import type { BatchObservableCallback, Meter } from "@opentelemetry/api";
+import type { Meter } from "@opentelemetry/api";
 import type { InstrumentableCore } from "./instrument.js";
 import { HeartlineMetricAttribute as A, HeartlineMetric as M } from "./names.js";
+import { observeWhileAlive } from "./weak-batch.js";
 
 /**
  * The resumable-session instruments: the counts kept in `stats().sessions`
@@ -22,20 +23,12 @@ export function instrumentSessions(core: InstrumentableCore, meter: Meter): void
       "Clients offering resumption served plain v1: the table was full of live sessions.",
     unit: "{session}",
   });
-  const observed = [waiting, evictions, refusals];
-  const ref = new WeakRef(core);
-  const observe: BatchObservableCallback = (result) => {
-    const target = ref.deref();
-    if (target === undefined) {
-      meter.removeBatchObservableCallback(observe, observed);
-      return;
-    }
+  observeWhileAlive(meter, core, [waiting, evictions, refusals], (target, result) => {
     const sessions = target.stats().sessions;
     result.observe(waiting, sessions.detached);
     result.observe(evictions, sessions.evicted);
     result.observe(refusals, sessions.refused);
-  };
-  meter.addBatchObservableCallback(observe, observed);
+  });
 
   const resumes = meter.createCounter(M.Resumes, {
     description: "Sessions resumed on a new connection.",
