@@ -171,6 +171,14 @@ async function main() {
   if (report.verdicts.some((v) => !v.pass)) process.exitCode = 3;
 }
 
+/** The experiment knobs a run was given, as they would be typed before the command. */
+function envPrefix() {
+  return ["BENCH_SERVER_NODE_ARGS", "BENCH_NO_AFTER_IO"]
+    .filter((k) => process.env[k])
+    .map((k) => `${k}=${JSON.stringify(process.env[k])} `)
+    .join("");
+}
+
 function render(machine, runs) {
   const of = (name) => runs.filter((r) => r.server === name);
   const floor = of("floor");
@@ -208,7 +216,7 @@ function render(machine, runs) {
     `${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}. X = ${INTERVAL_MS} ms, timeout 2X; server pinned to core 0, ` +
       `load on core 1; ${pairs} floor/Heartline pairs, alternating which runs first; steady window ${timing.windowMs / 1000} s; ` +
       `${args.resume ? "Heartline with `resume: {}` and clients offering resumption" : "Heartline with its defaults"}. ` +
-      `Command: \`node bench/tail.mjs ${process.argv.slice(2).join(" ")}\`.`,
+      `Command: \`${envPrefix()}node bench/tail.mjs ${process.argv.slice(2).join(" ")}\`.`,
     "",
     "| figure | floor | Heartline | ratio | target | verdict |",
     "| --- | ---: | ---: | ---: | --- | --- |",
