@@ -990,7 +990,7 @@ export function createRedisSessionStore<
       available = linkUp;
       if (linkUp) void lease.ensureRegistered();
       lease.start();
-      refresh = new TtlRefresh(refreshHost, given.options.windowMs / 2);
+      refresh = new TtlRefresh(refreshHost, Math.max(1, Math.floor(given.options.windowMs / 2)));
       refresh.start();
     },
     open: async (token, auth, owner, address, newSessionId) => {

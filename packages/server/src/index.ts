@@ -58,6 +58,8 @@ export {
   type SessionStore,
   type SessionStoreCounts,
   type SessionStoreHooks,
+  SlicedSweep,
+  type SlicedSweepOptions,
   type StoredEndCause,
   type StoredSession,
   type StoredSessionEnd,

@@ -94,16 +94,27 @@ describe("heartbeat", () => {
     expect(events.disconnects.map((d) => d.reason)).toEqual([DisconnectReason.Timeout]);
   });
 
-  it("sends WebSocket pings every keepAliveIntervalMs from one shared sweep", async () => {
+  it("sends each connection one WebSocket ping per keepAliveIntervalMs, from one shared sweep spread over it", async () => {
     const { client, fc } = await setup({ keepAliveIntervalMs: 300 });
     const second = await TestClient.connect(client.ws.url);
-    await fc.tickAsync(299);
+    // A slice every 75 ms (a quarter of the interval), sized for one pass
+    // per interval: the first connection at 150 ms, the second at 300.
+    await fc.tickAsync(149);
     await settle();
     expect([client.pings, second.pings]).toEqual([0, 0]);
     await fc.tickAsync(1);
-    await until(() => client.pings === 1 && second.pings === 1, "keep-alive pings");
+    await until(() => client.pings === 1, "the first connection's keep-alive ping");
+    await fc.tickAsync(149);
+    await settle();
+    expect([client.pings, second.pings]).toEqual([1, 0]);
+    await fc.tickAsync(1);
+    await until(() => second.pings === 1, "the second connection's keep-alive ping");
+    // One each per interval from then on, never a burst of both.
     await fc.tickAsync(300);
     await until(() => client.pings === 2 && second.pings === 2, "second keep-alive pings");
+    await fc.tickAsync(299);
+    await settle();
+    expect([client.pings, second.pings]).toEqual([3, 2]);
   });
 
   it("sends no WebSocket pings by default", async () => {

@@ -71,6 +71,7 @@ export {
   type ServerCore,
   type ServerState,
 } from "./server-core.js";
+export { SlicedSweep, type SlicedSweepOptions } from "./sliced-sweep.js";
 export type { ServerStats } from "./stats.js";
 export type { ConnectionInfo, ServerTransport, TransportSink } from "./transport.js";
 export { type UpgradeRejection, UpgradeRejectReason } from "./upgrade-rejection.js";

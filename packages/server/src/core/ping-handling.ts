@@ -1,4 +1,5 @@
-import { type Clock, encodeServerMessage, type TimerHandle } from "@heartline/protocol";
+import { type Clock, encodeServerMessage } from "@heartline/protocol";
+import { SlicedSweep } from "./sliced-sweep.js";
 
 // Ping handling on the server, by layer:
 // - the contract's `ping` → `pong` (PROTOCOL.md "Heartbeat"): `pongFor` below,
@@ -22,48 +23,40 @@ export interface KeepAliveTarget {
 }
 
 /**
- * The transport-level keep-alive: one clock timer for the whole server
- * (never one per connection) that pings every live connection each
- * `intervalMs`. It runs while there are connections and no goodbye was sent
- * (through a drain too: the clients it keeps may sit behind idle-cutting proxies).
+ * The transport-level keep-alive: every live connection gets a WebSocket
+ * ping at least once per `intervalMs`, from one clock timer for the whole
+ * server (never one per connection), a slice of the connections at a time
+ * (`SlicedSweep`: every 250 ms, sized so a pass takes one interval), so
+ * that 15,000 connections are not pinged in one burst that holds the loop.
+ * It runs while there are connections and no goodbye was sent (through a
+ * drain too: the clients it keeps may sit behind idle-cutting proxies).
  */
 export class KeepAliveSweep {
-  readonly #clock: Clock;
-  readonly #intervalMs: number;
-  readonly #live: Iterable<KeepAliveTarget> & { readonly size: number };
-  readonly #open: () => boolean;
-  #handle: TimerHandle | undefined;
+  readonly #sweep: SlicedSweep<KeepAliveTarget> | undefined;
 
   /** `intervalMs` 0 turns it off. `open` says whether the server has not said goodbye yet. */
-  constructor(
-    clock: Clock,
-    intervalMs: number,
-    live: Iterable<KeepAliveTarget> & { readonly size: number },
-    open: () => boolean,
-  ) {
-    this.#clock = clock;
-    this.#intervalMs = intervalMs;
-    this.#live = live;
-    this.#open = open;
+  constructor(clock: Clock, intervalMs: number, live: Set<KeepAliveTarget>, open: () => boolean) {
+    this.#sweep =
+      intervalMs > 0
+        ? new SlicedSweep<KeepAliveTarget>({
+            clock,
+            periodMs: intervalMs,
+            items: () => live.values(),
+            count: () => live.size,
+            ready: open,
+            visit: (slice) => {
+              for (const conn of slice) conn.keepAlive();
+            },
+          })
+        : undefined;
   }
 
   /** A connection arrived: start sweeping if not already. */
   start(): void {
-    if (this.#intervalMs > 0 && this.#handle === undefined) this.#schedule();
+    this.#sweep?.start();
   }
 
   stop(): void {
-    if (this.#handle !== undefined) {
-      this.#clock.clearTimeout(this.#handle);
-      this.#handle = undefined;
-    }
-  }
-
-  #schedule(): void {
-    this.#handle = this.#clock.setTimeout(() => {
-      this.#handle = undefined;
-      for (const conn of this.#live) conn.keepAlive();
-      if (this.#live.size > 0 && this.#open()) this.#schedule();
-    }, this.#intervalMs);
+    this.#sweep?.stop();
   }
 }
