@@ -755,7 +755,10 @@ function steadyMarkdown(report) {
     "",
     `${report.date}, commit ${report.machine.commit}${report.machine.dirty ? " (dirty)" : ""}, ` +
       `${report.machine.cores} cores (${report.machine.cpuModel}), Node ${report.machine.node}, ` +
-      `X = ${report.intervalMs} ms (timeout 2X), ${report.windowSeconds} s window, ${report.cps} connections/s.`,
+      `X = ${report.intervalMs} ms (timeout 2X), ${report.windowSeconds} s window, ${report.cps} connections/s.` +
+      (process.env.BENCH_SERVER_NODE_ARGS
+        ? ` Workers under \`${process.env.BENCH_SERVER_NODE_ARGS}\` (BENCH_SERVER_NODE_ARGS).`
+        : ""),
     "",
     `Descriptors: ${report.plan.text}.`,
     "",

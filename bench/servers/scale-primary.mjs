@@ -20,7 +20,11 @@ import { performance } from "node:perf_hooks";
 const count = Number(process.env.BENCH_WORKERS ?? 2);
 cluster.setupPrimary({
   exec: process.env.BENCH_WORKER_SCRIPT,
-  execArgv: ["--expose-gc"],
+  // BENCH_SERVER_NODE_ARGS: V8/Node flags for the workers (GC experiments, e.g. --single-threaded-gc).
+  execArgv: [
+    "--expose-gc",
+    ...(process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
+  ],
   silent: false,
 });
 
