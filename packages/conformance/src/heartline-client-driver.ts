@@ -54,6 +54,7 @@ export function runHeartlineClientDriver(options: HeartlineClientDriverOptions =
             disconnect: (e) =>
               print({ event: "disconnect", reason: e.reason, code: e.code ?? null }),
             undelivered: (e) => print({ event: "undelivered", reason: e.reason, data: e.messages }),
+            reconnecting: (e) => print({ event: "reconnecting", delayMs: e.delayMs }),
           },
         });
         client.connect();
