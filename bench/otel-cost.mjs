@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { buildHeartline } from "./lib/build-heartline.mjs";
 import { describeMachine } from "./lib/machine.mjs";
 import { killAll, sleep } from "./lib/procs.mjs";
-import { runScenario } from "./lib/scenario.mjs";
+import { runScenario, scenarioTiming } from "./lib/scenario.mjs";
 
 const INTERVAL_MS = 1000;
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
@@ -31,14 +31,11 @@ const { values: args } = parseArgs({
 });
 const n = Number(args.n);
 const rounds = Number(args.rounds);
-const timing = {
-  settleMs: 1500,
+const timing = scenarioTiming({
   connectPerSecond: Number(args.cps),
-  warmupMs: 3 * INTERVAL_MS,
-  windowMs: Number(args.window) * 1000,
-  silenceGraceMs: 5000,
-  cooldownMs: 3000,
-};
+  windowSeconds: Number(args.window),
+  intervalMs: INTERVAL_MS,
+});
 const log = (line) => process.stderr.write(`${line}\n`);
 
 /** Median of the runs that measured anything (a starved load generator may send no heartbeat in the window). */

@@ -23,8 +23,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildHeartline } from "./lib/build-heartline.mjs";
 import { describeMachine } from "./lib/machine.mjs";
-import { killAll, sleep } from "./lib/procs.mjs";
-import { fileLimitRefusal, runScenario } from "./lib/scenario.mjs";
+import { boundRun, killAll, sleep } from "./lib/procs.mjs";
+import { fileLimitRefusal, runScenario, scenarioTiming } from "./lib/scenario.mjs";
 
 const INTERVAL_MS = 1000;
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
@@ -48,14 +48,11 @@ const { values: args } = parseArgs({
   },
 });
 const pairs = Number(args.pairs);
-const timing = {
-  settleMs: 1500,
+const timing = scenarioTiming({
   connectPerSecond: Number(args.cps),
-  warmupMs: 3 * INTERVAL_MS,
-  windowMs: Number(args.window) * 1000,
-  silenceGraceMs: 5000,
-  cooldownMs: 3000,
-};
+  windowSeconds: Number(args.window),
+  intervalMs: INTERVAL_MS,
+});
 const BUDGET = { cpuPerHeartbeat: 1.05, extraBytesPerConnection: 1024, cpuPerMessage: 1.3 };
 const log = (line) => process.stderr.write(`${line}\n`);
 
@@ -75,13 +72,7 @@ const deadlineMs =
         ((s.n / timing.connectPerSecond) * 1000 + timing.windowMs + 3 * INTERVAL_MS + 90_000),
     0,
   );
-const deadline = setTimeout(() => {
-  log(`resume-cost: over its ${Math.round(deadlineMs / 1000)} s budget; killing everything`);
-  void killAll().then(() => process.exit(2));
-}, deadlineMs);
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => void killAll().then(() => process.exit(130)));
-}
+const deadline = boundRun("resume-cost", deadlineMs, log);
 
 const sortedNumbers = (xs) => xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
 function median(xs) {

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildHeartline, heartlineAvailable } from "./lib/build-heartline.mjs";
 import { describeMachine, openFileLimits } from "./lib/machine.mjs";
-import { killAll, sleep } from "./lib/procs.mjs";
+import { boundRun, killAll, sleep } from "./lib/procs.mjs";
 import { FILE_HEADROOM, fileLimitRefusal, runScenario } from "./lib/scenario.mjs";
 import { renderReport } from "./lib/table.mjs";
 
@@ -136,14 +136,7 @@ const perScenarioMs = (n) =>
   timing.cooldownMs +
   (args.scale ? 120_000 : 60_000);
 const deadlineMs = ns.reduce((sum, n) => sum + perScenarioMs(n) * runOrder().length, 60_000);
-const deadline = setTimeout(() => {
-  log(`bench: over its ${Math.round(deadlineMs / 1000)} s budget; killing everything`);
-  void killAll().then(() => process.exit(2));
-}, deadlineMs);
-
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => void killAll().then(() => process.exit(130)));
-}
+const deadline = boundRun("bench", deadlineMs, log);
 
 async function main() {
   const machine = describeMachine();

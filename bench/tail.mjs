@@ -24,8 +24,8 @@ import { buildHeartline } from "./lib/build-heartline.mjs";
 import { describeDecomposition } from "./lib/decompose.mjs";
 import { describeMachine } from "./lib/machine.mjs";
 import { describeNetDelta } from "./lib/net-drops.mjs";
-import { killAll, sleep } from "./lib/procs.mjs";
-import { fileLimitRefusal, runScenario } from "./lib/scenario.mjs";
+import { boundRun, killAll, sleep } from "./lib/procs.mjs";
+import { fileLimitRefusal, runScenario, scenarioTiming } from "./lib/scenario.mjs";
 import { percentile, sorted } from "./lib/stats.mjs";
 
 const INTERVAL_MS = 1000;
@@ -44,27 +44,18 @@ const { values: args } = parseArgs({
 });
 const n = Number(args.n);
 const pairs = Number(args.pairs);
-const timing = {
-  settleMs: 1500,
+const timing = scenarioTiming({
   connectPerSecond: Number(args.cps),
-  warmupMs: 3 * INTERVAL_MS,
-  windowMs: Number(args.window) * 1000,
-  silenceGraceMs: 5000,
-  cooldownMs: 3000,
-};
+  windowSeconds: Number(args.window),
+  intervalMs: INTERVAL_MS,
+});
 const CPU_TARGET = args.resume ? 1.05 : 1.0;
 const log = (line) => process.stderr.write(`${line}\n`);
 
 const perScenarioMs =
   (n / timing.connectPerSecond) * 1000 * 3 + timing.windowMs + 3 * INTERVAL_MS + 120_000;
 const deadlineMs = 60_000 + 2 * pairs * perScenarioMs;
-const deadline = setTimeout(() => {
-  log(`tail: over its ${Math.round(deadlineMs / 1000)} s budget; killing everything`);
-  void killAll().then(() => process.exit(2));
-}, deadlineMs);
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => void killAll().then(() => process.exit(130)));
-}
+const deadline = boundRun("tail", deadlineMs, log);
 
 const fmt = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "—");
 const pct = (x) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : "—");

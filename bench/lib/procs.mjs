@@ -109,3 +109,19 @@ export function rssBytes(pid) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Bounds a bench script in time: past `deadlineMs` every process it started
+ * is killed and it exits 2; Ctrl-C or SIGTERM kill them too (exit 130).
+ * Returns the timer, for `clearTimeout` once the work is done.
+ */
+export function boundRun(name, deadlineMs, log) {
+  const deadline = setTimeout(() => {
+    log(`${name}: over its ${Math.round(deadlineMs / 1000)} s budget; killing everything`);
+    void killAll().then(() => process.exit(2));
+  }, deadlineMs);
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.on(signal, () => void killAll().then(() => process.exit(130)));
+  }
+  return deadline;
+}

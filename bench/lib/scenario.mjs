@@ -93,6 +93,22 @@ function allMessages(children, type, timeoutMs) {
  * phase lengths in `timing`, and returns its raw figures. Every child it
  * starts is killed before it returns or throws.
  */
+/**
+ * The phases of a scenario at X = `intervalMs` as the paired benches run
+ * them: settle, connect at `connectPerSecond`, X·3 of warm-up, a steady
+ * window of `windowSeconds`, the silence phase's grace, a cooldown.
+ */
+export function scenarioTiming({ connectPerSecond, windowSeconds, intervalMs }) {
+  return {
+    settleMs: 1500,
+    connectPerSecond,
+    warmupMs: 3 * intervalMs,
+    windowMs: windowSeconds * 1000,
+    silenceGraceMs: 5000,
+    cooldownMs: 3000,
+  };
+}
+
 const extraServerArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 
 export async function runScenario({
