@@ -125,3 +125,8 @@ export function boundRun(name, deadlineMs, log) {
   }
   return deadline;
 }
+
+/** BENCH_SERVER_NODE_ARGS: V8/Node flags for the servers under test (GC experiments, e.g. --single-threaded-gc). */
+export function serverNodeArgs() {
+  return (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+}

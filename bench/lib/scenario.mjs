@@ -7,7 +7,15 @@ import { fileURLToPath } from "node:url";
 import { decomposeDetections } from "./decompose.mjs";
 import { openFileLimits } from "./machine.mjs";
 import { netDelta, readNetCounters } from "./net-drops.mjs";
-import { cpuSeconds, kill, rssBytes, sleep, spawnPinned, waitForMessage } from "./procs.mjs";
+import {
+  cpuSeconds,
+  kill,
+  rssBytes,
+  serverNodeArgs,
+  sleep,
+  spawnPinned,
+  waitForMessage,
+} from "./procs.mjs";
 import { median, summarize } from "./stats.mjs";
 import { explainStalls, startTimeline } from "./timeline.mjs";
 
@@ -109,8 +117,6 @@ export function scenarioTiming({ connectPerSecond, windowSeconds, intervalMs }) 
   };
 }
 
-const extraServerArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-
 export async function runScenario({
   server,
   n,
@@ -133,7 +139,7 @@ export async function runScenario({
       script: server.script,
       env: { BENCH_INTERVAL_MS: String(intervalMs), ...server.env },
       // BENCH_SERVER_NODE_ARGS: V8/Node flags for the server under test (e.g. GC experiments).
-      nodeArgs: ["--expose-gc", ...(server.nodeArgs ?? []), ...extraServerArgs],
+      nodeArgs: ["--expose-gc", ...(server.nodeArgs ?? []), ...serverNodeArgs()],
       // A server entry may run on another runtime (bench/runtimes.mjs: Bun, Deno).
       runtime: server.runtime,
       prefix,

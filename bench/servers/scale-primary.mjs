@@ -16,15 +16,12 @@
 //   {type:"workers"} → {type:"workers", workers:[{index,pid,port}]}
 import cluster from "node:cluster";
 import { performance } from "node:perf_hooks";
+import { serverNodeArgs } from "../lib/procs.mjs";
 
 const count = Number(process.env.BENCH_WORKERS ?? 2);
 cluster.setupPrimary({
   exec: process.env.BENCH_WORKER_SCRIPT,
-  // BENCH_SERVER_NODE_ARGS: V8/Node flags for the workers (GC experiments, e.g. --single-threaded-gc).
-  execArgv: [
-    "--expose-gc",
-    ...(process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
-  ],
+  execArgv: ["--expose-gc", ...serverNodeArgs()],
   silent: false,
 });
 
